@@ -1,0 +1,66 @@
+//! The command-line interface: one module per subcommand; `main` parses, dispatches, prints
+//! the whole error chain and turns the outcome into an exit code.
+
+mod check;
+mod eval;
+mod search;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Deflect: a self-hosted help center and self-service search engine.
+#[derive(Debug, Parser)]
+#[command(name = "deflect", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check every article, synonyms.txt and ticket-types.toml; exit 1 on any error.
+    Check(check::Args),
+    /// Search the knowledge base; with no QUERY, read one query per line from stdin.
+    Search(search::Args),
+    /// Measure relevance on labelled questions (CSV `text,category`) against a BM25 baseline.
+    Eval(eval::Args),
+}
+
+/// Where the articles are, shared by the subcommands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContentArgs {
+    /// The content directory (articles, synonyms.txt, ticket-types.toml).
+    #[arg(long, default_value = "content", env = "DEFLECT_CONTENT")]
+    pub content: PathBuf,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Search(args) => search::run(&args),
+        Command::Eval(args) => eval::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Today's date in local time: content freshness is judged against it.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}

@@ -1,0 +1,87 @@
+//! `deflect search`: one query from the arguments, or one per line from stdin printed as
+//! JSON lines, so thousands of queries run in one process.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::{ContentArgs, today};
+use crate::content::KnowledgeBase;
+use crate::search::{SearchEngine, SearchRequest, SearchResults};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    content: ContentArgs,
+    /// Print JSON instead of text (always JSON lines when reading stdin).
+    #[arg(long)]
+    json: bool,
+    /// How many results per query.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Only articles in this category (folder), e.g. `cards`.
+    #[arg(long)]
+    category: Option<String>,
+    /// The query; omit it to read queries from stdin.
+    query: Vec<String>,
+}
+
+/// The JSON form of a search, as printed by `--json`.
+pub fn to_json(results: &SearchResults<'_>) -> serde_json::Value {
+    json!({
+        "query": results.query,
+        "total": results.total,
+        "corrected_query": results.corrected_query,
+        "results": results.hits.iter().map(|h| json!({
+            "slug": h.article.slug,
+            "title": h.article.front.title,
+            "url": h.article.url(),
+            "summary": h.article.front.summary,
+            "category": h.article.category,
+            "ticket_types": h.article.front.ticket_types,
+            "score": h.score,
+            "snippet": h.snippet,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let loaded = KnowledgeBase::load(&args.content.content, today())?;
+    let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
+    let request = |q: &'_ str| -> serde_json::Value {
+        let req = SearchRequest { query: q, limit: args.limit, category: args.category.as_deref() };
+        to_json(&engine.search(&req))
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.query.is_empty() {
+        for line in std::io::stdin().lock().lines() {
+            let line = line.context("reading queries from stdin")?;
+            writeln!(out, "{}", request(&line))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let query = args.query.join(" ");
+    if args.json {
+        writeln!(out, "{:#}", request(&query))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let req = SearchRequest { query: &query, limit: args.limit, category: args.category.as_deref() };
+    let results = engine.search(&req);
+    if let Some(c) = &results.corrected_query {
+        writeln!(out, "did you mean: {c}")?;
+    }
+    writeln!(out, "{} result{}", results.total, if results.total == 1 { "" } else { "s" })?;
+    for (i, h) in results.hits.iter().enumerate() {
+        writeln!(out, "{:>2}. {}  [{}]  {:.2}", i + 1, h.article.front.title, h.article.slug, h.score)?;
+        let plain = h.snippet.replace("<mark>", "\x1b[1m").replace("</mark>", "\x1b[0m");
+        writeln!(out, "    {}", unescape(&plain))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}

@@ -1,0 +1,210 @@
+//! Markdown rendering: the one place pulldown-cmark options live. Produces HTML with heading
+//! anchors, the plain text that is indexed, the template's sections and the internal links.
+
+use std::collections::HashSet;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+use super::diagnostic::line_of_offset;
+
+/// Sections whose text points elsewhere; indexing them would make an article match its neighbours.
+const UNINDEXED_SECTIONS: [&str; 2] = ["related articles", "still need help?"];
+
+/// A heading with its generated anchor id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub id: String,
+}
+
+/// A link in the body and the file line it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub url: String,
+    pub line: usize,
+}
+
+/// A `##` section of the body: its title and plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub title: String,
+    pub text: String,
+}
+
+/// Everything derived from an article body.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    /// Plain text of the searchable part of the body, paragraphs separated by newlines.
+    pub text: String,
+    pub headings: Vec<Heading>,
+    pub sections: Vec<Section>,
+    pub links: Vec<Link>,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// An anchor id for a heading: lowercase ASCII words joined by hyphens.
+pub fn anchor(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "section".into() } else { out }
+}
+
+fn level_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// Renders a body. `first_line` is the file line the body starts on, so links carry file lines.
+/// Raw HTML in the Markdown is shown as text, never passed through.
+pub fn render(body: &str, first_line: usize) -> Rendered {
+    let mut out = Rendered::default();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    let mut used_ids = HashSet::new();
+    let mut heading: Option<(usize, HeadingLevel, String)> = None;
+    let mut section: Option<Section> = None;
+    let mut preamble = String::new();
+
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let event = match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            other => other,
+        };
+        match &event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                heading = Some((events.len(), *level, String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((start, level, text)) = heading.take() {
+                    let text = text.trim().to_string();
+                    let mut id = anchor(&text);
+                    let base = id.clone();
+                    let mut n = 1;
+                    while !used_ids.insert(id.clone()) {
+                        n += 1;
+                        id = format!("{base}-{n}");
+                    }
+                    if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[start] {
+                        *slot = Some(CowStr::from(id.clone()));
+                    }
+                    if level == HeadingLevel::H2 {
+                        if let Some(done) = section.take() {
+                            out.sections.push(done);
+                        }
+                        section = Some(Section { title: text.clone(), text: String::new() });
+                    }
+                    out.headings.push(Heading { level: level_number(level), text, id });
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => out.links.push(Link {
+                url: dest_url.to_string(),
+                line: first_line + line_of_offset(body, range.start) - 1,
+            }),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, text)) = heading.as_mut() {
+                    text.push_str(t);
+                } else {
+                    section.as_mut().map_or(&mut preamble, |s| &mut s.text).push_str(t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if heading.is_none() {
+                    section.as_mut().map_or(&mut preamble, |s| &mut s.text).push(' ');
+                }
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock) => {
+                let text = section.as_mut().map_or(&mut preamble, |s| &mut s.text);
+                if !text.ends_with('\n') && !text.is_empty() {
+                    text.push('\n');
+                }
+            }
+            _ => {}
+        }
+        events.push(event);
+    }
+    if let Some(done) = section.take() {
+        out.sections.push(done);
+    }
+    html::push_html(&mut out.html, events.into_iter());
+
+    out.text = preamble.trim().to_string();
+    for s in &out.sections {
+        if UNINDEXED_SECTIONS.contains(&s.title.to_lowercase().as_str()) {
+            continue;
+        }
+        if !out.text.is_empty() {
+            out.text.push('\n');
+        }
+        out.text.push_str(s.text.trim());
+    }
+    for s in &mut out.sections {
+        s.text = s.text.trim().to_string();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = "Intro line.\n\n## Quick answer\n\nFreeze it **now**.\nThen order a new one.\n\n## Steps\n\n1. Open [Card](/articles/activate-my-card)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Related articles\n\n- [Other](/articles/other)\n\n## Steps\n\n<script>alert(1)</script>\n";
+
+    #[test]
+    fn headings_get_unique_anchors() {
+        let r = render(BODY, 10);
+        let ids: Vec<_> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["quick-answer", "steps", "related-articles", "steps-2"]);
+        assert!(r.html.contains("<h2 id=\"quick-answer\">Quick answer</h2>"), "{}", r.html);
+    }
+
+    #[test]
+    fn sections_and_indexed_text() {
+        let r = render(BODY, 10);
+        assert_eq!(r.sections[0].title, "Quick answer");
+        assert_eq!(r.sections[0].text, "Freeze it now. Then order a new one.");
+        assert!(r.text.starts_with("Intro line.\nFreeze it now."), "{}", r.text);
+        assert!(!r.text.contains("Other"), "related articles are not indexed: {}", r.text);
+    }
+
+    #[test]
+    fn links_carry_file_lines_and_tables_render() {
+        let r = render(BODY, 10);
+        assert_eq!(r.links[0], Link { url: "/articles/activate-my-card".into(), line: 19 });
+        assert!(r.html.contains("<table>"));
+    }
+
+    #[test]
+    fn raw_html_is_escaped() {
+        let r = render(BODY, 1);
+        assert!(!r.html.contains("<script>"));
+        assert!(r.html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn anchors_are_url_safe() {
+        assert_eq!(anchor("Still need help?"), "still-need-help");
+        assert_eq!(anchor("  ??  "), "section");
+    }
+}

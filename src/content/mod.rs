@@ -1,0 +1,252 @@
+//! The knowledge base as authors write it: articles, synonyms and the ticket taxonomy, loaded
+//! from a content directory with every problem collected, never stopping at the first.
+
+pub mod article;
+pub mod diagnostic;
+pub mod front_matter;
+pub mod markdown;
+pub mod synonyms;
+pub mod ticket_types;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+
+pub use article::Article;
+pub use diagnostic::{Diagnostic, Severity};
+pub use front_matter::{FrontMatter, Status};
+pub use synonyms::SynonymRule;
+pub use ticket_types::{Priority, Tier, TicketType};
+
+pub const SYNONYMS_FILE: &str = "synonyms.txt";
+pub const TICKET_TYPES_FILE: &str = "ticket-types.toml";
+
+/// Everything loaded from a content directory. Articles that failed to parse are absent.
+#[derive(Debug, Clone, Default)]
+pub struct KnowledgeBase {
+    pub root: PathBuf,
+    pub articles: Vec<Article>,
+    pub synonyms: Vec<SynonymRule>,
+    pub ticket_types: Vec<TicketType>,
+}
+
+/// The result of loading: what could be used, and every problem found.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub kb: KnowledgeBase,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Markdown files seen, including the broken ones.
+    pub files: usize,
+}
+
+impl Loaded {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+impl KnowledgeBase {
+    /// Loads a content directory. Fails only when the directory itself cannot be read;
+    /// problems in files become diagnostics and the rest still loads.
+    pub fn load(dir: &Path, today: NaiveDate) -> anyhow::Result<Loaded> {
+        if !dir.is_dir() {
+            bail!(
+                "content directory `{}` not found — pass --content DIR pointing at the folder with your articles",
+                dir.display()
+            );
+        }
+        let mut files = Vec::new();
+        let walker = walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "md") {
+                let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+                if rel.components().count() == 1 && rel.file_name().is_some_and(|n| n.eq_ignore_ascii_case("README.md")) {
+                    continue;
+                }
+                files.push(rel);
+            }
+        }
+        let mut sources = Vec::with_capacity(files.len());
+        let mut read_errors = Vec::new();
+        for rel in files {
+            let shown = dir.join(&rel);
+            match std::fs::read_to_string(&shown) {
+                Ok(src) => sources.push((rel, src)),
+                Err(e) => read_errors.push(Diagnostic::error(&shown, 0, format!("cannot read the file: {e}"), "save it as UTF-8 text")),
+            }
+        }
+        let read = |name: &str| -> anyhow::Result<Option<String>> {
+            let path = dir.join(name);
+            if !path.exists() {
+                return Ok(None);
+            }
+            std::fs::read_to_string(&path).map(Some).with_context(|| format!("reading {}", path.display()))
+        };
+        let synonyms = read(SYNONYMS_FILE)?;
+        let ticket_types = read(TICKET_TYPES_FILE)?;
+        let mut loaded = Self::from_sources(dir, &sources, synonyms.as_deref(), ticket_types.as_deref(), today);
+        loaded.diagnostics.extend(read_errors);
+        loaded.files += loaded.diagnostics.iter().filter(|d| d.message.starts_with("cannot read")).count();
+        Ok(loaded)
+    }
+
+    /// Builds a knowledge base from in-memory files (paths relative to `root`): no disk I/O.
+    pub fn from_sources(
+        root: &Path,
+        articles: &[(PathBuf, String)],
+        synonyms: Option<&str>,
+        ticket_types: Option<&str>,
+        today: NaiveDate,
+    ) -> Loaded {
+        let mut diags = Vec::new();
+        let mut kb = KnowledgeBase { root: root.to_path_buf(), ..Default::default() };
+        if let Some(src) = synonyms {
+            kb.synonyms = synonyms::parse(&root.join(SYNONYMS_FILE), src, &mut diags);
+        }
+        let types_path = root.join(TICKET_TYPES_FILE);
+        match ticket_types {
+            Some(src) => kb.ticket_types = ticket_types::parse(&types_path, src, &mut diags),
+            None => diags.push(Diagnostic::warning(
+                &types_path,
+                0,
+                "no ticket-types.toml: ticket types cannot be checked",
+                "add the taxonomy, one `[[ticket_type]]` entry per type",
+            )),
+        }
+
+        let mut by_slug: HashMap<String, PathBuf> = HashMap::new();
+        for (rel, src) in articles {
+            let shown = root.join(rel);
+            let Some(article) = Article::parse(rel, &shown, src, today, &mut diags) else {
+                tracing::warn!(path = %shown.display(), "article skipped: it has errors (run `deflect check`)");
+                continue;
+            };
+            if let Some(first) = by_slug.get(&article.slug) {
+                diags.push(Diagnostic::error(
+                    &shown,
+                    0,
+                    format!("duplicate slug `{}`, also used by {}", article.slug, root.join(first).display()),
+                    "rename one of the files: the slug is the file name and must be unique",
+                ));
+                continue;
+            }
+            by_slug.insert(article.slug.clone(), rel.clone());
+            kb.articles.push(article);
+        }
+        kb.cross_check(&mut diags);
+        let files = articles.len();
+        Loaded { kb, diagnostics: diags, files }
+    }
+
+    /// Checks that span files: links, related slugs, ticket types, coverage.
+    fn cross_check(&self, diags: &mut Vec<Diagnostic>) {
+        let status: HashMap<&str, Status> = self.articles.iter().map(|a| (a.slug.as_str(), a.front.status)).collect();
+        let known_types: HashSet<&str> = self.ticket_types.iter().map(|t| t.id.as_str()).collect();
+        let have_taxonomy = !self.ticket_types.is_empty();
+        for a in &self.articles {
+            let shown = self.root.join(&a.path);
+            let check_target = |slug: &str, line: usize, what: &str, diags: &mut Vec<Diagnostic>| match status.get(slug) {
+                None => {
+                    let nearest = status
+                        .keys()
+                        .min_by_key(|s| strsim::levenshtein(s, slug))
+                        .filter(|s| strsim::levenshtein(s, slug) <= 4);
+                    let fix = nearest.map_or_else(
+                        || "point it at an existing article's slug (its file name without .md)".to_string(),
+                        |n| format!("did you mean `{n}`?"),
+                    );
+                    diags.push(Diagnostic::error(&shown, line, format!("{what} `{slug}` does not exist"), fix));
+                }
+                Some(s) if a.is_published() && *s != Status::Published => diags.push(Diagnostic::warning(
+                    &shown,
+                    line,
+                    format!("{what} `{slug}` is {}, so readers cannot open it", s.as_str()),
+                    "publish it or remove the link",
+                )),
+                Some(_) => {}
+            };
+            for slug in &a.front.related {
+                check_target(slug, a.front.related_line, "related article", diags);
+            }
+            for link in &a.links {
+                if let Some(slug) = internal_slug(&link.url) {
+                    check_target(slug, link.line, "link to article", diags);
+                }
+            }
+            if have_taxonomy {
+                for t in &a.front.ticket_types {
+                    if !known_types.contains(t.as_str()) {
+                        let nearest = known_types.iter().min_by_key(|k| strsim::levenshtein(k, t)).copied().unwrap_or_default();
+                        diags.push(Diagnostic::error(
+                            &shown,
+                            a.front.ticket_types_line,
+                            format!("ticket type `{t}` is not in ticket-types.toml"),
+                            format!("did you mean `{nearest}`? Or add it to ticket-types.toml"),
+                        ));
+                    }
+                }
+            }
+        }
+        let covered: HashSet<&str> = self
+            .published()
+            .flat_map(|a| a.front.ticket_types.iter().map(String::as_str))
+            .collect();
+        for t in &self.ticket_types {
+            if !covered.contains(t.id.as_str()) {
+                diags.push(Diagnostic::warning(
+                    &self.root.join(TICKET_TYPES_FILE),
+                    t.line,
+                    format!("ticket type `{}` has no published article", t.id),
+                    "write an article that answers it and list the type in its `ticket_types`",
+                ));
+            }
+        }
+    }
+
+    /// The articles customers can see and search.
+    pub fn published(&self) -> impl Iterator<Item = &Article> {
+        self.articles.iter().filter(|a| a.is_published())
+    }
+
+    pub fn article(&self, slug: &str) -> Option<&Article> {
+        self.articles.iter().find(|a| a.slug == slug)
+    }
+}
+
+/// The slug an internal link points at: `/articles/<slug>` (with optional `#anchor`) or `<slug>.md`.
+fn internal_slug(url: &str) -> Option<&str> {
+    let url = url.split(['#', '?']).next().unwrap_or(url);
+    if url.contains("://") || url.starts_with("mailto:") {
+        return None;
+    }
+    if let Some(slug) = url.strip_prefix("/articles/") {
+        return Some(slug.trim_end_matches('/'));
+    }
+    if let Some(md) = url.strip_suffix(".md") {
+        return Some(md.rsplit('/').next().unwrap_or(md));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_links() {
+        assert_eq!(internal_slug("/articles/activate-card#steps"), Some("activate-card"));
+        assert_eq!(internal_slug("../cards/activate-card.md"), Some("activate-card"));
+        assert_eq!(internal_slug("https://example.com/articles/x"), None);
+        assert_eq!(internal_slug("#steps"), None);
+    }
+}

@@ -1,0 +1,206 @@
+//! Relevance evaluation: labelled customer questions (`text,category`) run through a ranker;
+//! a hit is a result whose `ticket_types` contains the question's category.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+/// A labelled customer question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub text: String,
+    pub category: String,
+}
+
+/// Reads a CSV with `text` and `category` columns (other columns are ignored).
+pub fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let headers = reader.headers().with_context(|| format!("reading the header of {}", path.display()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(text), Some(category)) = (col("text"), col("category")) else {
+        bail!(
+            "{}:1: the header must name the columns `text` and `category` (found: {}) — add a first line `text,category`",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(",")
+        );
+    };
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.with_context(|| format!("reading {}", path.display()))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let (Some(t), Some(c)) = (record.get(text), record.get(category)) else {
+            bail!("{}:{line}: the row has fewer columns than the header — quote fields that contain commas", path.display());
+        };
+        if c.trim().is_empty() {
+            bail!("{}:{line}: the category is empty — every question needs its ticket type", path.display());
+        }
+        out.push(Question { text: t.to_string(), category: c.trim().to_string() });
+    }
+    Ok(out)
+}
+
+/// Hits for one ticket type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TypeScore {
+    pub questions: usize,
+    pub top1: usize,
+    pub top3: usize,
+}
+
+/// Counts over a set of questions.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Scores {
+    pub questions: usize,
+    pub top1: usize,
+    pub top3: usize,
+    pub top10: usize,
+    pub reciprocal_rank_sum: f64,
+    pub zero_results: usize,
+    pub per_type: BTreeMap<String, TypeScore>,
+}
+
+fn rate(n: usize, of: usize) -> f64 {
+    if of == 0 { 0.0 } else { n as f64 / of as f64 }
+}
+
+impl Scores {
+    /// Records one question given the ticket types of its ranked results.
+    pub fn add(&mut self, category: &str, ranked: &[Vec<String>]) {
+        self.questions += 1;
+        if ranked.is_empty() {
+            self.zero_results += 1;
+        }
+        let position = ranked.iter().take(10).position(|types| types.iter().any(|t| t == category));
+        let entry = self.per_type.entry(category.to_string()).or_default();
+        entry.questions += 1;
+        if let Some(p) = position {
+            self.reciprocal_rank_sum += 1.0 / (p as f64 + 1.0);
+            self.top10 += 1;
+            if p < 3 {
+                self.top3 += 1;
+                entry.top3 += 1;
+            }
+            if p == 0 {
+                self.top1 += 1;
+                entry.top1 += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Scores) {
+        self.questions += other.questions;
+        self.top1 += other.top1;
+        self.top3 += other.top3;
+        self.top10 += other.top10;
+        self.reciprocal_rank_sum += other.reciprocal_rank_sum;
+        self.zero_results += other.zero_results;
+        for (k, v) in other.per_type {
+            let e = self.per_type.entry(k).or_default();
+            e.questions += v.questions;
+            e.top1 += v.top1;
+            e.top3 += v.top3;
+        }
+    }
+
+    pub fn top1_rate(&self) -> f64 {
+        rate(self.top1, self.questions)
+    }
+    pub fn top3_rate(&self) -> f64 {
+        rate(self.top3, self.questions)
+    }
+    pub fn top10_rate(&self) -> f64 {
+        rate(self.top10, self.questions)
+    }
+    pub fn mrr(&self) -> f64 {
+        if self.questions == 0 { 0.0 } else { self.reciprocal_rank_sum / self.questions as f64 }
+    }
+    pub fn zero_result_rate(&self) -> f64 {
+        rate(self.zero_results, self.questions)
+    }
+
+    /// Ticket types by ascending top-1 rate (then top-3), the worst first.
+    pub fn worst_types(&self, n: usize) -> Vec<(&str, TypeScore)> {
+        let mut v: Vec<(&str, TypeScore)> = self.per_type.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+        v.sort_by(|a, b| {
+            let ka = (rate(a.1.top1, a.1.questions), rate(a.1.top3, a.1.questions));
+            let kb = (rate(b.1.top1, b.1.questions), rate(b.1.top3, b.1.questions));
+            ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(b.0))
+        });
+        v.truncate(n);
+        v
+    }
+}
+
+/// Runs every question through `rank` (which returns each result's ticket types, best first)
+/// on all cores.
+pub fn evaluate<F>(questions: &[Question], rank: F) -> Scores
+where
+    F: Fn(&str) -> Vec<Vec<String>> + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = questions.len().div_ceil(threads).max(1);
+    let mut total = Scores::default();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = questions
+            .chunks(chunk)
+            .map(|part| {
+                let rank = &rank;
+                scope.spawn(move || {
+                    let mut s = Scores::default();
+                    for q in part {
+                        s.add(&q.category, &rank(&q.text));
+                    }
+                    s
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(s) = h.join() {
+                total.merge(s);
+            }
+        }
+    });
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(t: &[&str]) -> Vec<String> {
+        t.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn scores_positions() {
+        let mut s = Scores::default();
+        s.add("a", &[types(&["a"]), types(&["b"])]);
+        s.add("a", &[types(&["b"]), types(&["c"]), types(&["x", "a"])]);
+        s.add("b", &[]);
+        assert_eq!((s.questions, s.top1, s.top3, s.top10, s.zero_results), (3, 1, 2, 2, 1));
+        assert!((s.mrr() - (1.0 + 1.0 / 3.0) / 3.0).abs() < 1e-9);
+        assert_eq!(s.worst_types(1)[0].0, "b");
+    }
+
+    #[test]
+    fn evaluate_runs_every_question() {
+        let qs: Vec<Question> = (0..25)
+            .map(|i| Question { text: format!("q{i}"), category: if i % 2 == 0 { "even".into() } else { "odd".into() } })
+            .collect();
+        let s = evaluate(&qs, |_| vec![types(&["even"])]);
+        assert_eq!(s.questions, 25);
+        assert_eq!(s.top1, 13);
+    }
+
+    #[test]
+    fn csv_errors_name_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("q.csv");
+        std::fs::write(&p, "question,label\nhi,x\n").expect("write");
+        let e = read_questions(&p).expect_err("bad header").to_string();
+        assert!(e.contains("q.csv:1: the header must name"), "{e}");
+        std::fs::write(&p, "text,category\n\"a, b\",card_arrival\n").expect("write");
+        assert_eq!(read_questions(&p).expect("ok")[0].text, "a, b");
+    }
+}

@@ -1,0 +1,251 @@
+//! Query building: each word of the customer's text becomes its own clause over the exact and
+//! stemmed fields, with typo, prefix and synonym alternatives at lower boosts, so the ranking
+//! is exact > stemmed > synonym > typo, plus a bonus when words appear near each other.
+
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use super::analysis::{self, Word};
+use super::snippet::Highlights;
+use super::synonyms::SynonymMap;
+use super::vocabulary::Vocabulary;
+use super::{Fields, MAX_QUERY_WORDS, TextField};
+
+const STEM_BOOST: f32 = 0.85;
+const SYNONYM_BOOST: f32 = 0.7;
+const TYPO_BOOST: f32 = 0.6;
+const PREFIX_BOOST: f32 = 0.5;
+const STOP_WORD_BOOST: f32 = 0.1;
+const PHRASE_BOOST: f32 = 0.3;
+/// How much the weaker alternatives of a word add to its best one.
+const TIE_BREAKER: f32 = 0.1;
+const MAX_TYPO_EXPANSIONS: usize = 3;
+const MAX_PREFIX_EXPANSIONS: usize = 8;
+const MAX_PHRASE_PAIRS: usize = 12;
+
+/// A query word and what it expands to.
+#[derive(Debug, Clone)]
+pub struct PlannedWord {
+    pub word: Word,
+    pub stop: bool,
+    /// The index has this word or its stem.
+    pub known: bool,
+    /// Index words within the typo budget, with their distance (only for unknown words).
+    pub typos: Vec<(String, u32)>,
+    /// Completions of the last word while typing, with the typos in the prefix.
+    pub completions: Vec<(String, u32)>,
+}
+
+/// Synonym expansions (stemmed words or phrases) for query words `start..end`.
+#[derive(Debug, Clone)]
+pub struct PlannedSynonym {
+    pub start: usize,
+    pub end: usize,
+    pub expansions: Vec<Vec<String>>,
+}
+
+/// How a query will be matched.
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    pub text: String,
+    pub words: Vec<PlannedWord>,
+    pub synonyms: Vec<PlannedSynonym>,
+    /// Every word is a stop word, so they count as content.
+    only_stop_words: bool,
+}
+
+impl QueryPlan {
+    pub fn new(query: &str, vocab: &Vocabulary, synonyms: &SynonymMap) -> Self {
+        let words: Vec<Word> = analysis::words(query).into_iter().take(MAX_QUERY_WORDS).collect();
+        let typing_last = words.last().is_some_and(|w| w.end == query.len());
+        let count = words.len();
+        let planned: Vec<PlannedWord> = words
+            .into_iter()
+            .enumerate()
+            .map(|(i, word)| {
+                let stop = analysis::is_stop_word(&word.text);
+                let known = vocab.knows(&word.text, &word.stem);
+                let typos = if stop || known {
+                    Vec::new()
+                } else {
+                    vocab
+                        .fuzzy(&word.text, MAX_TYPO_EXPANSIONS)
+                        .into_iter()
+                        .map(|c| (c.word.to_string(), c.distance))
+                        .collect()
+                };
+                let completions = if i + 1 == count && typing_last && word.text.len() >= 2 {
+                    vocab
+                        .completions(&word.text, MAX_PREFIX_EXPANSIONS)
+                        .into_iter()
+                        .map(|c| (c.word.to_string(), c.distance))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                PlannedWord { word, stop, known, typos, completions }
+            })
+            .collect();
+        // Synonym keys are matched on what the customer meant: a misspelled word by its correction.
+        let meant: Vec<String> = planned
+            .iter()
+            .map(|p| match p.typos.first() {
+                Some((fixed, _)) if !p.known => analysis::stem(fixed),
+                _ => p.word.stem.clone(),
+            })
+            .collect();
+        let meant: Vec<&str> = meant.iter().map(String::as_str).collect();
+        let synonyms = synonyms
+            .find(&meant)
+            .into_iter()
+            .map(|m| PlannedSynonym { start: m.start, end: m.end, expansions: m.expansions.to_vec() })
+            .collect();
+        let only_stop_words = planned.iter().all(|p| p.stop);
+        Self { text: query.to_string(), words: planned, synonyms, only_stop_words }
+    }
+
+    fn is_content(&self, w: &PlannedWord) -> bool {
+        !w.stop || self.only_stop_words
+    }
+
+    /// The tantivy query, or `None` when the text has no words at all.
+    pub fn to_query(&self, fields: &Fields) -> Option<Box<dyn Query>> {
+        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut bonus: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, w) in self.words.iter().enumerate() {
+            if !self.is_content(w) {
+                let fs = [fields.title, fields.summary, fields.body];
+                bonus.push((Occur::Should, boost(across(&fs, Kind::Exact, &[w.word.text.clone()]), STOP_WORD_BOOST)));
+                continue;
+            }
+            let all = fields.text_fields();
+            let mut alternatives: Vec<Box<dyn Query>> = vec![
+                across(&all, Kind::Exact, &[w.word.text.clone()]),
+                boost(across(&all, Kind::Stemmed, &[w.word.stem.clone()]), STEM_BOOST),
+            ];
+            for (typo, distance) in &w.typos {
+                let b = TYPO_BOOST / *distance as f32;
+                alternatives.push(boost(across(&all, Kind::Stemmed, &[analysis::stem(typo)]), b));
+            }
+            for (completion, distance) in &w.completions {
+                let b = PREFIX_BOOST / (1 + *distance) as f32;
+                alternatives.push(boost(across(&all, Kind::Exact, &[completion.clone()]), b));
+            }
+            for s in self.synonyms.iter().filter(|s| s.start == i && s.end == i + 1) {
+                for exp in &s.expansions {
+                    alternatives.push(boost(across(&all, Kind::Stemmed, exp), SYNONYM_BOOST));
+                }
+            }
+            required.push((Occur::Should, Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, TIE_BREAKER))));
+        }
+        for s in self.synonyms.iter().filter(|s| s.end > s.start + 1) {
+            let all = fields.text_fields();
+            let alternatives: Vec<Box<dyn Query>> =
+                s.expansions.iter().map(|exp| across(&all, Kind::Stemmed, exp)).collect();
+            required.push((Occur::Should, boost(Box::new(DisjunctionMaxQuery::new(alternatives)), SYNONYM_BOOST)));
+        }
+        if required.is_empty() {
+            return None;
+        }
+        let content: Vec<(usize, &PlannedWord)> =
+            self.words.iter().enumerate().filter(|(_, w)| self.is_content(w)).collect();
+        let phrase_fields = [fields.title, fields.summary, fields.keywords, fields.body];
+        for pair in content.windows(2).take(MAX_PHRASE_PAIRS) {
+            let [(i, a), (j, b)] = pair else { continue };
+            let gap = j - i;
+            let phrases: Vec<(Occur, Box<dyn Query>)> = phrase_fields
+                .iter()
+                .map(|f| {
+                    let terms = vec![
+                        (0, Term::from_field_text(f.stemmed, &a.word.stem)),
+                        (gap, Term::from_field_text(f.stemmed, &b.word.stem)),
+                    ];
+                    let q: Box<dyn Query> = Box::new(PhraseQuery::new_with_offset_and_slop(terms, 1));
+                    (Occur::Should, boost(q, f.weight))
+                })
+                .collect();
+            bonus.push((Occur::Should, boost(Box::new(BooleanQuery::new(phrases)), PHRASE_BOOST)));
+        }
+        let matching: Box<dyn Query> = Box::new(BooleanQuery::new(required));
+        if bonus.is_empty() {
+            return Some(matching);
+        }
+        bonus.push((Occur::Must, matching));
+        Some(Box::new(BooleanQuery::new(bonus)))
+    }
+
+    /// What to highlight in snippets: everything the content words expanded to.
+    pub fn highlights(&self) -> Highlights {
+        let mut h = Highlights::default();
+        for w in self.words.iter().filter(|w| self.is_content(w)) {
+            h.exact.insert(w.word.text.clone());
+            h.stems.insert(w.word.stem.clone());
+            for (t, _) in w.typos.iter().chain(&w.completions) {
+                h.exact.insert(t.clone());
+                if w.typos.iter().any(|(typo, _)| typo == t) {
+                    h.stems.insert(analysis::stem(t));
+                }
+            }
+        }
+        for s in &self.synonyms {
+            for exp in &s.expansions {
+                h.stems.extend(exp.iter().cloned());
+            }
+        }
+        h
+    }
+
+    /// The query with each unknown word replaced by its closest index word, if any changed.
+    pub fn correction(&self, vocab: &Vocabulary) -> Option<String> {
+        let mut out = String::new();
+        let mut pos = 0;
+        let mut changed = false;
+        for w in &self.words {
+            out.push_str(&self.text[pos..w.word.start]);
+            match vocab.fuzzy(&w.word.text, 1).first() {
+                Some(best) if !w.known && !w.stop => {
+                    out.push_str(best.word);
+                    changed = true;
+                }
+                _ => out.push_str(&self.text[w.word.start..w.word.end]),
+            }
+            pos = w.word.end;
+        }
+        out.push_str(&self.text[pos..]);
+        changed.then_some(out)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Exact,
+    Stemmed,
+}
+
+fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
+    if (b - 1.0).abs() < f32::EPSILON { q } else { Box::new(BoostQuery::new(q, b)) }
+}
+
+/// A word (or phrase) in any of the fields, each field weighted.
+fn across(fields: &[TextField], kind: Kind, words: &[String]) -> Box<dyn Query> {
+    let clauses = fields
+        .iter()
+        .map(|f| {
+            let field = match kind {
+                Kind::Exact => f.exact,
+                Kind::Stemmed => f.stemmed,
+            };
+            (Occur::Should, boost(term_or_phrase(field, words), f.weight))
+        })
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+fn term_or_phrase(field: Field, words: &[String]) -> Box<dyn Query> {
+    if let [word] = words {
+        Box::new(TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs))
+    } else {
+        Box::new(PhraseQuery::new(words.iter().map(|w| Term::from_field_text(field, w)).collect()))
+    }
+}
