@@ -82,10 +82,10 @@ fn schema() -> (Schema, Fields) {
         weight,
     };
     let title = pair("title", 3.0);
-    let keywords = pair("keywords", 2.5);
+    let keywords = pair("keywords", 3.5);
     let summary = pair("summary", 1.8);
     let headings = pair("headings", 1.2);
-    let body = pair("body", 1.0);
+    let body = pair("body", 1.5);
     let category = sb.add_text_field("category", STRING);
     let idx = sb.add_u64_field("idx", FAST);
     (sb.build(), Fields { title, keywords, summary, headings, body, category, idx })

@@ -12,14 +12,17 @@ use super::synonyms::SynonymMap;
 use super::vocabulary::Vocabulary;
 use super::{Fields, MAX_QUERY_WORDS, TextField};
 
-const STEM_BOOST: f32 = 0.85;
+const STEM_BOOST: f32 = 0.9;
 const SYNONYM_BOOST: f32 = 0.7;
 const TYPO_BOOST: f32 = 0.6;
 const PREFIX_BOOST: f32 = 0.5;
-const STOP_WORD_BOOST: f32 = 0.1;
+const STOP_WORD_BOOST: f32 = 0.4;
 const PHRASE_BOOST: f32 = 0.3;
 /// How much the weaker alternatives of a word add to its best one.
-const TIE_BREAKER: f32 = 0.1;
+const TIE_BREAKER: f32 = 0.3;
+/// How much a word's matches in other fields add to its best field: a word repeated in every
+/// field of one article should not outweigh several words matched once.
+const FIELD_TIE_BREAKER: f32 = 0.3;
 const MAX_TYPO_EXPANSIONS: usize = 3;
 const MAX_PREFIX_EXPANSIONS: usize = 8;
 const MAX_PHRASE_PAIRS: usize = 12;
@@ -236,10 +239,10 @@ fn across(fields: &[TextField], kind: Kind, words: &[String]) -> Box<dyn Query> 
                 Kind::Exact => f.exact,
                 Kind::Stemmed => f.stemmed,
             };
-            (Occur::Should, boost(term_or_phrase(field, words), f.weight))
+            boost(term_or_phrase(field, words), f.weight)
         })
         .collect();
-    Box::new(BooleanQuery::new(clauses))
+    Box::new(DisjunctionMaxQuery::with_tie_breaker(clauses, FIELD_TIE_BREAKER))
 }
 
 fn term_or_phrase(field: Field, words: &[String]) -> Box<dyn Query> {
