@@ -15,8 +15,12 @@ pub struct Question {
 
 /// Reads a CSV with `text` and `category` columns (other columns are ignored).
 pub fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
-    let headers = reader.headers().with_context(|| format!("reading the header of {}", path.display()))?.clone();
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("reading the header of {}", path.display()))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (Some(text), Some(category)) = (col("text"), col("category")) else {
         bail!(
@@ -30,12 +34,21 @@ pub fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
         let record = record.with_context(|| format!("reading {}", path.display()))?;
         let line = record.position().map_or(0, csv::Position::line);
         let (Some(t), Some(c)) = (record.get(text), record.get(category)) else {
-            bail!("{}:{line}: the row has fewer columns than the header — quote fields that contain commas", path.display());
+            bail!(
+                "{}:{line}: the row has fewer columns than the header — quote fields that contain commas",
+                path.display()
+            );
         };
         if c.trim().is_empty() {
-            bail!("{}:{line}: the category is empty — every question needs its ticket type", path.display());
+            bail!(
+                "{}:{line}: the category is empty — every question needs its ticket type",
+                path.display()
+            );
         }
-        out.push(Question { text: t.to_string(), category: c.trim().to_string() });
+        out.push(Question {
+            text: t.to_string(),
+            category: c.trim().to_string(),
+        });
     }
     Ok(out)
 }
@@ -71,7 +84,10 @@ impl Scores {
         if ranked.is_empty() {
             self.zero_results += 1;
         }
-        let position = ranked.iter().take(10).position(|types| types.iter().any(|t| t == category));
+        let position = ranked
+            .iter()
+            .take(10)
+            .position(|types| types.iter().any(|t| t == category));
         let entry = self.per_type.entry(category.to_string()).or_default();
         entry.questions += 1;
         if let Some(p) = position {
@@ -113,7 +129,11 @@ impl Scores {
         rate(self.top10, self.questions)
     }
     pub fn mrr(&self) -> f64 {
-        if self.questions == 0 { 0.0 } else { self.reciprocal_rank_sum / self.questions as f64 }
+        if self.questions == 0 {
+            0.0
+        } else {
+            self.reciprocal_rank_sum / self.questions as f64
+        }
     }
     pub fn zero_result_rate(&self) -> f64 {
         rate(self.zero_results, self.questions)
@@ -121,11 +141,17 @@ impl Scores {
 
     /// Ticket types by ascending top-1 rate (then top-3), the worst first.
     pub fn worst_types(&self, n: usize) -> Vec<(&str, TypeScore)> {
-        let mut v: Vec<(&str, TypeScore)> = self.per_type.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+        let mut v: Vec<(&str, TypeScore)> = self
+            .per_type
+            .iter()
+            .map(|(k, s)| (k.as_str(), *s))
+            .collect();
         v.sort_by(|a, b| {
             let ka = (rate(a.1.top1, a.1.questions), rate(a.1.top3, a.1.questions));
             let kb = (rate(b.1.top1, b.1.questions), rate(b.1.top3, b.1.questions));
-            ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(b.0))
+            ka.partial_cmp(&kb)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.0.cmp(b.0))
         });
         v.truncate(n);
         v
@@ -178,7 +204,10 @@ mod tests {
         s.add("a", &[types(&["a"]), types(&["b"])]);
         s.add("a", &[types(&["b"]), types(&["c"]), types(&["x", "a"])]);
         s.add("b", &[]);
-        assert_eq!((s.questions, s.top1, s.top3, s.top10, s.zero_results), (3, 1, 2, 2, 1));
+        assert_eq!(
+            (s.questions, s.top1, s.top3, s.top10, s.zero_results),
+            (3, 1, 2, 2, 1)
+        );
         assert!((s.mrr() - (1.0 + 1.0 / 3.0) / 3.0).abs() < 1e-9);
         assert_eq!(s.worst_types(1)[0].0, "b");
     }
@@ -186,7 +215,14 @@ mod tests {
     #[test]
     fn evaluate_runs_every_question() {
         let qs: Vec<Question> = (0..25)
-            .map(|i| Question { text: format!("q{i}"), category: if i % 2 == 0 { "even".into() } else { "odd".into() } })
+            .map(|i| Question {
+                text: format!("q{i}"),
+                category: if i % 2 == 0 {
+                    "even".into()
+                } else {
+                    "odd".into()
+                },
+            })
             .collect();
         let s = evaluate(&qs, |_| vec![types(&["even"])]);
         assert_eq!(s.questions, 25);

@@ -17,7 +17,9 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut loaded = KnowledgeBase::load(&args.content.content, today())?;
-    loaded.diagnostics.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+    loaded
+        .diagnostics
+        .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
     for d in &loaded.diagnostics {
         println!("{d}");
     }
@@ -33,5 +35,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if warnings == 1 { "" } else { "s" },
     );
     let failed = errors > 0 || (args.strict && warnings > 0);
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

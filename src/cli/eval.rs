@@ -56,14 +56,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let baseline = BaselineEngine::build(&loaded.kb).context("building the baseline index")?;
     let ours = evaluate(&questions, |q| {
         engine
-            .search(&SearchRequest { query: q, limit: 10, category: None })
+            .search(&SearchRequest {
+                query: q,
+                limit: 10,
+                category: None,
+            })
             .hits
             .iter()
             .map(|h| h.article.front.ticket_types.clone())
             .collect()
     });
     let theirs = evaluate(&questions, |q| {
-        baseline.search(q, 10).iter().map(|a| a.front.ticket_types.clone()).collect()
+        baseline
+            .search(q, 10)
+            .iter()
+            .map(|a| a.front.ticket_types.clone())
+            .collect()
     });
     let worst = ours.worst_types(args.worst);
     if args.json {
@@ -78,8 +86,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         println!("{doc:#}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} questions from {}, {} published articles", questions.len(), args.file.display(), engine.articles().len());
-    println!("{:<16} {:>7} {:>7} {:>7} {:>6} {:>10}", "", "top-1", "top-3", "top-10", "MRR", "zero-res");
+    println!(
+        "{} questions from {}, {} published articles",
+        questions.len(),
+        args.file.display(),
+        engine.articles().len()
+    );
+    println!(
+        "{:<16} {:>7} {:>7} {:>7} {:>6} {:>10}",
+        "", "top-1", "top-3", "top-10", "MRR", "zero-res"
+    );
     println!("{}", row("deflect", &ours));
     println!("{}", row("bm25 baseline", &theirs));
     println!(

@@ -51,7 +51,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let loaded = KnowledgeBase::load(&args.content.content, today())?;
     let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
     let request = |q: &'_ str| -> serde_json::Value {
-        let req = SearchRequest { query: q, limit: args.limit, category: args.category.as_deref() };
+        let req = SearchRequest {
+            query: q,
+            limit: args.limit,
+            category: args.category.as_deref(),
+        };
         to_json(&engine.search(&req))
     };
     let stdout = std::io::stdout();
@@ -68,20 +72,43 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "{:#}", request(&query))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let req = SearchRequest { query: &query, limit: args.limit, category: args.category.as_deref() };
+    let req = SearchRequest {
+        query: &query,
+        limit: args.limit,
+        category: args.category.as_deref(),
+    };
     let results = engine.search(&req);
     if let Some(c) = &results.corrected_query {
         writeln!(out, "did you mean: {c}")?;
     }
-    writeln!(out, "{} result{}", results.total, if results.total == 1 { "" } else { "s" })?;
+    writeln!(
+        out,
+        "{} result{}",
+        results.total,
+        if results.total == 1 { "" } else { "s" }
+    )?;
     for (i, h) in results.hits.iter().enumerate() {
-        writeln!(out, "{:>2}. {}  [{}]  {:.2}", i + 1, h.article.front.title, h.article.slug, h.score)?;
-        let plain = h.snippet.replace("<mark>", "\x1b[1m").replace("</mark>", "\x1b[0m");
+        writeln!(
+            out,
+            "{:>2}. {}  [{}]  {:.2}",
+            i + 1,
+            h.article.front.title,
+            h.article.slug,
+            h.score
+        )?;
+        let plain = h
+            .snippet
+            .replace("<mark>", "\x1b[1m")
+            .replace("</mark>", "\x1b[0m");
         writeln!(out, "    {}", unescape(&plain))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }

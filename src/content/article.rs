@@ -47,14 +47,24 @@ pub struct Article {
 impl Article {
     /// Parses `src`, the contents of `rel_path` (relative to the content directory).
     /// Problems go to `diags`; `None` when the article cannot be served.
-    pub fn parse(rel_path: &Path, display_path: &Path, src: &str, today: NaiveDate, diags: &mut Vec<Diagnostic>) -> Option<Article> {
+    pub fn parse(
+        rel_path: &Path,
+        display_path: &Path,
+        src: &str,
+        today: NaiveDate,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Article> {
         let errors_before = diags.iter().filter(|d| d.is_error()).count();
         let slug = rel_path
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_string();
-        if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        if slug.is_empty()
+            || !slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
             diags.push(Diagnostic::error(
                 display_path,
                 0,
@@ -64,13 +74,20 @@ impl Article {
         }
         let folders: Vec<String> = rel_path
             .parent()
-            .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect())
+            .map(|p| {
+                p.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         if folders.len() > MAX_CATEGORY_DEPTH {
             diags.push(Diagnostic::error(
                 display_path,
                 0,
-                format!("category folders nest {} levels deep, at most {MAX_CATEGORY_DEPTH} allowed", folders.len()),
+                format!(
+                    "category folders nest {} levels deep, at most {MAX_CATEGORY_DEPTH} allowed",
+                    folders.len()
+                ),
                 "move the article into a shallower folder",
             ));
         }
@@ -86,7 +103,13 @@ impl Article {
                 return None;
             }
         };
-        let front = front_matter::parse(display_path, split.yaml, split.yaml_first_line, today, diags);
+        let front = front_matter::parse(
+            display_path,
+            split.yaml,
+            split.yaml_first_line,
+            today,
+            diags,
+        );
         let rendered = markdown::render(split.body, split.body_first_line);
 
         let quick_answer = rendered
@@ -110,7 +133,11 @@ impl Article {
             Some(_) => {}
         }
         for wanted in TEMPLATE_SECTIONS.iter().skip(1) {
-            if !rendered.sections.iter().any(|s| s.title.eq_ignore_ascii_case(wanted)) {
+            if !rendered
+                .sections
+                .iter()
+                .any(|s| s.title.eq_ignore_ascii_case(wanted))
+            {
                 diags.push(Diagnostic::warning(
                     display_path,
                     split.body_first_line,
@@ -181,7 +208,10 @@ mod tests {
         assert_eq!(a.slug, "card-arrival");
         assert_eq!(a.category, "cards/virtual");
         assert_eq!(a.category_ancestors(), ["cards", "cards/virtual"]);
-        assert_eq!(a.quick_answer.as_deref(), Some("Cards take 3-5 working days."));
+        assert_eq!(
+            a.quick_answer.as_deref(),
+            Some("Cards take 3-5 working days.")
+        );
         assert_eq!(a.url(), "/articles/card-arrival");
     }
 

@@ -32,11 +32,21 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(path: &Path, line: usize, message: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn error(
+        path: &Path,
+        line: usize,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Error, path, line, message, fix)
     }
 
-    pub fn warning(path: &Path, line: usize, message: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn warning(
+        path: &Path,
+        line: usize,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Warning, path, line, message, fix)
     }
 
@@ -78,7 +88,11 @@ impl fmt::Display for Diagnostic {
 /// 1-based line number of a byte offset in `text`.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -87,8 +101,16 @@ mod tests {
 
     #[test]
     fn display_names_file_line_severity_and_fix() {
-        let d = Diagnostic::error(Path::new("cards/a.md"), 3, "title is empty", "write the customer's question");
-        assert_eq!(d.to_string(), "cards/a.md:3: error: title is empty — write the customer's question");
+        let d = Diagnostic::error(
+            Path::new("cards/a.md"),
+            3,
+            "title is empty",
+            "write the customer's question",
+        );
+        assert_eq!(
+            d.to_string(),
+            "cards/a.md:3: error: title is empty — write the customer's question"
+        );
         let w = Diagnostic::warning(Path::new("synonyms.txt"), 0, "odd", "");
         assert_eq!(w.to_string(), "synonyms.txt: warning: odd");
     }

@@ -123,7 +123,9 @@ pub fn parse(
     let value: Value = match serde_yaml_ng::from_str(yaml) {
         Ok(v) => v,
         Err(e) => {
-            let line = e.location().map_or(first_line, |l| first_line + l.line() - 1);
+            let line = e
+                .location()
+                .map_or(first_line, |l| first_line + l.line() - 1);
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             diags.push(Diagnostic::error(
@@ -153,7 +155,12 @@ pub fn parse(
 
     for key in map.keys() {
         let Some(key) = key.as_str() else {
-            diags.push(Diagnostic::error(path, first_line, "a front-matter key is not text", "use plain names such as `title`"));
+            diags.push(Diagnostic::error(
+                path,
+                first_line,
+                "a front-matter key is not text",
+                "use plain names such as `title`",
+            ));
             continue;
         };
         if !KNOWN_KEYS.contains(&key) {
@@ -167,64 +174,100 @@ pub fn parse(
             } else {
                 format!("remove it; known keys are {}", KNOWN_KEYS.join(", "))
             };
-            diags.push(Diagnostic::error(path, line(key), format!("unknown front-matter key `{key}`"), fix));
+            diags.push(Diagnostic::error(
+                path,
+                line(key),
+                format!("unknown front-matter key `{key}`"),
+                fix,
+            ));
         }
     }
 
     let get = |key: &str| map.get(key).filter(|v| !v.is_null());
     let mut required_text = |key: &str, fix: &str| -> Option<String> {
-        match get(key).map(scalar_text) {
+        match map.get(key).map(|v| {
+            if v.is_null() {
+                Some(String::new())
+            } else {
+                scalar_text(v)
+            }
+        }) {
             None => {
-                diags.push(Diagnostic::error(path, line(key), format!("missing required field `{key}`"), fix));
+                diags.push(Diagnostic::error(
+                    path,
+                    line(key),
+                    format!("missing required field `{key}`"),
+                    fix,
+                ));
                 None
             }
             Some(Some(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(Some(_)) => {
-                diags.push(Diagnostic::error(path, line(key), format!("`{key}` is empty"), fix));
+                diags.push(Diagnostic::error(
+                    path,
+                    line(key),
+                    format!("`{key}` is empty"),
+                    fix,
+                ));
                 None
             }
             Some(None) => {
-                diags.push(Diagnostic::error(path, line(key), format!("`{key}` must be text, not a list or a map"), fix));
+                diags.push(Diagnostic::error(
+                    path,
+                    line(key),
+                    format!("`{key}` must be text, not a list or a map"),
+                    fix,
+                ));
                 None
             }
         }
     };
-    let title = required_text("title", "add `title: <the customer's question in their words>`");
-    let summary = required_text("summary", "add `summary: <one sentence saying what the article answers>`");
-    let reviewed_text = required_text("last_reviewed", "add `last_reviewed: YYYY-MM-DD`, the day the article was last checked");
+    let title = required_text(
+        "title",
+        "add `title: <the customer's question in their words>`",
+    );
+    let summary = required_text(
+        "summary",
+        "add `summary: <one sentence saying what the article answers>`",
+    );
+    let reviewed_text = required_text(
+        "last_reviewed",
+        "add `last_reviewed: YYYY-MM-DD`, the day the article was last checked",
+    );
 
-    let last_reviewed = reviewed_text.and_then(|s| match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
-        Ok(d) if d > today => {
-            diags.push(Diagnostic::error(
-                path,
-                line("last_reviewed"),
-                format!("`last_reviewed` {d} is in the future"),
-                format!("use the date the article was actually reviewed, {today} or earlier"),
-            ));
-            None
-        }
-        Ok(d) => {
-            let age = (today - d).num_days();
-            if age > 180 {
-                diags.push(Diagnostic::warning(
+    let last_reviewed =
+        reviewed_text.and_then(|s| match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+            Ok(d) if d > today => {
+                diags.push(Diagnostic::error(
                     path,
                     line("last_reviewed"),
-                    format!("`last_reviewed` {d} is {age} days ago (stale after 180)"),
-                    "review the article and update `last_reviewed`",
+                    format!("`last_reviewed` {d} is in the future"),
+                    format!("use the date the article was actually reviewed, {today} or earlier"),
                 ));
+                None
             }
-            Some(d)
-        }
-        Err(_) => {
-            diags.push(Diagnostic::error(
-                path,
-                line("last_reviewed"),
-                format!("`last_reviewed` `{s}` is not a date"),
-                "write it as YYYY-MM-DD, e.g. 2026-10-01",
-            ));
-            None
-        }
-    });
+            Ok(d) => {
+                let age = (today - d).num_days();
+                if age > 180 {
+                    diags.push(Diagnostic::warning(
+                        path,
+                        line("last_reviewed"),
+                        format!("`last_reviewed` {d} is {age} days ago (stale after 180)"),
+                        "review the article and update `last_reviewed`",
+                    ));
+                }
+                Some(d)
+            }
+            Err(_) => {
+                diags.push(Diagnostic::error(
+                    path,
+                    line("last_reviewed"),
+                    format!("`last_reviewed` `{s}` is not a date"),
+                    "write it as YYYY-MM-DD, e.g. 2026-10-01",
+                ));
+                None
+            }
+        });
 
     let mut list = |key: &str| -> Vec<String> {
         match get(key) {
@@ -267,7 +310,10 @@ pub fn parse(
         diags.push(Diagnostic::error(
             path,
             line("ticket_types"),
-            format!("{} ticket types listed, at most {MAX_TICKET_TYPES} allowed", ticket_types.len()),
+            format!(
+                "{} ticket types listed, at most {MAX_TICKET_TYPES} allowed",
+                ticket_types.len()
+            ),
             "keep the ticket types this article answers best, or split the article",
         ));
     }
@@ -285,7 +331,12 @@ pub fn parse(
         Some(v) => match scalar_text(v) {
             Some(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             _ => {
-                diags.push(Diagnostic::error(path, line("owner"), "`owner` must be a team or person name", "write `owner: payments-team`"));
+                diags.push(Diagnostic::error(
+                    path,
+                    line("owner"),
+                    "`owner` must be a team or person name",
+                    "write `owner: payments-team`",
+                ));
                 None
             }
         },
@@ -294,7 +345,12 @@ pub fn parse(
         None => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            diags.push(Diagnostic::error(path, line("featured"), "`featured` must be true or false", "write `featured: true` or `featured: false`"));
+            diags.push(Diagnostic::error(
+                path,
+                line("featured"),
+                "`featured` must be true or false",
+                "write `featured: true` or `featured: false`",
+            ));
             false
         }
     };
@@ -315,7 +371,12 @@ pub fn parse(
             }
         },
         Some(None) => {
-            diags.push(Diagnostic::error(path, line("status"), "`status` must be text", "use draft, published or archived"));
+            diags.push(Diagnostic::error(
+                path,
+                line("status"),
+                "`status` must be text",
+                "use draft, published or archived",
+            ));
             None
         }
     };
@@ -384,11 +445,25 @@ mod tests {
         assert!(fm.is_none());
         let all = diags.join("\n");
         assert!(all.contains("a.md:2: error: `title` is empty"), "{all}");
-        assert!(all.contains("a.md:3: error: unknown front-matter key `sumary` — did you mean `summary`?"), "{all}");
+        assert!(
+            all.contains(
+                "a.md:3: error: unknown front-matter key `sumary` — did you mean `summary`?"
+            ),
+            "{all}"
+        );
         assert!(all.contains("missing required field `summary`"), "{all}");
-        assert!(all.contains("a.md:4: error: `last_reviewed` 2030-01-01 is in the future"), "{all}");
-        assert!(all.contains("a.md:5: error: 4 ticket types listed"), "{all}");
-        assert!(all.contains("a.md:6: error: unknown status `live`"), "{all}");
+        assert!(
+            all.contains("a.md:4: error: `last_reviewed` 2030-01-01 is in the future"),
+            "{all}"
+        );
+        assert!(
+            all.contains("a.md:5: error: 4 ticket types listed"),
+            "{all}"
+        );
+        assert!(
+            all.contains("a.md:6: error: unknown status `live`"),
+            "{all}"
+        );
     }
 
     #[test]
@@ -398,7 +473,10 @@ mod tests {
         assert!(diags[0].contains("is not a date"), "{diags:?}");
         let (fm, diags) = run("title: t\nsummary: s\nlast_reviewed: 2025-01-01\n");
         assert!(fm.is_some());
-        assert!(diags[0].contains("warning: `last_reviewed` 2025-01-01 is"), "{diags:?}");
+        assert!(
+            diags[0].contains("warning: `last_reviewed` 2025-01-01 is"),
+            "{diags:?}"
+        );
     }
 
     #[test]

@@ -63,7 +63,11 @@ pub fn anchor(text: &str) -> String {
     while out.ends_with('-') {
         out.pop();
     }
-    if out.is_empty() { "section".into() } else { out }
+    if out.is_empty() {
+        "section".into()
+    } else {
+        out
+    }
 }
 
 fn level_number(level: HeadingLevel) -> u8 {
@@ -113,9 +117,16 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
                         if let Some(done) = section.take() {
                             out.sections.push(done);
                         }
-                        section = Some(Section { title: text.clone(), text: String::new() });
+                        section = Some(Section {
+                            title: text.clone(),
+                            text: String::new(),
+                        });
                     }
-                    out.headings.push(Heading { level: level_number(level), text, id });
+                    out.headings.push(Heading {
+                        level: level_number(level),
+                        text,
+                        id,
+                    });
                 }
             }
             Event::Start(Tag::Link { dest_url, .. }) => out.links.push(Link {
@@ -126,15 +137,21 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
                 if let Some((_, _, text)) = heading.as_mut() {
                     text.push_str(t);
                 } else {
-                    section.as_mut().map_or(&mut preamble, |s| &mut s.text).push_str(t);
+                    section
+                        .as_mut()
+                        .map_or(&mut preamble, |s| &mut s.text)
+                        .push_str(t);
                 }
             }
-            Event::SoftBreak | Event::HardBreak => {
-                if heading.is_none() {
-                    section.as_mut().map_or(&mut preamble, |s| &mut s.text).push(' ');
-                }
+            Event::SoftBreak | Event::HardBreak if heading.is_none() => {
+                section
+                    .as_mut()
+                    .map_or(&mut preamble, |s| &mut s.text)
+                    .push(' ');
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock) => {
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock,
+            ) => {
                 let text = section.as_mut().map_or(&mut preamble, |s| &mut s.text);
                 if !text.ends_with('\n') && !text.is_empty() {
                     text.push('\n');
@@ -175,8 +192,15 @@ mod tests {
     fn headings_get_unique_anchors() {
         let r = render(BODY, 10);
         let ids: Vec<_> = r.headings.iter().map(|h| h.id.as_str()).collect();
-        assert_eq!(ids, ["quick-answer", "steps", "related-articles", "steps-2"]);
-        assert!(r.html.contains("<h2 id=\"quick-answer\">Quick answer</h2>"), "{}", r.html);
+        assert_eq!(
+            ids,
+            ["quick-answer", "steps", "related-articles", "steps-2"]
+        );
+        assert!(
+            r.html.contains("<h2 id=\"quick-answer\">Quick answer</h2>"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]
@@ -184,14 +208,28 @@ mod tests {
         let r = render(BODY, 10);
         assert_eq!(r.sections[0].title, "Quick answer");
         assert_eq!(r.sections[0].text, "Freeze it now. Then order a new one.");
-        assert!(r.text.starts_with("Intro line.\nFreeze it now."), "{}", r.text);
-        assert!(!r.text.contains("Other"), "related articles are not indexed: {}", r.text);
+        assert!(
+            r.text.starts_with("Intro line.\nFreeze it now."),
+            "{}",
+            r.text
+        );
+        assert!(
+            !r.text.contains("Other"),
+            "related articles are not indexed: {}",
+            r.text
+        );
     }
 
     #[test]
     fn links_carry_file_lines_and_tables_render() {
         let r = render(BODY, 10);
-        assert_eq!(r.links[0], Link { url: "/articles/activate-my-card".into(), line: 19 });
+        assert_eq!(
+            r.links[0],
+            Link {
+                url: "/articles/activate-my-card".into(),
+                line: 19
+            }
+        );
         assert!(r.html.contains("<table>"));
     }
 

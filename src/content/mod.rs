@@ -18,7 +18,7 @@ pub use article::Article;
 pub use diagnostic::{Diagnostic, Severity};
 pub use front_matter::{FrontMatter, Status};
 pub use synonyms::SynonymRule;
-pub use ticket_types::{Priority, Tier, TicketType};
+pub use ticket_types::{Priority, TicketType, Tier};
 
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
 pub const TICKET_TYPES_FILE: &str = "ticket-types.toml";
@@ -69,8 +69,16 @@ impl KnowledgeBase {
         for entry in walker {
             let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
             if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "md") {
-                let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
-                if rel.components().count() == 1 && rel.file_name().is_some_and(|n| n.eq_ignore_ascii_case("README.md")) {
+                let rel = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap_or(entry.path())
+                    .to_path_buf();
+                if rel.components().count() == 1
+                    && rel
+                        .file_name()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("README.md"))
+                {
                     continue;
                 }
                 files.push(rel);
@@ -82,7 +90,12 @@ impl KnowledgeBase {
             let shown = dir.join(&rel);
             match std::fs::read_to_string(&shown) {
                 Ok(src) => sources.push((rel, src)),
-                Err(e) => read_errors.push(Diagnostic::error(&shown, 0, format!("cannot read the file: {e}"), "save it as UTF-8 text")),
+                Err(e) => read_errors.push(Diagnostic::error(
+                    &shown,
+                    0,
+                    format!("cannot read the file: {e}"),
+                    "save it as UTF-8 text",
+                )),
             }
         }
         let read = |name: &str| -> anyhow::Result<Option<String>> {
@@ -90,13 +103,25 @@ impl KnowledgeBase {
             if !path.exists() {
                 return Ok(None);
             }
-            std::fs::read_to_string(&path).map(Some).with_context(|| format!("reading {}", path.display()))
+            std::fs::read_to_string(&path)
+                .map(Some)
+                .with_context(|| format!("reading {}", path.display()))
         };
         let synonyms = read(SYNONYMS_FILE)?;
         let ticket_types = read(TICKET_TYPES_FILE)?;
-        let mut loaded = Self::from_sources(dir, &sources, synonyms.as_deref(), ticket_types.as_deref(), today);
+        let mut loaded = Self::from_sources(
+            dir,
+            &sources,
+            synonyms.as_deref(),
+            ticket_types.as_deref(),
+            today,
+        );
         loaded.diagnostics.extend(read_errors);
-        loaded.files += loaded.diagnostics.iter().filter(|d| d.message.starts_with("cannot read")).count();
+        loaded.files += loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.starts_with("cannot read"))
+            .count();
         Ok(loaded)
     }
 
@@ -109,7 +134,10 @@ impl KnowledgeBase {
         today: NaiveDate,
     ) -> Loaded {
         let mut diags = Vec::new();
-        let mut kb = KnowledgeBase { root: root.to_path_buf(), ..Default::default() };
+        let mut kb = KnowledgeBase {
+            root: root.to_path_buf(),
+            ..Default::default()
+        };
         if let Some(src) = synonyms {
             kb.synonyms = synonyms::parse(&root.join(SYNONYMS_FILE), src, &mut diags);
         }
@@ -135,7 +163,11 @@ impl KnowledgeBase {
                 diags.push(Diagnostic::error(
                     &shown,
                     0,
-                    format!("duplicate slug `{}`, also used by {}", article.slug, root.join(first).display()),
+                    format!(
+                        "duplicate slug `{}`, also used by {}",
+                        article.slug,
+                        root.join(first).display()
+                    ),
                     "rename one of the files: the slug is the file name and must be unique",
                 ));
                 continue;
@@ -145,36 +177,60 @@ impl KnowledgeBase {
         }
         kb.cross_check(&mut diags);
         let files = articles.len();
-        Loaded { kb, diagnostics: diags, files }
+        Loaded {
+            kb,
+            diagnostics: diags,
+            files,
+        }
     }
 
     /// Checks that span files: links, related slugs, ticket types, coverage.
     fn cross_check(&self, diags: &mut Vec<Diagnostic>) {
-        let status: HashMap<&str, Status> = self.articles.iter().map(|a| (a.slug.as_str(), a.front.status)).collect();
+        let status: HashMap<&str, Status> = self
+            .articles
+            .iter()
+            .map(|a| (a.slug.as_str(), a.front.status))
+            .collect();
         let known_types: HashSet<&str> = self.ticket_types.iter().map(|t| t.id.as_str()).collect();
         let have_taxonomy = !self.ticket_types.is_empty();
         for a in &self.articles {
             let shown = self.root.join(&a.path);
-            let check_target = |slug: &str, line: usize, what: &str, diags: &mut Vec<Diagnostic>| match status.get(slug) {
-                None => {
-                    let nearest = status
-                        .keys()
-                        .min_by_key(|s| strsim::levenshtein(s, slug))
-                        .filter(|s| strsim::levenshtein(s, slug) <= 4);
-                    let fix = nearest.map_or_else(
-                        || "point it at an existing article's slug (its file name without .md)".to_string(),
-                        |n| format!("did you mean `{n}`?"),
-                    );
-                    diags.push(Diagnostic::error(&shown, line, format!("{what} `{slug}` does not exist"), fix));
-                }
-                Some(s) if a.is_published() && *s != Status::Published => diags.push(Diagnostic::warning(
-                    &shown,
-                    line,
-                    format!("{what} `{slug}` is {}, so readers cannot open it", s.as_str()),
-                    "publish it or remove the link",
-                )),
-                Some(_) => {}
-            };
+            let check_target =
+                |slug: &str, line: usize, what: &str, diags: &mut Vec<Diagnostic>| match status
+                    .get(slug)
+                {
+                    None => {
+                        let nearest = status
+                            .keys()
+                            .min_by_key(|s| strsim::levenshtein(s, slug))
+                            .filter(|s| strsim::levenshtein(s, slug) <= 4);
+                        let fix = nearest.map_or_else(
+                            || {
+                                "point it at an existing article's slug (its file name without .md)"
+                                    .to_string()
+                            },
+                            |n| format!("did you mean `{n}`?"),
+                        );
+                        diags.push(Diagnostic::error(
+                            &shown,
+                            line,
+                            format!("{what} `{slug}` does not exist"),
+                            fix,
+                        ));
+                    }
+                    Some(s) if a.is_published() && *s != Status::Published => {
+                        diags.push(Diagnostic::warning(
+                            &shown,
+                            line,
+                            format!(
+                                "{what} `{slug}` is {}, so readers cannot open it",
+                                s.as_str()
+                            ),
+                            "publish it or remove the link",
+                        ))
+                    }
+                    Some(_) => {}
+                };
             for slug in &a.front.related {
                 check_target(slug, a.front.related_line, "related article", diags);
             }
@@ -186,7 +242,11 @@ impl KnowledgeBase {
             if have_taxonomy {
                 for t in &a.front.ticket_types {
                     if !known_types.contains(t.as_str()) {
-                        let nearest = known_types.iter().min_by_key(|k| strsim::levenshtein(k, t)).copied().unwrap_or_default();
+                        let nearest = known_types
+                            .iter()
+                            .min_by_key(|k| strsim::levenshtein(k, t))
+                            .copied()
+                            .unwrap_or_default();
                         diags.push(Diagnostic::error(
                             &shown,
                             a.front.ticket_types_line,
@@ -244,8 +304,14 @@ mod tests {
 
     #[test]
     fn internal_links() {
-        assert_eq!(internal_slug("/articles/activate-card#steps"), Some("activate-card"));
-        assert_eq!(internal_slug("../cards/activate-card.md"), Some("activate-card"));
+        assert_eq!(
+            internal_slug("/articles/activate-card#steps"),
+            Some("activate-card")
+        );
+        assert_eq!(
+            internal_slug("../cards/activate-card.md"),
+            Some("activate-card")
+        );
         assert_eq!(internal_slug("https://example.com/articles/x"), None);
         assert_eq!(internal_slug("#steps"), None);
     }

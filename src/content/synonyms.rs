@@ -11,7 +11,11 @@ pub enum SynonymRule {
     /// Every term stands for every other.
     Equivalent { terms: Vec<String>, line: usize },
     /// Each `from` term also searches every `to` term, not the other way round.
-    OneWay { from: Vec<String>, to: Vec<String>, line: usize },
+    OneWay {
+        from: Vec<String>,
+        to: Vec<String>,
+        line: usize,
+    },
 }
 
 fn terms(side: &str) -> Result<Vec<String>, &'static str> {
@@ -47,17 +51,41 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<Synonym
         match parts.as_slice() {
             [group] => match terms(group) {
                 Ok(t) if t.len() >= 2 => rules.push(SynonymRule::Equivalent { terms: t, line }),
-                Ok(_) => diags.push(Diagnostic::error(path, line, "a synonym group needs at least two terms", fix_format)),
-                Err(e) => diags.push(Diagnostic::error(path, line, format!("malformed synonym line: {e}"), fix_format)),
+                Ok(_) => diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    "a synonym group needs at least two terms",
+                    fix_format,
+                )),
+                Err(e) => diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("malformed synonym line: {e}"),
+                    fix_format,
+                )),
             },
             [from, to] => match (terms(from), terms(to)) {
                 (Ok(from), Ok(to)) => rules.push(SynonymRule::OneWay { from, to, line }),
                 (Err(e), _) | (_, Err(e)) => {
-                    let e = if from.trim().is_empty() || to.trim().is_empty() { "one side of `=>` is empty" } else { e };
-                    diags.push(Diagnostic::error(path, line, format!("malformed synonym line: {e}"), fix_format));
+                    let e = if from.trim().is_empty() || to.trim().is_empty() {
+                        "one side of `=>` is empty"
+                    } else {
+                        e
+                    };
+                    diags.push(Diagnostic::error(
+                        path,
+                        line,
+                        format!("malformed synonym line: {e}"),
+                        fix_format,
+                    ));
                 }
             },
-            _ => diags.push(Diagnostic::error(path, line, "more than one `=>` on a line", "split it into one rule per line")),
+            _ => diags.push(Diagnostic::error(
+                path,
+                line,
+                "more than one `=>` on a line",
+                "split it into one rule per line",
+            )),
         }
     }
     rules
@@ -76,8 +104,15 @@ mod tests {
         assert_eq!(
             rules,
             vec![
-                SynonymRule::Equivalent { terms: vec!["log in".into(), "login".into(), "sign in".into()], line: 2 },
-                SynonymRule::OneWay { from: vec!["iphone".into()], to: vec!["ios".into(), "apple phone".into()], line: 4 },
+                SynonymRule::Equivalent {
+                    terms: vec!["log in".into(), "login".into(), "sign in".into()],
+                    line: 2
+                },
+                SynonymRule::OneWay {
+                    from: vec!["iphone".into()],
+                    to: vec!["ios".into(), "apple phone".into()],
+                    line: 4
+                },
             ]
         );
     }

@@ -77,8 +77,17 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<TicketT
         let mut ok = true;
         for key in table.keys() {
             if !FIELDS.contains(&key.as_str()) {
-                let nearest = FIELDS.iter().min_by_key(|f| strsim::levenshtein(f, key)).copied().unwrap_or("id");
-                diags.push(Diagnostic::error(path, line, format!("unknown key `{key}` in a ticket type"), format!("did you mean `{nearest}`?")));
+                let nearest = FIELDS
+                    .iter()
+                    .min_by_key(|f| strsim::levenshtein(f, key))
+                    .copied()
+                    .unwrap_or("id");
+                diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("unknown key `{key}` in a ticket type"),
+                    format!("did you mean `{nearest}`?"),
+                ));
                 ok = false;
             }
         }
@@ -86,7 +95,12 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<TicketT
             match table.get(key).and_then(toml::Value::as_str) {
                 Some(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
                 _ => {
-                    diags.push(Diagnostic::error(path, line, format!("ticket type is missing `{key}` (or it is not text)"), fix));
+                    diags.push(Diagnostic::error(
+                        path,
+                        line,
+                        format!("ticket type is missing `{key}` (or it is not text)"),
+                        fix,
+                    ));
                     ok = false;
                     None
                 }
@@ -101,7 +115,12 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<TicketT
             "L2" => Some(Tier::L2),
             "L3" => Some(Tier::L3),
             other => {
-                diags.push(Diagnostic::error(path, line, format!("unknown tier `{other}`"), "use L1, L2 or L3"));
+                diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("unknown tier `{other}`"),
+                    "use L1, L2 or L3",
+                ));
                 None
             }
         });
@@ -112,23 +131,39 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<TicketT
             "P4" => Some(Priority::P4),
             "P5" => Some(Priority::P5),
             other => {
-                diags.push(Diagnostic::error(path, line, format!("unknown priority `{other}`"), "use P1, P2, P3, P4 or P5"));
+                diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("unknown priority `{other}`"),
+                    "use P1, P2, P3, P4 or P5",
+                ));
                 None
             }
         });
-        let (Some(id), Some(name), Some(tier), Some(priority), true) = (id, name, tier, priority, ok) else {
+        let (Some(id), Some(name), Some(tier), Some(priority), true) =
+            (id, name, tier, priority, ok)
+        else {
             continue;
         };
         if let Some(first) = out.iter().find(|t| t.id == id) {
             diags.push(Diagnostic::error(
                 path,
                 line,
-                format!("duplicate ticket type `{id}`, first defined on line {}", first.line),
+                format!(
+                    "duplicate ticket type `{id}`, first defined on line {}",
+                    first.line
+                ),
                 "remove one of the two entries",
             ));
             continue;
         }
-        out.push(TicketType { id, name, tier, priority, line });
+        out.push(TicketType {
+            id,
+            name,
+            tier,
+            priority,
+            line,
+        });
     }
     out
 }
@@ -147,8 +182,14 @@ mod tests {
         assert_eq!(types[0].line, 1);
         let all: Vec<String> = diags.iter().map(ToString::to_string).collect();
         let all = all.join("\n");
-        assert!(all.contains("ticket-types.toml:7: error: unknown tier `L9`"), "{all}");
-        assert!(all.contains("unknown key `priorty` in a ticket type — did you mean `priority`?"), "{all}");
+        assert!(
+            all.contains("ticket-types.toml:7: error: unknown tier `L9`"),
+            "{all}"
+        );
+        assert!(
+            all.contains("unknown key `priorty` in a ticket type — did you mean `priority`?"),
+            "{all}"
+        );
     }
 
     #[test]
@@ -156,6 +197,12 @@ mod tests {
         let mut diags = Vec::new();
         let types = parse(Path::new("t.toml"), "[[ticket_type]]\nid = \n", &mut diags);
         assert!(types.is_empty());
-        assert!(diags[0].to_string().starts_with("t.toml:2: error: not valid TOML"), "{:?}", diags);
+        assert!(
+            diags[0]
+                .to_string()
+                .starts_with("t.toml:2: error: not valid TOML"),
+            "{:?}",
+            diags
+        );
     }
 }

@@ -6,8 +6,8 @@ use std::mem;
 use rust_stemmers::{Algorithm, Stemmer};
 use tantivy::Index;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenFilter, TokenStream,
-    Tokenizer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token,
+    TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Analyzer name for exact (lowercased, folded) fields.
@@ -21,12 +21,13 @@ const MAX_TOKEN_LEN: usize = 40;
 /// Words that carry little meaning on their own. They are kept in the index (so phrases and
 /// "how do I …" questions still work) and only down-weighted at query time.
 pub const STOP_WORDS: &[&str] = &[
-    "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do",
-    "does", "for", "from", "get", "got", "had", "has", "have", "he", "her", "here", "hi", "him", "his", "how", "i", "if",
-    "in", "into", "is", "it", "its", "just", "let", "ll", "m", "me", "might", "my", "of", "on", "or", "our", "please",
-    "re", "s", "she", "should", "so", "some", "t", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "to", "too", "us", "ve", "was", "we", "were", "what", "when", "where", "which", "who",
-    "will", "with", "would", "you", "your",
+    "a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can",
+    "could", "did", "do", "does", "for", "from", "get", "got", "had", "has", "have", "he", "her",
+    "here", "hi", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "let",
+    "ll", "m", "me", "might", "my", "of", "on", "or", "our", "please", "re", "s", "she", "should",
+    "so", "some", "t", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "too", "us", "ve", "was", "we", "were", "what", "when", "where",
+    "which", "who", "will", "with", "would", "you", "your",
 ];
 
 pub fn is_stop_word(word: &str) -> bool {

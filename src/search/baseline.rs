@@ -40,13 +40,21 @@ impl BaselineEngine {
         writer.commit()?;
         let searcher = index.reader()?.searcher();
         let parser = QueryParser::for_index(&index, vec![title, summary, keywords, body]);
-        Ok(Self { searcher, parser, idx, articles })
+        Ok(Self {
+            searcher,
+            parser,
+            idx,
+            articles,
+        })
     }
 
     /// Top `limit` articles for a query; the lenient parser never fails on user text.
     pub fn search(&self, query: &str, limit: usize) -> Vec<&Article> {
         let (q, _errors) = self.parser.parse_query_lenient(query);
-        let Ok(top) = self.searcher.search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score()) else {
+        let Ok(top) = self
+            .searcher
+            .search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())
+        else {
             return Vec::new();
         };
         top.into_iter()

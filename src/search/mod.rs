@@ -14,7 +14,9 @@ use std::collections::{HashMap, HashSet};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::{Index, IndexWriter, Searcher, TantivyDocument, Term};
 
 use crate::content::{Article, KnowledgeBase};
@@ -63,7 +65,13 @@ pub struct Fields {
 
 impl Fields {
     fn text_fields(&self) -> [TextField; 5] {
-        [self.title, self.keywords, self.summary, self.headings, self.body]
+        [
+            self.title,
+            self.keywords,
+            self.summary,
+            self.headings,
+            self.body,
+        ]
     }
 }
 
@@ -88,12 +96,25 @@ fn schema() -> (Schema, Fields) {
     let body = pair("body", 1.5);
     let category = sb.add_text_field("category", STRING);
     let idx = sb.add_u64_field("idx", FAST);
-    (sb.build(), Fields { title, keywords, summary, headings, body, category, idx })
+    (
+        sb.build(),
+        Fields {
+            title,
+            keywords,
+            summary,
+            headings,
+            body,
+            category,
+            idx,
+        },
+    )
 }
 
 /// Template headings appear in every article and say nothing about its subject.
 fn is_template_heading(text: &str) -> bool {
-    crate::content::article::TEMPLATE_SECTIONS.iter().any(|t| t.eq_ignore_ascii_case(text))
+    crate::content::article::TEMPLATE_SECTIONS
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(text))
 }
 
 /// A search: the customer's text, how many results, and an optional category filter.
@@ -106,7 +127,11 @@ pub struct SearchRequest<'a> {
 
 impl<'a> SearchRequest<'a> {
     pub fn new(query: &'a str) -> Self {
-        Self { query, limit: DEFAULT_LIMIT, category: None }
+        Self {
+            query,
+            limit: DEFAULT_LIMIT,
+            category: None,
+        }
     }
 }
 
@@ -232,16 +257,21 @@ impl SearchEngine {
         let plan = QueryPlan::new(query, &self.vocabulary, &self.synonyms);
         let (mut total, mut hits) = self.run(&plan, limit, req.category);
         let mut corrected_query = None;
-        if total < 3 {
-            if let Some(corrected) = plan.correction(&self.vocabulary) {
-                if total == 0 {
-                    let better = QueryPlan::new(&corrected, &self.vocabulary, &self.synonyms);
-                    (total, hits) = self.run(&better, limit, req.category);
-                }
-                corrected_query = Some(corrected);
+        if total < 3
+            && let Some(corrected) = plan.correction(&self.vocabulary)
+        {
+            if total == 0 {
+                let better = QueryPlan::new(&corrected, &self.vocabulary, &self.synonyms);
+                (total, hits) = self.run(&better, limit, req.category);
             }
+            corrected_query = Some(corrected);
         }
-        SearchResults { query: req.query.to_string(), total, corrected_query, hits }
+        SearchResults {
+            query: req.query.to_string(),
+            total,
+            corrected_query,
+            hits,
+        }
     }
 
     fn run(&self, plan: &QueryPlan, limit: usize, category: Option<&str>) -> (usize, Vec<Hit<'_>>) {
@@ -253,7 +283,10 @@ impl SearchEngine {
                 (Occur::Must, matching),
                 (
                     Occur::Must,
-                    Box::new(TermQuery::new(Term::from_field_text(self.fields.category, c), IndexRecordOption::Basic)),
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.fields.category, c),
+                        IndexRecordOption::Basic,
+                    )),
                 ),
             ])),
             None => matching,
@@ -270,12 +303,19 @@ impl SearchEngine {
         let hits = top
             .into_iter()
             .filter_map(|(score, addr)| {
-                let idx = self.idx_columns.get(addr.segment_ord as usize)?.first(addr.doc_id)?;
+                let idx = self
+                    .idx_columns
+                    .get(addr.segment_ord as usize)?
+                    .first(addr.doc_id)?;
                 let article = self.articles.get(usize::try_from(idx).ok()?)?;
                 let snippet = snippet::best(&article.text, &highlights)
                     .or_else(|| snippet::best(&article.front.summary, &highlights))
                     .unwrap_or_else(|| snippet::lead(&article.front.summary));
-                Some(Hit { article, score, snippet })
+                Some(Hit {
+                    article,
+                    score,
+                    snippet,
+                })
             })
             .collect();
         (total, hits)

@@ -3,7 +3,9 @@
 //! is exact > stemmed > synonym > typo, plus a bonus when words appear near each other.
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analysis::{self, Word};
@@ -60,7 +62,10 @@ pub struct QueryPlan {
 
 impl QueryPlan {
     pub fn new(query: &str, vocab: &Vocabulary, synonyms: &SynonymMap) -> Self {
-        let words: Vec<Word> = analysis::words(query).into_iter().take(MAX_QUERY_WORDS).collect();
+        let words: Vec<Word> = analysis::words(query)
+            .into_iter()
+            .take(MAX_QUERY_WORDS)
+            .collect();
         let typing_last = words.last().is_some_and(|w| w.end == query.len());
         let count = words.len();
         let planned: Vec<PlannedWord> = words
@@ -87,7 +92,13 @@ impl QueryPlan {
                 } else {
                     Vec::new()
                 };
-                PlannedWord { word, stop, known, typos, completions }
+                PlannedWord {
+                    word,
+                    stop,
+                    known,
+                    typos,
+                    completions,
+                }
             })
             .collect();
         // Synonym keys are matched on what the customer meant: a misspelled word by its correction.
@@ -102,10 +113,19 @@ impl QueryPlan {
         let synonyms = synonyms
             .find(&meant)
             .into_iter()
-            .map(|m| PlannedSynonym { start: m.start, end: m.end, expansions: m.expansions.to_vec() })
+            .map(|m| PlannedSynonym {
+                start: m.start,
+                end: m.end,
+                expansions: m.expansions.to_vec(),
+            })
             .collect();
         let only_stop_words = planned.iter().all(|p| p.stop);
-        Self { text: query.to_string(), words: planned, synonyms, only_stop_words }
+        Self {
+            text: query.to_string(),
+            words: planned,
+            synonyms,
+            only_stop_words,
+        }
     }
 
     fn is_content(&self, w: &PlannedWord) -> bool {
@@ -119,40 +139,78 @@ impl QueryPlan {
         for (i, w) in self.words.iter().enumerate() {
             if !self.is_content(w) {
                 let fs = [fields.title, fields.summary, fields.body];
-                bonus.push((Occur::Should, boost(across(&fs, Kind::Exact, &[w.word.text.clone()]), STOP_WORD_BOOST)));
+                bonus.push((
+                    Occur::Should,
+                    boost(
+                        across(&fs, Kind::Exact, std::slice::from_ref(&w.word.text)),
+                        STOP_WORD_BOOST,
+                    ),
+                ));
                 continue;
             }
             let all = fields.text_fields();
             let mut alternatives: Vec<Box<dyn Query>> = vec![
-                across(&all, Kind::Exact, &[w.word.text.clone()]),
-                boost(across(&all, Kind::Stemmed, &[w.word.stem.clone()]), STEM_BOOST),
+                across(&all, Kind::Exact, std::slice::from_ref(&w.word.text)),
+                boost(
+                    across(&all, Kind::Stemmed, std::slice::from_ref(&w.word.stem)),
+                    STEM_BOOST,
+                ),
             ];
             for (typo, distance) in &w.typos {
                 let b = TYPO_BOOST / *distance as f32;
-                alternatives.push(boost(across(&all, Kind::Stemmed, &[analysis::stem(typo)]), b));
+                alternatives.push(boost(
+                    across(&all, Kind::Stemmed, &[analysis::stem(typo)]),
+                    b,
+                ));
             }
             for (completion, distance) in &w.completions {
                 let b = PREFIX_BOOST / (1 + *distance) as f32;
-                alternatives.push(boost(across(&all, Kind::Exact, &[completion.clone()]), b));
+                alternatives.push(boost(
+                    across(&all, Kind::Exact, std::slice::from_ref(completion)),
+                    b,
+                ));
             }
-            for s in self.synonyms.iter().filter(|s| s.start == i && s.end == i + 1) {
+            for s in self
+                .synonyms
+                .iter()
+                .filter(|s| s.start == i && s.end == i + 1)
+            {
                 for exp in &s.expansions {
                     alternatives.push(boost(across(&all, Kind::Stemmed, exp), SYNONYM_BOOST));
                 }
             }
-            required.push((Occur::Should, Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, TIE_BREAKER))));
+            required.push((
+                Occur::Should,
+                Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                    alternatives,
+                    TIE_BREAKER,
+                )),
+            ));
         }
         for s in self.synonyms.iter().filter(|s| s.end > s.start + 1) {
             let all = fields.text_fields();
-            let alternatives: Vec<Box<dyn Query>> =
-                s.expansions.iter().map(|exp| across(&all, Kind::Stemmed, exp)).collect();
-            required.push((Occur::Should, boost(Box::new(DisjunctionMaxQuery::new(alternatives)), SYNONYM_BOOST)));
+            let alternatives: Vec<Box<dyn Query>> = s
+                .expansions
+                .iter()
+                .map(|exp| across(&all, Kind::Stemmed, exp))
+                .collect();
+            required.push((
+                Occur::Should,
+                boost(
+                    Box::new(DisjunctionMaxQuery::new(alternatives)),
+                    SYNONYM_BOOST,
+                ),
+            ));
         }
         if required.is_empty() {
             return None;
         }
-        let content: Vec<(usize, &PlannedWord)> =
-            self.words.iter().enumerate().filter(|(_, w)| self.is_content(w)).collect();
+        let content: Vec<(usize, &PlannedWord)> = self
+            .words
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| self.is_content(w))
+            .collect();
         let phrase_fields = [fields.title, fields.summary, fields.keywords, fields.body];
         for pair in content.windows(2).take(MAX_PHRASE_PAIRS) {
             let [(i, a), (j, b)] = pair else { continue };
@@ -164,11 +222,15 @@ impl QueryPlan {
                         (0, Term::from_field_text(f.stemmed, &a.word.stem)),
                         (gap, Term::from_field_text(f.stemmed, &b.word.stem)),
                     ];
-                    let q: Box<dyn Query> = Box::new(PhraseQuery::new_with_offset_and_slop(terms, 1));
+                    let q: Box<dyn Query> =
+                        Box::new(PhraseQuery::new_with_offset_and_slop(terms, 1));
                     (Occur::Should, boost(q, f.weight))
                 })
                 .collect();
-            bonus.push((Occur::Should, boost(Box::new(BooleanQuery::new(phrases)), PHRASE_BOOST)));
+            bonus.push((
+                Occur::Should,
+                boost(Box::new(BooleanQuery::new(phrases)), PHRASE_BOOST),
+            ));
         }
         let matching: Box<dyn Query> = Box::new(BooleanQuery::new(required));
         if bonus.is_empty() {
@@ -227,7 +289,11 @@ enum Kind {
 }
 
 fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
-    if (b - 1.0).abs() < f32::EPSILON { q } else { Box::new(BoostQuery::new(q, b)) }
+    if (b - 1.0).abs() < f32::EPSILON {
+        q
+    } else {
+        Box::new(BoostQuery::new(q, b))
+    }
 }
 
 /// A word (or phrase) in any of the fields, each field weighted.
@@ -242,13 +308,24 @@ fn across(fields: &[TextField], kind: Kind, words: &[String]) -> Box<dyn Query> 
             boost(term_or_phrase(field, words), f.weight)
         })
         .collect();
-    Box::new(DisjunctionMaxQuery::with_tie_breaker(clauses, FIELD_TIE_BREAKER))
+    Box::new(DisjunctionMaxQuery::with_tie_breaker(
+        clauses,
+        FIELD_TIE_BREAKER,
+    ))
 }
 
 fn term_or_phrase(field: Field, words: &[String]) -> Box<dyn Query> {
     if let [word] = words {
-        Box::new(TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs))
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, word),
+            IndexRecordOption::WithFreqs,
+        ))
     } else {
-        Box::new(PhraseQuery::new(words.iter().map(|w| Term::from_field_text(field, w)).collect()))
+        Box::new(PhraseQuery::new(
+            words
+                .iter()
+                .map(|w| Term::from_field_text(field, w))
+                .collect(),
+        ))
     }
 }

@@ -19,7 +19,8 @@ pub struct Highlights {
 
 impl Highlights {
     fn matches(&self, word: &analysis::Word) -> bool {
-        !analysis::is_stop_word(&word.text) && (self.exact.contains(&word.text) || self.stems.contains(&word.stem))
+        !analysis::is_stop_word(&word.text)
+            && (self.exact.contains(&word.text) || self.stems.contains(&word.stem))
     }
 }
 
@@ -64,17 +65,35 @@ pub fn best(text: &str, highlights: &Highlights) -> Option<String> {
     }
     let from = best.0;
     let to = (from + SNIPPET_WORDS).min(words.len());
-    Some(render(text, &words[from..to], &matched[from..to], from > 0, to < words.len()))
+    Some(render(
+        text,
+        &words[from..to],
+        &matched[from..to],
+        from > 0,
+        to < words.len(),
+    ))
 }
 
 /// The opening words of `text`, escaped, for results that matched only in the title.
 pub fn lead(text: &str) -> String {
     let words = analysis::words(text);
     let to = SNIPPET_WORDS.min(words.len());
-    render(text, &words[..to], &vec![false; to], false, to < words.len())
+    render(
+        text,
+        &words[..to],
+        &vec![false; to],
+        false,
+        to < words.len(),
+    )
 }
 
-fn render(text: &str, words: &[analysis::Word], matched: &[bool], ellipsis_before: bool, ellipsis_after: bool) -> String {
+fn render(
+    text: &str,
+    words: &[analysis::Word],
+    matched: &[bool],
+    ellipsis_before: bool,
+    ellipsis_after: bool,
+) -> String {
     let mut out = String::new();
     if words.is_empty() {
         return out;
@@ -115,8 +134,15 @@ mod tests {
 
     #[test]
     fn marks_exact_stemmed_and_escapes() {
-        let s = best("Cards <b>charged</b> twice & the charge.", &hl(&["twice"], &["charg"])).expect("match");
-        assert_eq!(s, "Cards &lt;b&gt;<mark>charged</mark>&lt;/b&gt; <mark>twice</mark> &amp; the <mark>charge</mark>.");
+        let s = best(
+            "Cards <b>charged</b> twice & the charge.",
+            &hl(&["twice"], &["charg"]),
+        )
+        .expect("match");
+        assert_eq!(
+            s,
+            "Cards &lt;b&gt;<mark>charged</mark>&lt;/b&gt; <mark>twice</mark> &amp; the <mark>charge</mark>."
+        );
     }
 
     #[test]

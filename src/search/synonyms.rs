@@ -75,9 +75,17 @@ impl SynonymMap {
             let longest = self.max_key_words.min(query_stems.len() - start);
             for len in (1..=longest).rev() {
                 key.clear();
-                key.extend(query_stems[start..start + len].iter().map(|s| (*s).to_string()));
+                key.extend(
+                    query_stems[start..start + len]
+                        .iter()
+                        .map(|s| (*s).to_string()),
+                );
                 if let Some(expansions) = self.map.get(&key) {
-                    out.push(SynonymMatch { start, end: start + len, expansions });
+                    out.push(SynonymMatch {
+                        start,
+                        end: start + len,
+                        expansions,
+                    });
                     break;
                 }
             }
@@ -103,7 +111,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].start, found[0].end), (1, 3));
         assert_eq!(found[0].expansions, [vec!["atm".to_string()]]);
-        assert_eq!(m.find(&["atm"])[0].expansions, [vec!["cash".to_string(), "machin".to_string()]]);
+        assert_eq!(
+            m.find(&["atm"])[0].expansions,
+            [vec!["cash".to_string(), "machin".to_string()]]
+        );
         assert_eq!(m.find(&["iphon"]).len(), 1);
         assert!(m.find(&["io"]).is_empty(), "one-way rules do not go back");
     }

@@ -45,7 +45,11 @@ pub fn typo_budget(word: &str) -> u32 {
 /// Edit distance with transpositions costing one and a different first letter costing two.
 pub fn typo_distance(a: &str, b: &str) -> u32 {
     let d = u32::try_from(strsim::osa_distance(a, b)).unwrap_or(u32::MAX);
-    if a.chars().next() == b.chars().next() { d } else { d.saturating_add(1) }
+    if a.chars().next() == b.chars().next() {
+        d
+    } else {
+        d.saturating_add(1)
+    }
 }
 
 /// The first `n` characters of `word`, if it has that many.
@@ -63,7 +67,10 @@ fn tail(word: &str) -> &str {
 impl Vocabulary {
     /// Builds from (word, document frequency, stem) triples.
     pub fn new(words: HashMap<String, u32>, stems: HashSet<String>) -> Self {
-        let mut entries: Vec<Entry> = words.into_iter().map(|(word, doc_freq)| Entry { word, doc_freq }).collect();
+        let mut entries: Vec<Entry> = words
+            .into_iter()
+            .map(|(word, doc_freq)| Entry { word, doc_freq })
+            .collect();
         entries.sort_unstable_by(|a, b| a.word.cmp(&b.word));
         let mut by_first: HashMap<char, Vec<u32>> = HashMap::new();
         let mut by_tail: HashMap<String, Vec<u32>> = HashMap::new();
@@ -72,9 +79,17 @@ impl Vocabulary {
             if let Some(c) = e.word.chars().next() {
                 by_first.entry(c).or_default().push(i);
             }
-            by_tail.entry(tail(&e.word).to_string()).or_default().push(i);
+            by_tail
+                .entry(tail(&e.word).to_string())
+                .or_default()
+                .push(i);
         }
-        Self { entries, stems, by_first, by_tail }
+        Self {
+            entries,
+            stems,
+            by_first,
+            by_tail,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -109,7 +124,11 @@ impl Vocabulary {
         let mut push = |i: usize, distance: u32| {
             let e = &entries[i];
             if distance > 0 && distance <= budget && !out.iter().any(|c| c.word == e.word) {
-                out.push(Candidate { word: &e.word, distance, doc_freq: e.doc_freq });
+                out.push(Candidate {
+                    word: &e.word,
+                    distance,
+                    doc_freq: e.doc_freq,
+                });
             }
         };
         if let Some(first) = word.chars().next()
@@ -134,9 +153,17 @@ impl Vocabulary {
                 swapped.push(a);
                 swapped.push_str(chars.as_str());
             }
-            let by_tail = self.by_tail.get(tail(word)).into_iter().chain(self.by_tail.get(word)).flatten();
+            let by_tail = self
+                .by_tail
+                .get(tail(word))
+                .into_iter()
+                .chain(self.by_tail.get(word))
+                .flatten();
             for &i in by_tail {
-                push(i as usize, typo_distance(word, &self.entries[i as usize].word));
+                push(
+                    i as usize,
+                    typo_distance(word, &self.entries[i as usize].word),
+                );
             }
             heads.push(&swapped);
             for h in heads {
@@ -145,7 +172,12 @@ impl Vocabulary {
                 }
             }
         }
-        out.sort_by(|a, b| a.distance.cmp(&b.distance).then(b.doc_freq.cmp(&a.doc_freq)).then(a.word.cmp(b.word)));
+        out.sort_by(|a, b| {
+            a.distance
+                .cmp(&b.distance)
+                .then(b.doc_freq.cmp(&a.doc_freq))
+                .then(a.word.cmp(b.word))
+        });
         out.truncate(limit);
         out
     }
@@ -161,7 +193,11 @@ impl Vocabulary {
             .iter()
             .take_while(|e| e.word.starts_with(prefix))
             .filter(|e| e.word.len() > prefix.len())
-            .map(|e| Candidate { word: &e.word, distance: 0, doc_freq: e.doc_freq })
+            .map(|e| Candidate {
+                word: &e.word,
+                distance: 0,
+                doc_freq: e.doc_freq,
+            })
             .collect();
         let plen = prefix.chars().count();
         if typo_budget(prefix) >= 1
@@ -180,11 +216,20 @@ impl Vocabulary {
                     .min()
                     .unwrap_or(u32::MAX);
                 if best == 1 && e.word.chars().count() >= plen {
-                    out.push(Candidate { word: &e.word, distance: 1, doc_freq: e.doc_freq });
+                    out.push(Candidate {
+                        word: &e.word,
+                        distance: 1,
+                        doc_freq: e.doc_freq,
+                    });
                 }
             }
         }
-        out.sort_by(|a, b| a.distance.cmp(&b.distance).then(b.doc_freq.cmp(&a.doc_freq)).then(a.word.cmp(b.word)));
+        out.sort_by(|a, b| {
+            a.distance
+                .cmp(&b.distance)
+                .then(b.doc_freq.cmp(&a.doc_freq))
+                .then(a.word.cmp(b.word))
+        });
         out.truncate(limit);
         out
     }
@@ -195,12 +240,22 @@ mod tests {
     use super::*;
 
     fn vocab(words: &[(&str, u32)]) -> Vocabulary {
-        Vocabulary::new(words.iter().map(|(w, d)| ((*w).to_string(), *d)).collect(), HashSet::new())
+        Vocabulary::new(
+            words.iter().map(|(w, d)| ((*w).to_string(), *d)).collect(),
+            HashSet::new(),
+        )
     }
 
     #[test]
     fn budget_by_length_and_digits() {
-        let cases = [("card", 0), ("cards", 1), ("transfer", 1), ("transfers", 2), ("abc12345", 0), ("", 0)];
+        let cases = [
+            ("card", 0),
+            ("cards", 1),
+            ("transfer", 1),
+            ("transfers", 2),
+            ("abc12345", 0),
+            ("", 0),
+        ];
         for (word, want) in cases {
             assert_eq!(typo_budget(word), want, "{word}");
         }
@@ -209,7 +264,7 @@ mod tests {
     #[test]
     fn distance_rules() {
         let cases = [
-            ("recieve", "receive", 1),  // transposition counts once
+            ("recieve", "receive", 1), // transposition counts once
             ("withdrawl", "withdrawal", 1),
             ("ransfer", "transfer", 2), // first letter dropped costs two
             ("pransfer", "transfer", 2),
@@ -222,22 +277,57 @@ mod tests {
 
     #[test]
     fn fuzzy_respects_the_budget() {
-        let v = vocab(&[("receive", 10), ("transfer", 5), ("transfers", 3), ("card", 50), ("cart", 1), ("verification", 4)]);
-        let words = |q: &str| v.fuzzy(q, 5).iter().map(|c| c.word.to_string()).collect::<Vec<_>>();
+        let v = vocab(&[
+            ("receive", 10),
+            ("transfer", 5),
+            ("transfers", 3),
+            ("card", 50),
+            ("cart", 1),
+            ("verification", 4),
+        ]);
+        let words = |q: &str| {
+            v.fuzzy(q, 5)
+                .iter()
+                .map(|c| c.word.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(words("recieve"), ["receive"]);
-        assert_eq!(words("crad"), Vec::<String>::new(), "no typos under 5 letters");
+        assert_eq!(
+            words("crad"),
+            Vec::<String>::new(),
+            "no typos under 5 letters"
+        );
         assert_eq!(words("transfr"), ["transfer"]);
         assert_eq!(words("verificaton"), ["verification"]);
-        assert_eq!(words("erification"), ["verification"], "wrong first letter allowed from 9 letters");
-        assert_eq!(words("ransfer"), Vec::<String>::new(), "wrong first letter too costly for 7 letters");
+        assert_eq!(
+            words("erification"),
+            ["verification"],
+            "wrong first letter allowed from 9 letters"
+        );
+        assert_eq!(
+            words("ransfer"),
+            Vec::<String>::new(),
+            "wrong first letter too costly for 7 letters"
+        );
         assert!(v.fuzzy("12345678", 5).is_empty());
     }
 
     #[test]
     fn completions_with_and_without_typos() {
-        let v = vocab(&[("password", 9), ("passcode", 12), ("pass", 1), ("payment", 30), ("withdrawal", 7)]);
-        let words = |q: &str| v.completions(q, 5).iter().map(|c| c.word.to_string()).collect::<Vec<_>>();
-        assert_eq!(words("pas"), ["passcode", "password"]);
+        let v = vocab(&[
+            ("password", 9),
+            ("passcode", 12),
+            ("pass", 1),
+            ("payment", 30),
+            ("withdrawal", 7),
+        ]);
+        let words = |q: &str| {
+            v.completions(q, 5)
+                .iter()
+                .map(|c| c.word.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(words("pas"), ["passcode", "password", "pass"]);
         assert_eq!(words("withdr"), ["withdrawal"]);
         assert_eq!(words("wihtdr"), ["withdrawal"], "typo in a 6-letter prefix");
         assert!(words("xyz").is_empty());
