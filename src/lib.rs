@@ -1,6 +1,6 @@
 //! Deflect: a self-hosted help center and self-service search engine.
 //!
-//! Data flows one way: content → search → CLI; nothing low imports anything high.
+//! Data flows one way: content → search → http / CLI; nothing low imports anything high.
 
 /// The command-line interface, one module per subcommand.
 pub mod cli;
@@ -8,5 +8,7 @@ pub mod cli;
 pub mod content;
 /// Relevance evaluation against labelled customer questions.
 pub mod eval;
+/// The help center over HTTP: route table, pages, JSON API.
+pub mod http;
 /// The tantivy search engine: analysis, query building, typo tolerance, snippets, did-you-mean.
 pub mod search;

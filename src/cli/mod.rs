@@ -4,6 +4,7 @@
 mod check;
 mod eval;
 mod search;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     Check(check::Args),
     /// Search the knowledge base; with no QUERY, read one query per line from stdin.
     Search(search::Args),
+    /// Serve the help center (pages and JSON API) over HTTP.
+    Serve(serve::Args),
     /// Measure relevance on labelled questions (CSV `text,category`) against a BM25 baseline.
     Eval(eval::Args),
 }
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Search(args) => search::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -21,6 +21,9 @@ pub struct Args {
     /// How many results per query.
     #[arg(long, default_value_t = 10)]
     limit: usize,
+    /// Print how the query was understood: stop words, typo corrections, completions, synonyms.
+    #[arg(long)]
+    explain: bool,
     /// Only articles in this category (folder), e.g. `cards`.
     #[arg(long)]
     category: Option<String>,
@@ -77,6 +80,52 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         limit: args.limit,
         category: args.category.as_deref(),
     };
+    if args.explain {
+        let plan = engine.plan(&query);
+        for w in &plan.words {
+            let mut notes = Vec::new();
+            if w.stop {
+                notes.push("stop word".to_string());
+            } else if !w.known {
+                notes.push("not in the index".to_string());
+            }
+            if !w.typos.is_empty() {
+                notes.push(format!(
+                    "typo for {}",
+                    w.typos
+                        .iter()
+                        .map(|(t, d)| format!("{t} ({d})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !w.completions.is_empty() {
+                notes.push(format!(
+                    "completes to {}",
+                    w.completions
+                        .iter()
+                        .map(|(t, _)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            writeln!(
+                out,
+                "  {:<16} stem {:<14} {}",
+                w.word.text,
+                w.word.stem,
+                notes.join("; ")
+            )?;
+        }
+        for s in &plan.synonyms {
+            let words: Vec<&str> = plan.words[s.start..s.end]
+                .iter()
+                .map(|w| w.word.text.as_str())
+                .collect();
+            let exps: Vec<String> = s.expansions.iter().map(|e| e.join(" ")).collect();
+            writeln!(out, "  synonym: {} → {}", words.join(" "), exps.join(", "))?;
+        }
+    }
     let results = engine.search(&req);
     if let Some(c) = &results.corrected_query {
         writeln!(out, "did you mean: {c}")?;

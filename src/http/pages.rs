@@ -1,0 +1,280 @@
+//! Help-center pages rendered from templates: home, search, article, category, 404, assets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use serde::Serialize;
+use serde_json::json;
+
+use super::api::{SearchParams, run_search};
+use super::{ApiError, AppState, MAX_QUERY_BYTES};
+use crate::content::Article;
+
+const STYLE: &str = include_str!("../../assets/style.css");
+const SCRIPT: &str = include_str!("../../assets/app.js");
+
+/// A category as pages show it.
+#[derive(Debug, Serialize)]
+struct CategoryLink {
+    path: String,
+    name: String,
+    count: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct ArticleLink<'a> {
+    url: String,
+    title: &'a str,
+    summary: &'a str,
+}
+
+fn link(a: &Article) -> ArticleLink<'_> {
+    ArticleLink {
+        url: a.url(),
+        title: &a.front.title,
+        summary: &a.front.summary,
+    }
+}
+
+/// `cash-and-atms` → `Cash and atms`.
+fn display_name(path: &str) -> String {
+    let last = path.rsplit('/').next().unwrap_or(path).replace('-', " ");
+    let mut chars = last.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn crumbs(path: &str) -> Vec<CategoryLink> {
+    let mut acc = String::new();
+    path.split('/')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            if !acc.is_empty() {
+                acc.push('/');
+            }
+            acc.push_str(p);
+            CategoryLink {
+                path: acc.clone(),
+                name: display_name(&acc),
+                count: 0,
+            }
+        })
+        .collect()
+}
+
+/// Categories directly under `parent` ("" for the top level), with article counts including subcategories.
+fn categories(state: &AppState, parent: &str) -> Vec<CategoryLink> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for a in state.engine.articles() {
+        for c in a.category_ancestors() {
+            let depth_ok = match c.rsplit_once('/') {
+                Some((p, _)) => p == parent,
+                None => parent.is_empty(),
+            };
+            if depth_ok {
+                *counts.entry(c).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(path, count)| CategoryLink {
+            name: display_name(&path),
+            path,
+            count,
+        })
+        .collect()
+}
+
+fn v<T: Serialize>(x: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Response {
+    match state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("rendering {name}: {e:#}")).into_response(),
+    }
+}
+
+pub async fn home(State(state): State<Arc<AppState>>) -> Response {
+    let featured: Vec<ArticleLink<'_>> = state
+        .engine
+        .articles()
+        .iter()
+        .filter(|a| a.front.featured)
+        .map(link)
+        .collect();
+    render(
+        &state,
+        "home.html",
+        context! { site_name => &state.site_name, featured => v(&featured), categories => v(&categories(&state, "")), canonical => format!("{}/", state.public_url) },
+    )
+}
+
+pub async fn search(
+    State(state): State<Arc<AppState>>,
+    p: Result<Query<SearchParams>, QueryRejection>,
+) -> Response {
+    let Ok(Query(p)) = p else {
+        return (StatusCode::BAD_REQUEST, render_not_found(&state)).into_response();
+    };
+    let mut p = p;
+    if p.q.len() > MAX_QUERY_BYTES {
+        let mut cut = MAX_QUERY_BYTES;
+        while !p.q.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        p.q.truncate(cut);
+    }
+    p.limit = Some(p.limit.unwrap_or(20).clamp(1, 50));
+    let query = p.q.clone();
+    let category = p.category.clone().filter(|c| !c.is_empty());
+    let found = if query.trim().is_empty() {
+        json!({"results": [], "total": 0})
+    } else {
+        match run_search(Arc::clone(&state), p).await {
+            Ok(v) => v,
+            Err(e) => return e.into_response(),
+        }
+    };
+    render(
+        &state,
+        "search.html",
+        context! {
+            site_name => &state.site_name,
+            query,
+            category,
+            total => v(&found["total"]),
+            corrected_query => v(&found["corrected_query"]),
+            results => v(&found["results"]),
+            categories => v(&categories(&state, "")),
+        },
+    )
+}
+
+pub async fn article(State(state): State<Arc<AppState>>, Path(slug): Path<String>) -> Response {
+    let Some(a) = state.engine.articles().iter().find(|a| a.slug == slug) else {
+        return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
+    };
+    let related: Vec<ArticleLink<'_>> = a
+        .front
+        .related
+        .iter()
+        .filter_map(|s| state.engine.articles().iter().find(|r| &r.slug == s))
+        .map(link)
+        .collect();
+    let toc: Vec<_> = a.headings.iter().filter(|h| h.level == 2).collect();
+    let canonical = format!("{}{}", state.public_url, a.url());
+    let mut json_ld = json!({
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": a.front.title,
+        "description": a.front.summary,
+        "dateModified": a.front.last_reviewed,
+        "url": canonical,
+    })
+    .to_string();
+    // Inside <script>, "</" would end the element: escape "<" the JSON way.
+    json_ld = json_ld.replace('<', "\\u003c");
+    render(
+        &state,
+        "article.html",
+        context! {
+            site_name => &state.site_name,
+            article => context! {
+                slug => &a.slug, title => &a.front.title, summary => &a.front.summary, html => &a.html,
+                last_reviewed => a.front.last_reviewed.to_string(),
+            },
+            crumbs => v(&crumbs(&a.category)),
+            related => v(&related),
+            toc => v(&toc),
+            json_ld,
+            canonical,
+        },
+    )
+}
+
+pub async fn category(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Response {
+    let path = path.trim_matches('/').to_string();
+    let articles: Vec<ArticleLink<'_>> = state
+        .engine
+        .articles()
+        .iter()
+        .filter(|a| a.category == path)
+        .map(link)
+        .collect();
+    let subcategories = categories(&state, &path);
+    if articles.is_empty() && subcategories.is_empty() {
+        return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
+    }
+    render(
+        &state,
+        "category.html",
+        context! { site_name => &state.site_name, name => display_name(&path), crumbs => v(&crumbs(&path)), articles => v(&articles), subcategories => v(&subcategories) },
+    )
+}
+
+fn render_not_found(state: &AppState) -> Response {
+    render(
+        state,
+        "not_found.html",
+        context! { site_name => &state.site_name },
+    )
+}
+
+pub async fn not_found(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::NotFound(format!("no API route {}", uri.path())).into_response();
+    }
+    (StatusCode::NOT_FOUND, render_not_found(&state)).into_response()
+}
+
+pub async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_names() {
+        assert_eq!(display_name("cash-and-atms"), "Cash and atms");
+        assert_eq!(display_name("cards/virtual-cards"), "Virtual cards");
+        let c = crumbs("cards/virtual-cards");
+        assert_eq!(c[1].path, "cards/virtual-cards");
+    }
+}
