@@ -4,6 +4,8 @@
 
 /// The command-line interface, one module per subcommand.
 pub mod cli;
+/// One typed configuration: defaults < deflect.toml < DEFLECT_* < flags.
+pub mod config;
 /// The knowledge base as authors write it: articles, synonyms, ticket types, and their checks.
 pub mod content;
 /// Relevance evaluation against labelled customer questions.
@@ -12,3 +14,5 @@ pub mod eval;
 pub mod http;
 /// The tantivy search engine: analysis, query building, typo tolerance, snippets, did-you-mean.
 pub mod search;
+/// The live site: content plus index, reloaded and swapped atomically.
+pub mod site;

@@ -27,6 +27,12 @@ enum Command {
     Search(search::Args),
     /// Serve the help center (pages and JSON API) over HTTP.
     Serve(serve::Args),
+    /// Print the configuration file format (`--example`: a commented deflect.toml).
+    Config {
+        /// Print a commented example deflect.toml.
+        #[arg(long)]
+        example: bool,
+    },
     /// Measure relevance on labelled questions (CSV `text,category`) against a BM25 baseline.
     Eval(eval::Args),
 }
@@ -54,6 +60,10 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Config { example: _ } => {
+            print!("{}", crate::config::EXAMPLE);
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! `deflect serve`: the help center over HTTP on the given content.
+//! `deflect serve`: the help center over HTTP, reloading content as files change.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,53 +7,80 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::{ContentArgs, today};
-use crate::content::KnowledgeBase;
+use super::today;
+use crate::config::{Config, Layer};
 use crate::http::{AppState, serve, templates};
-use crate::search::SearchEngine;
+use crate::site::{LiveSite, Site};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    content: ContentArgs,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "DEFLECT_BIND")]
-    bind: SocketAddr,
-    /// A directory of templates overriding the built-in ones (same file names).
-    #[arg(long, default_value = "templates", env = "DEFLECT_TEMPLATES")]
-    templates: PathBuf,
+    /// The content directory [default: content].
+    #[arg(long)]
+    content: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    bind: Option<SocketAddr>,
+    /// Templates overriding the built-in ones (same file names) [default: templates].
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// A deflect.toml to read [default: ./deflect.toml if present].
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Do not reload content when files change.
+    #[arg(long)]
+    no_watch: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let loaded = KnowledgeBase::load(&args.content.content, today())?;
-    if loaded.errors() > 0 {
+    let flags = Layer {
+        content: args.content.clone(),
+        bind: args.bind,
+        templates: args.templates.clone(),
+        watch: args.no_watch.then_some(false),
+        ..Layer::default()
+    };
+    let config = Config::load(args.config.as_deref(), flags)?;
+    tracing::debug!(?config, "configuration");
+    let (site, report) = Site::load(&config.content, today(), None)?;
+    if report.errors > 0 {
         tracing::warn!(
-            errors = loaded.errors(),
+            errors = report.errors,
             "content has errors; broken articles are skipped (run `deflect check`)"
         );
     }
-    let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
-    let templates = templates::environment(Some(&args.templates))?;
-    let state = Arc::new(AppState::new(loaded.kb, engine, templates));
+    let live = Arc::new(LiveSite::new(config.content.clone(), site));
+    let templates = templates::environment(Some(&config.templates))?;
+    let bind = config.bind;
+    let watch = config.watch;
+    let state = Arc::new(AppState::new(Arc::clone(&live), templates, config));
+    let _watcher = if watch {
+        let s = Arc::clone(&state);
+        Some(crate::site::watch(live, today, move |result| {
+            s.metrics.reloaded(result.is_ok());
+            if let Ok(r) = result {
+                s.metrics
+                    .articles
+                    .set(i64::try_from(r.articles).unwrap_or(i64::MAX));
+            }
+        })?)
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.bind)
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
-            .with_context(|| {
-                format!(
-                    "binding {} — is another server using it? pass --bind",
-                    args.bind
-                )
-            })?;
+            .with_context(|| format!("binding {bind} — is another server using it? pass --bind"))?;
         let addr = listener.local_addr()?;
         println!(
-            "Deflect help center: http://{addr}/  ({} articles, ready in {} ms)",
-            state.engine.articles().len(),
-            started.elapsed().as_millis()
+            "Deflect help center: http://{addr}/  ({} articles, ready in {} ms{})",
+            state.site().engine.articles().len(),
+            started.elapsed().as_millis(),
+            if watch { ", reloading on changes" } else { "" }
         );
         serve(listener, state, shutdown_signal())
             .await

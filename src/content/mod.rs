@@ -227,7 +227,7 @@ impl KnowledgeBase {
                                 s.as_str()
                             ),
                             "publish it or remove the link",
-                        ))
+                        ));
                     }
                     Some(_) => {}
                 };

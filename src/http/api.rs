@@ -44,7 +44,8 @@ pub(super) async fn run_search(state: Arc<AppState>, p: SearchParams) -> Result<
             limit: p.limit.unwrap_or(crate::search::DEFAULT_LIMIT),
             category: p.category.as_deref(),
         };
-        let found = state.engine.search(&req);
+        let site = state.site();
+        let found = site.engine.search(&req);
         json!({
             "search_id": state.next_search_id(),
             "query": found.query,
@@ -80,6 +81,7 @@ pub async fn autocomplete(
     let suggestions = tokio::task::spawn_blocking(move || {
         let req = SearchRequest { query: &p.q, limit: p.limit.unwrap_or(6).min(10), category: None };
         state
+            .site()
             .engine
             .search(&req)
             .hits
@@ -96,7 +98,8 @@ pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let a = state
+    let site = state.site();
+    let a = site
         .engine
         .articles()
         .iter()
@@ -122,5 +125,5 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({"status": "ready", "articles": state.engine.articles().len()}))
+    Json(json!({"status": "ready", "articles": state.site().engine.articles().len()}))
 }

@@ -1,28 +1,33 @@
 //! The help center over HTTP: one route table, pages and the v1 JSON API, security headers,
-//! and `serve` on an already-bound listener so tests can start it on `127.0.0.1:0`.
+//! metrics and timeouts, and `serve` on an already-bound listener so tests can start it on
+//! `127.0.0.1:0`.
 
+mod admin;
 mod api;
 mod error;
+pub mod metrics;
 mod pages;
 pub mod templates;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use minijinja::Environment;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+use metrics::{Metrics, RouteLabels};
 
-use crate::content::KnowledgeBase;
-use crate::search::SearchEngine;
+use crate::config::Config;
+use crate::site::{LiveSite, Site};
 
 /// Longest accepted query, in bytes; longer ones get a 400 in the error envelope.
 pub const MAX_QUERY_BYTES: usize = 1024;
@@ -31,25 +36,40 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// What every request handler shares.
 pub struct AppState {
-    pub kb: KnowledgeBase,
-    pub engine: SearchEngine,
+    pub live: Arc<LiveSite>,
     pub templates: Environment<'static>,
-    pub site_name: String,
-    /// Origin used for canonical URLs, e.g. `https://help.example.com`; empty for relative.
-    pub public_url: String,
+    pub config: Config,
+    pub metrics: Metrics,
+    csp: HeaderValue,
     search_counter: AtomicU64,
 }
 
 impl AppState {
-    pub fn new(kb: KnowledgeBase, engine: SearchEngine, templates: Environment<'static>) -> Self {
+    pub fn new(live: Arc<LiveSite>, templates: Environment<'static>, config: Config) -> Self {
+        let csp = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             frame-ancestors {}; base-uri 'none'; form-action 'self'",
+            config.frame_ancestors.join(" ")
+        );
+        let csp = HeaderValue::from_str(&csp)
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+        let metrics = Metrics::default();
+        metrics
+            .articles
+            .set(i64::try_from(live.get().engine.articles().len()).unwrap_or(i64::MAX));
         Self {
-            kb,
-            engine,
+            live,
             templates,
-            site_name: "Quill".to_string(),
-            public_url: String::new(),
+            config,
+            metrics,
+            csp,
             search_counter: AtomicU64::new(0),
         }
+    }
+
+    /// The current content and index; hold it for the whole request.
+    pub fn site(&self) -> Arc<Site> {
+        self.live.get()
     }
 
     /// A new opaque id for a logged search.
@@ -60,36 +80,59 @@ impl AppState {
     }
 }
 
-/// Every route, in one place.
+/// Every route, in one place: the API's table of contents.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        // Pages.
         .route("/", get(pages::home))
         .route("/search", get(pages::search))
         .route("/articles/{slug}", get(pages::article))
         .route("/categories/{*path}", get(pages::category))
+        .route("/sitemap.xml", get(pages::sitemap))
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
+        // Public API v1.
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/autocomplete", get(api::autocomplete))
         .route("/api/v1/articles/{slug}", get(api::article))
+        // Admin API (bearer token).
+        .route("/api/v1/admin/reindex", post(admin::reindex))
+        // Operations.
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
+        .route("/metrics", get(admin::metrics))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
         .with_state(state)
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// Security headers, a request timeout, and per-route metrics.
+async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
+    let mut res = match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::Timeout.into_response(),
+    };
+    let labels = RouteLabels {
+        method,
+        route,
+        status: res.status().as_u16(),
+    };
+    state.metrics.requests.get_or_create(&labels).inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

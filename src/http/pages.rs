@@ -72,7 +72,8 @@ fn crumbs(path: &str) -> Vec<CategoryLink> {
 /// Categories directly under `parent` ("" for the top level), with article counts including subcategories.
 fn categories(state: &AppState, parent: &str) -> Vec<CategoryLink> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for a in state.engine.articles() {
+    let site = state.site();
+    for a in site.engine.articles() {
         for c in a.category_ancestors() {
             let depth_ok = match c.rsplit_once('/') {
                 Some((p, _)) => p == parent,
@@ -109,7 +110,8 @@ fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Response {
 }
 
 pub async fn home(State(state): State<Arc<AppState>>) -> Response {
-    let featured: Vec<ArticleLink<'_>> = state
+    let site = state.site();
+    let featured: Vec<ArticleLink<'_>> = site
         .engine
         .articles()
         .iter()
@@ -119,7 +121,7 @@ pub async fn home(State(state): State<Arc<AppState>>) -> Response {
     render(
         &state,
         "home.html",
-        context! { site_name => &state.site_name, featured => v(&featured), categories => v(&categories(&state, "")), canonical => format!("{}/", state.public_url) },
+        context! { site_name => &state.config.site_name, featured => v(&featured), categories => v(&categories(&state, "")), canonical => format!("{}/", state.config.public_url) },
     )
 }
 
@@ -153,7 +155,7 @@ pub async fn search(
         &state,
         "search.html",
         context! {
-            site_name => &state.site_name,
+            site_name => &state.config.site_name,
             query,
             category,
             total => v(&found["total"]),
@@ -165,18 +167,19 @@ pub async fn search(
 }
 
 pub async fn article(State(state): State<Arc<AppState>>, Path(slug): Path<String>) -> Response {
-    let Some(a) = state.engine.articles().iter().find(|a| a.slug == slug) else {
+    let site = state.site();
+    let Some(a) = site.engine.articles().iter().find(|a| a.slug == slug) else {
         return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
     };
     let related: Vec<ArticleLink<'_>> = a
         .front
         .related
         .iter()
-        .filter_map(|s| state.engine.articles().iter().find(|r| &r.slug == s))
+        .filter_map(|s| site.engine.articles().iter().find(|r| &r.slug == s))
         .map(link)
         .collect();
     let toc: Vec<_> = a.headings.iter().filter(|h| h.level == 2).collect();
-    let canonical = format!("{}{}", state.public_url, a.url());
+    let canonical = format!("{}{}", state.config.public_url, a.url());
     let mut json_ld = json!({
         "@context": "https://schema.org",
         "@type": "Article",
@@ -192,7 +195,7 @@ pub async fn article(State(state): State<Arc<AppState>>, Path(slug): Path<String
         &state,
         "article.html",
         context! {
-            site_name => &state.site_name,
+            site_name => &state.config.site_name,
             article => context! {
                 slug => &a.slug, title => &a.front.title, summary => &a.front.summary, html => &a.html,
                 last_reviewed => a.front.last_reviewed.to_string(),
@@ -208,7 +211,8 @@ pub async fn article(State(state): State<Arc<AppState>>, Path(slug): Path<String
 
 pub async fn category(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Response {
     let path = path.trim_matches('/').to_string();
-    let articles: Vec<ArticleLink<'_>> = state
+    let site = state.site();
+    let articles: Vec<ArticleLink<'_>> = site
         .engine
         .articles()
         .iter()
@@ -222,7 +226,7 @@ pub async fn category(State(state): State<Arc<AppState>>, Path(path): Path<Strin
     render(
         &state,
         "category.html",
-        context! { site_name => &state.site_name, name => display_name(&path), crumbs => v(&crumbs(&path)), articles => v(&articles), subcategories => v(&subcategories) },
+        context! { site_name => &state.config.site_name, name => display_name(&path), crumbs => v(&crumbs(&path)), articles => v(&articles), subcategories => v(&subcategories) },
     )
 }
 
@@ -230,7 +234,7 @@ fn render_not_found(state: &AppState) -> Response {
     render(
         state,
         "not_found.html",
-        context! { site_name => &state.site_name },
+        context! { site_name => &state.config.site_name },
     )
 }
 
@@ -242,6 +246,33 @@ pub async fn not_found(
         return ApiError::NotFound(format!("no API route {}", uri.path())).into_response();
     }
     (StatusCode::NOT_FOUND, render_not_found(&state)).into_response()
+}
+
+pub async fn sitemap(State(state): State<Arc<AppState>>) -> Response {
+    let site = state.site();
+    let base = &state.config.public_url;
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let mut url = |loc: String, lastmod: Option<String>| {
+        xml.push_str("  <url><loc>");
+        crate::search::snippet::escape_html(&format!("{base}{loc}"), &mut xml);
+        xml.push_str("</loc>");
+        if let Some(d) = lastmod {
+            xml.push_str(&format!("<lastmod>{d}</lastmod>"));
+        }
+        xml.push_str("</url>\n");
+    };
+    url("/".into(), None);
+    for a in site.engine.articles() {
+        url(a.url(), Some(a.front.last_reviewed.to_string()));
+    }
+    xml.push_str("</urlset>\n");
+    (
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
 }
 
 pub async fn style() -> Response {

@@ -1,0 +1,264 @@
+//! One typed configuration: defaults < `deflect.toml` < `DEFLECT_*` environment < flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// A secret string: compared in constant time, never printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// Constant-time comparison, so response timing does not leak the secret.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), candidate.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Every setting of `deflect serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub content: PathBuf,
+    pub bind: SocketAddr,
+    pub templates: PathBuf,
+    pub site_name: String,
+    /// Origin for canonical URLs and the sitemap, e.g. `https://help.example.com`.
+    pub public_url: String,
+    /// Bearer token for admin endpoints; admin is disabled without one.
+    pub admin_token: Option<Secret>,
+    /// Reload content when files change.
+    pub watch: bool,
+    /// Origins allowed to frame the pages (CSP `frame-ancestors`).
+    pub frame_ancestors: Vec<String>,
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            content: PathBuf::from("content"),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            templates: PathBuf::from("templates"),
+            site_name: "Quill".into(),
+            public_url: String::new(),
+            admin_token: None,
+            watch: true,
+            frame_ancestors: vec!["'self'".into()],
+            request_timeout_secs: 10,
+        }
+    }
+}
+
+/// Settings from one source; unset fields leave the lower layer's value.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub content: Option<PathBuf>,
+    pub bind: Option<SocketAddr>,
+    pub templates: Option<PathBuf>,
+    pub site_name: Option<String>,
+    pub public_url: Option<String>,
+    pub admin_token: Option<Secret>,
+    pub watch: Option<bool>,
+    pub frame_ancestors: Option<Vec<String>>,
+    pub request_timeout_secs: Option<u64>,
+}
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "deflect.toml";
+
+pub const EXAMPLE: &str = r#"# deflect.toml — every setting, with its default. Environment variables DEFLECT_<NAME>
+# (e.g. DEFLECT_BIND, DEFLECT_ADMIN_TOKEN) override this file; command-line flags override both.
+
+# The content directory: articles, synonyms.txt, ticket-types.toml.
+content = "content"
+# Address to listen on.
+bind = "127.0.0.1:8080"
+# Templates overriding the built-in ones (same file names: base.html, home.html, ...).
+templates = "templates"
+# Shown in page titles and the header.
+site_name = "Quill"
+# Public origin for canonical URLs and sitemap.xml, e.g. "https://help.example.com".
+public_url = ""
+# Bearer token for /api/v1/admin/*. Prefer the DEFLECT_ADMIN_TOKEN environment variable.
+# admin_token = "change-me"
+# Reload content within seconds when files change.
+watch = true
+# Origins allowed to embed the pages in a frame (CSP frame-ancestors).
+frame_ancestors = ["'self'"]
+# Requests taking longer get a 503.
+request_timeout_secs = 10
+"#;
+
+impl Layer {
+    /// Parses a TOML layer; errors name the file and line.
+    pub fn from_toml(path: &Path, src: &str) -> anyhow::Result<Self> {
+        toml::from_str(src).map_err(|e| {
+            let line = e.span().map_or(1, |s| {
+                crate::content::diagnostic::line_of_offset(src, s.start)
+            });
+            anyhow::anyhow!(
+                "{}:{line}: {} — see `deflect config --example`",
+                path.display(),
+                e.message().trim()
+            )
+        })
+    }
+
+    /// Reads `DEFLECT_*` variables through `get`.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let parse_bool = |name: &str, v: String| match v.as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => bail!("{name}={v} is not a boolean — use true or false"),
+        };
+        Ok(Self {
+            content: get("DEFLECT_CONTENT").map(PathBuf::from),
+            bind: get("DEFLECT_BIND")
+                .map(|v| {
+                    v.parse().with_context(|| {
+                        format!("DEFLECT_BIND={v} is not an address like 127.0.0.1:8080")
+                    })
+                })
+                .transpose()?,
+            templates: get("DEFLECT_TEMPLATES").map(PathBuf::from),
+            site_name: get("DEFLECT_SITE_NAME"),
+            public_url: get("DEFLECT_PUBLIC_URL"),
+            admin_token: get("DEFLECT_ADMIN_TOKEN")
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
+            watch: get("DEFLECT_WATCH")
+                .map(|v| parse_bool("DEFLECT_WATCH", v))
+                .transpose()?,
+            frame_ancestors: get("DEFLECT_FRAME_ANCESTORS")
+                .map(|v| v.split_whitespace().map(String::from).collect()),
+            request_timeout_secs: get("DEFLECT_REQUEST_TIMEOUT_SECS")
+                .map(|v| {
+                    v.parse().with_context(|| {
+                        format!("DEFLECT_REQUEST_TIMEOUT_SECS={v} is not a number of seconds")
+                    })
+                })
+                .transpose()?,
+        })
+    }
+
+    fn apply(self, c: &mut Config) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { c.$f = v; } )* };
+        }
+        set!(
+            content,
+            bind,
+            templates,
+            site_name,
+            public_url,
+            watch,
+            frame_ancestors,
+            request_timeout_secs
+        );
+        if self.admin_token.is_some() {
+            c.admin_token = self.admin_token;
+        }
+    }
+}
+
+impl Config {
+    /// Layers the sources in order: defaults, file, environment, flags.
+    pub fn resolve(file: Option<Layer>, env: Layer, flags: Layer) -> Self {
+        let mut c = Config::default();
+        for layer in [file.unwrap_or_default(), env, flags] {
+            layer.apply(&mut c);
+        }
+        c.public_url = c.public_url.trim_end_matches('/').to_string();
+        c
+    }
+
+    /// Loads `path` (or `deflect.toml` if present), the process environment and `flags`.
+    pub fn load(path: Option<&Path>, flags: Layer) -> anyhow::Result<Self> {
+        let file = match path {
+            Some(p) => Some(p.to_path_buf()),
+            None => Path::new(DEFAULT_FILE)
+                .is_file()
+                .then(|| PathBuf::from(DEFAULT_FILE)),
+        };
+        let file = match file {
+            Some(p) => {
+                let src = std::fs::read_to_string(&p)
+                    .with_context(|| format!("reading config {}", p.display()))?;
+                Some(Layer::from_toml(&p, &src)?)
+            }
+            None => None,
+        };
+        let env = Layer::from_env(|k| std::env::var(k).ok())?;
+        Ok(Self::resolve(file, env, flags))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        let file = Layer::from_toml(
+            Path::new("d.toml"),
+            "bind = \"0.0.0.0:9000\"\nsite_name = \"File\"\nwatch = false\n",
+        )
+        .expect("valid");
+        let env = Layer::from_env(|k| (k == "DEFLECT_SITE_NAME").then(|| "Env".to_string()))
+            .expect("valid");
+        let flags = Layer {
+            content: Some("docs".into()),
+            ..Layer::default()
+        };
+        let c = Config::resolve(Some(file), env, flags);
+        assert_eq!(c.bind.port(), 9000);
+        assert_eq!(c.site_name, "Env");
+        assert_eq!(c.content, PathBuf::from("docs"));
+        assert!(!c.watch);
+        assert_eq!(c.templates, PathBuf::from("templates"), "default kept");
+    }
+
+    #[test]
+    fn the_example_parses_and_errors_name_the_line() {
+        Layer::from_toml(Path::new("x.toml"), EXAMPLE).expect("example is valid");
+        let e = Layer::from_toml(Path::new("x.toml"), "site_name = \"a\"\nbnid = \"x\"\n")
+            .expect_err("unknown key");
+        assert!(e.to_string().starts_with("x.toml:2:"), "{e}");
+        let e = Layer::from_env(|k| (k == "DEFLECT_WATCH").then(|| "maybe".to_string()))
+            .expect_err("bad bool");
+        assert!(e.to_string().contains("DEFLECT_WATCH=maybe"), "{e}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        let c = Config {
+            admin_token: Some(s.clone()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(s.matches("hunter2"));
+        assert!(!s.matches("hunter3"));
+        assert!(!s.matches(""));
+    }
+}

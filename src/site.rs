@@ -1,0 +1,163 @@
+//! The live site: a loaded knowledge base and its index, swapped atomically on reload so a
+//! search sees the old or the new index, never half of one. A broken edit keeps the last good
+//! version of that article.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use chrono::NaiveDate;
+
+use crate::content::{Diagnostic, KnowledgeBase};
+use crate::search::SearchEngine;
+
+/// One consistent version of the content and its index.
+#[derive(Debug)]
+pub struct Site {
+    pub kb: KnowledgeBase,
+    pub engine: SearchEngine,
+    /// Problems found when this version was loaded.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReloadReport {
+    pub articles: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    /// Slugs whose new version is broken, served as before.
+    pub kept_last_good: Vec<String>,
+    pub millis: u128,
+}
+
+impl Site {
+    /// Loads and indexes a content directory. `previous` supplies last good versions of
+    /// articles that are broken now.
+    pub fn load(
+        dir: &Path,
+        today: NaiveDate,
+        previous: Option<&Site>,
+    ) -> anyhow::Result<(Site, ReloadReport)> {
+        let started = std::time::Instant::now();
+        let mut loaded = KnowledgeBase::load(dir, today)?;
+        let mut kept = Vec::new();
+        if let Some(prev) = previous {
+            let broken: HashSet<&Path> = loaded
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.path.as_path())
+                .collect();
+            let present: HashSet<String> =
+                loaded.kb.articles.iter().map(|a| a.slug.clone()).collect();
+            for a in &prev.kb.articles {
+                if broken.contains(dir.join(&a.path).as_path()) && !present.contains(&a.slug) {
+                    tracing::warn!(slug = %a.slug, path = %a.path.display(), "article has errors; serving its last good version");
+                    kept.push(a.slug.clone());
+                    loaded.kb.articles.push(a.clone());
+                }
+            }
+        }
+        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+            tracing::warn!("{d}");
+        }
+        let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
+        let report = ReloadReport {
+            articles: engine.articles().len(),
+            errors: loaded.errors(),
+            warnings: loaded.warnings(),
+            kept_last_good: kept,
+            millis: started.elapsed().as_millis(),
+        };
+        Ok((
+            Site {
+                kb: loaded.kb,
+                engine,
+                diagnostics: loaded.diagnostics,
+            },
+            report,
+        ))
+    }
+}
+
+/// The current site, replaceable while requests read it.
+#[derive(Debug)]
+pub struct LiveSite {
+    dir: PathBuf,
+    current: ArcSwap<Site>,
+    /// Serializes reloads; searches never wait on it.
+    reloading: std::sync::Mutex<()>,
+}
+
+impl LiveSite {
+    pub fn new(dir: PathBuf, site: Site) -> Self {
+        Self {
+            dir,
+            current: ArcSwap::from_pointee(site),
+            reloading: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// The site as of now; keep the `Arc` for the whole request.
+    pub fn get(&self) -> Arc<Site> {
+        self.current.load_full()
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Reloads from disk and swaps atomically. On failure the current site stays.
+    pub fn reload(&self, today: NaiveDate) -> anyhow::Result<ReloadReport> {
+        let _guard = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = self.get();
+        let (site, report) = Site::load(&self.dir, today, Some(&previous))?;
+        self.current.store(Arc::new(site));
+        Ok(report)
+    }
+}
+
+/// Watches the content directory and reloads after changes settle; runs until the process ends.
+/// `on_reload` is told about every reload attempt.
+pub fn watch(
+    live: Arc<LiveSite>,
+    today: fn() -> NaiveDate,
+    on_reload: impl Fn(&anyhow::Result<ReloadReport>) + Send + 'static,
+) -> anyhow::Result<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(e) = event
+            && !matches!(e.kind, notify::EventKind::Access(_))
+        {
+            let _ = tx.send(());
+        }
+    })
+    .context("starting the content watcher")?;
+    watcher
+        .watch(live.dir(), RecursiveMode::Recursive)
+        .with_context(|| format!("watching {}", live.dir().display()))?;
+    std::thread::Builder::new()
+        .name("content-watcher".into())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                // Editors write in bursts: wait until the files settle.
+                while rx.recv_timeout(Duration::from_millis(250)).is_ok() {}
+                let result = live.reload(today());
+                match &result {
+                    Ok(r) => tracing::info!(articles = r.articles, errors = r.errors, ms = %r.millis, "content reloaded"),
+                    Err(e) => tracing::error!("content reload failed, still serving the previous version: {e:#}"),
+                }
+                on_reload(&result);
+            }
+        })
+        .context("starting the reload thread")?;
+    Ok(watcher)
+}
