@@ -42,7 +42,11 @@ impl FromRequestParts<Arc<AppState>> for Admin {
     }
 }
 
-/// Reloads content from disk and swaps the index atomically.
+/// Reloads content from disk and swaps the index atomically (admin token required).
+#[utoipa::path(post, path = "/api/v1/admin/reindex", security(("bearer" = [])), responses(
+    (status = 200, description = "the new index is live"),
+    (status = 401, body = super::api::ErrorEnvelope),
+))]
 pub async fn reindex(
     _: Admin,
     State(state): State<Arc<AppState>>,

@@ -1,23 +1,124 @@
-//! The v1 JSON API: search, autocomplete, articles, health.
+//! The v1 JSON API: search, autocomplete, articles, health, and its OpenAPI description
+//! generated from these types and handlers.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::search::{MAX_LIMIT, SearchRequest};
 
-#[derive(Debug, Deserialize)]
+/// Query-string parameters of search and autocomplete.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// The customer's words, as typed.
     #[serde(default)]
     pub q: String,
+    /// Results wanted, 1 to 100 (default 10).
     pub limit: Option<usize>,
+    /// Only articles in this category (folder path), subcategories included.
     pub category: Option<String>,
 }
+
+/// One search result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResult {
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+    pub summary: String,
+    /// HTML-escaped text with `<mark>` around what matched.
+    pub snippet: String,
+    pub category: String,
+    pub score: f32,
+}
+
+/// A search's results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    /// Identifies this search, e.g. for reporting clicks.
+    pub search_id: String,
+    pub query: String,
+    /// How many articles matched in all.
+    pub total: usize,
+    /// The spelling the results are for, when the query looked misspelled.
+    pub corrected_query: Option<String>,
+    pub results: Vec<SearchResult>,
+}
+
+/// An as-you-type suggestion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutocompleteResponse {
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A published article.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleResponse {
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+    pub summary: String,
+    pub category: String,
+    /// YYYY-MM-DD.
+    pub last_reviewed: String,
+    pub ticket_types: Vec<String>,
+    pub tags: Vec<String>,
+    pub related: Vec<String>,
+    /// The `## Quick answer` text.
+    pub quick_answer: Option<String>,
+    /// The rendered body.
+    pub html: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    /// Published articles in the index (readyz only).
+    pub articles: Option<usize>,
+}
+
+/// The error envelope of every 4xx/5xx response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `query_too_long`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Deflect help center API", version = "1"),
+    paths(search, autocomplete, article, healthz, readyz, super::admin::reindex),
+    components(schemas(
+        SearchResponse,
+        SearchResult,
+        AutocompleteResponse,
+        Suggestion,
+        ArticleResponse,
+        Health,
+        ErrorEnvelope,
+        ErrorBody
+    ))
+)]
+pub struct ApiDoc;
 
 fn params(p: Result<Query<SearchParams>, QueryRejection>) -> Result<SearchParams, ApiError> {
     let Query(p) =
@@ -37,7 +138,10 @@ fn params(p: Result<Query<SearchParams>, QueryRejection>) -> Result<SearchParams
 }
 
 /// Runs a search on the blocking pool: it is CPU work, kept off the async executor.
-pub(super) async fn run_search(state: Arc<AppState>, p: SearchParams) -> Result<Value, ApiError> {
+pub(super) async fn run_search(
+    state: Arc<AppState>,
+    p: SearchParams,
+) -> Result<SearchResponse, ApiError> {
     tokio::task::spawn_blocking(move || {
         let req = SearchRequest {
             query: &p.q,
@@ -46,58 +150,85 @@ pub(super) async fn run_search(state: Arc<AppState>, p: SearchParams) -> Result<
         };
         let site = state.site();
         let found = site.engine.search(&req);
-        json!({
-            "search_id": state.next_search_id(),
-            "query": found.query,
-            "total": found.total,
-            "corrected_query": found.corrected_query,
-            "results": found.hits.iter().map(|h| json!({
-                "slug": h.article.slug,
-                "title": h.article.front.title,
-                "url": h.article.url(),
-                "summary": h.article.front.summary,
-                "snippet": h.snippet,
-                "category": h.article.category,
-                "score": h.score,
-            })).collect::<Vec<_>>(),
-        })
+        SearchResponse {
+            search_id: state.next_search_id(),
+            query: found.query,
+            total: found.total,
+            corrected_query: found.corrected_query,
+            results: found
+                .hits
+                .into_iter()
+                .map(|h| SearchResult {
+                    slug: h.article.slug.clone(),
+                    title: h.article.front.title.clone(),
+                    url: h.article.url(),
+                    summary: h.article.front.summary.clone(),
+                    snippet: h.snippet,
+                    category: h.article.category.clone(),
+                    score: h.score,
+                })
+                .collect(),
+        }
     })
     .await
     .map_err(|e| ApiError::Internal(format!("search task failed: {e}")))
 }
 
+/// Searches the published articles.
+#[utoipa::path(get, path = "/api/v1/search", params(SearchParams), responses(
+    (status = 200, body = SearchResponse),
+    (status = 400, description = "bad parameters or a query over 1024 bytes", body = ErrorEnvelope),
+))]
 pub async fn search(
     State(state): State<Arc<AppState>>,
     p: Result<Query<SearchParams>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SearchResponse>, ApiError> {
     Ok(Json(run_search(state, params(p)?).await?))
 }
 
+/// Articles for a partly typed query: the last word is a prefix, typos tolerated.
+#[utoipa::path(get, path = "/api/v1/autocomplete", params(SearchParams), responses(
+    (status = 200, body = AutocompleteResponse),
+    (status = 400, body = ErrorEnvelope),
+))]
 pub async fn autocomplete(
     State(state): State<Arc<AppState>>,
     p: Result<Query<SearchParams>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AutocompleteResponse>, ApiError> {
     let p = params(p)?;
     let suggestions = tokio::task::spawn_blocking(move || {
-        let req = SearchRequest { query: &p.q, limit: p.limit.unwrap_or(6).min(10), category: None };
+        let req = SearchRequest {
+            query: &p.q,
+            limit: p.limit.unwrap_or(6).min(10),
+            category: None,
+        };
         state
             .site()
             .engine
             .search(&req)
             .hits
             .iter()
-            .map(|h| json!({"slug": h.article.slug, "title": h.article.front.title, "url": h.article.url()}))
+            .map(|h| Suggestion {
+                slug: h.article.slug.clone(),
+                title: h.article.front.title.clone(),
+                url: h.article.url(),
+            })
             .collect::<Vec<_>>()
     })
     .await
     .map_err(|e| ApiError::Internal(format!("autocomplete task failed: {e}")))?;
-    Ok(Json(json!({ "suggestions": suggestions })))
+    Ok(Json(AutocompleteResponse { suggestions }))
 }
 
+/// One published article: metadata, rendered HTML and its quick answer.
+#[utoipa::path(get, path = "/api/v1/articles/{slug}", params(("slug" = String, Path, description = "the article's slug")), responses(
+    (status = 200, body = ArticleResponse),
+    (status = 404, body = ErrorEnvelope),
+))]
 pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ArticleResponse>, ApiError> {
     let site = state.site();
     let a = site
         .engine
@@ -105,25 +236,40 @@ pub async fn article(
         .iter()
         .find(|a| a.slug == slug)
         .ok_or_else(|| ApiError::NotFound(format!("no published article `{slug}`")))?;
-    Ok(Json(json!({
-        "slug": a.slug,
-        "title": a.front.title,
-        "url": a.url(),
-        "summary": a.front.summary,
-        "category": a.category,
-        "last_reviewed": a.front.last_reviewed,
-        "ticket_types": a.front.ticket_types,
-        "tags": a.front.tags,
-        "related": a.front.related,
-        "quick_answer": a.quick_answer,
-        "html": a.html,
-    })))
+    Ok(Json(ArticleResponse {
+        slug: a.slug.clone(),
+        title: a.front.title.clone(),
+        url: a.url(),
+        summary: a.front.summary.clone(),
+        category: a.category.clone(),
+        last_reviewed: a.front.last_reviewed.to_string(),
+        ticket_types: a.front.ticket_types.clone(),
+        tags: a.front.tags.clone(),
+        related: a.front.related.clone(),
+        quick_answer: a.quick_answer.clone(),
+        html: a.html.clone(),
+    }))
 }
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        articles: None,
+    })
 }
 
-pub async fn readyz(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({"status": "ready", "articles": state.site().engine.articles().len()}))
+/// The index is loaded and searches can be served.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Health)))]
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Json<Health> {
+    Json(Health {
+        status: "ready".into(),
+        articles: Some(state.site().engine.articles().len()),
+    })
+}
+
+/// The OpenAPI description of this API.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
 }

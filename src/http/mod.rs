@@ -95,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/autocomplete", get(api::autocomplete))
         .route("/api/v1/articles/{slug}", get(api::article))
+        .route("/api/v1/openapi.json", get(api::openapi))
         // Admin API (bearer token).
         .route("/api/v1/admin/reindex", post(admin::reindex))
         // Operations.

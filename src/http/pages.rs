@@ -147,7 +147,7 @@ pub async fn search(
         json!({"results": [], "total": 0})
     } else {
         match run_search(Arc::clone(&state), p).await {
-            Ok(v) => v,
+            Ok(v) => serde_json::to_value(v).unwrap_or_default(),
             Err(e) => return e.into_response(),
         }
     };
