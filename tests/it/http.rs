@@ -1,0 +1,372 @@
+//! The help center over HTTP: through the router, and through a real socket.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use deflect::config::{Config, Secret};
+use deflect::http::{AppState, router, serve, templates};
+use deflect::site::{LiveSite, Site};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::fixture::{ArticleSrc, Fixture, today};
+
+fn help_center() -> Fixture {
+    let f = Fixture::new();
+    f.ticket_types(&["card_arrival", "change_pin"]);
+    f.synonyms("atm, cash machine\n");
+    f.article(
+        "cards/card-arrival.md",
+        &ArticleSrc::new("My card hasn't arrived")
+            .summary("Delivery takes 3-5 working days.")
+            .ticket_types(&["card_arrival"])
+            .set("featured", "true")
+            .steps("Wait five working days, then order a replacement card."),
+    );
+    f.article(
+        "cards/pins/change-pin.md",
+        &ArticleSrc::new("How do I change my PIN?")
+            .ticket_types(&["change_pin"])
+            .steps("Use any cash machine that offers PIN services."),
+    );
+    f
+}
+
+fn state_for(f: &Fixture, config: Config) -> Arc<AppState> {
+    let (site, report) = Site::load(f.root(), today(), None).expect("fixture loads");
+    assert_eq!(report.errors, 0);
+    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
+    let templates = templates::environment(None).expect("embedded templates compile");
+    Arc::new(AppState::new(live, templates, config))
+}
+
+async fn get(state: &Arc<AppState>, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    send(
+        state,
+        Request::get(uri).body(Body::empty()).expect("request"),
+    )
+    .await
+}
+
+async fn send(
+    state: &Arc<AppState>,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = router(Arc::clone(state))
+        .oneshot(req)
+        .await
+        .expect("router answers");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    (
+        status,
+        headers,
+        String::from_utf8(body.to_vec()).expect("utf-8"),
+    )
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[tokio::test]
+async fn search_api_follows_the_contract() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let (status, headers, body) = get(&state, "/api/v1/search?q=card%20hasnt%20arived").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/json")
+    );
+    let v = json(&body);
+    assert!(v["search_id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(v["query"], "card hasnt arived");
+    assert_eq!(v["total"], 1);
+    let r = &v["results"][0];
+    assert_eq!(r["slug"], "card-arrival");
+    assert_eq!(r["url"], "/articles/card-arrival");
+    assert_eq!(r["category"], "cards");
+    for field in ["title", "summary", "snippet"] {
+        assert!(r[field].is_string(), "{field} missing: {r}");
+    }
+    assert!(r["score"].as_f64().is_some_and(|s| s > 0.0));
+
+    // Category filter includes subcategories.
+    let (_, _, body) = get(&state, "/api/v1/search?q=pin&category=cards").await;
+    assert_eq!(json(&body)["results"][0]["slug"], "change-pin");
+    let (_, _, body) = get(&state, "/api/v1/search?q=pin&category=transfers").await;
+    assert_eq!(json(&body)["total"], 0);
+}
+
+#[tokio::test]
+async fn autocomplete_completes_the_last_word_with_typos() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let (status, _, body) = get(&state, "/api/v1/autocomplete?q=arriv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["suggestions"][0]["slug"], "card-arrival");
+    let (_, _, body) = get(&state, "/api/v1/autocomplete?q=cash%20machi").await;
+    assert_eq!(
+        json(&body)["suggestions"][0]["slug"],
+        "change-pin",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn errors_use_the_envelope() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let long = "a".repeat(2000);
+    let cases = [
+        (
+            format!("/api/v1/search?q={long}"),
+            StatusCode::BAD_REQUEST,
+            "query_too_long",
+        ),
+        (
+            "/api/v1/search?q=x&limit=lots".to_string(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/search?q=x&limit=0".to_string(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/v1/articles/nope".to_string(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "/api/v1/no-such-route".to_string(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (uri, status, code) in cases {
+        let (got, _, body) = get(&state, &uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        let v = json(&body);
+        assert_eq!(v["error"]["code"], code, "{uri}: {body}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_on_every_page_and_in_json() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let attack = "%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E%20card";
+    let (status, headers, page) = get(&state, &format!("/search?q={attack}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("<script>alert(1)"), "raw script in page");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)"),
+        "escaped query shown"
+    );
+    let csp = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+
+    let (_, _, body) = get(&state, &format!("/api/v1/search?q={attack}")).await;
+    let v = json(&body);
+    assert_eq!(v["query"], "\"><script>alert(1)</script> card");
+    for r in v["results"].as_array().expect("results") {
+        let snippet = r["snippet"].as_str().expect("snippet");
+        assert!(!snippet.contains("<script"), "{snippet}");
+    }
+    let (_, _, page) = get(&state, &format!("/no/such/page?q={attack}")).await;
+    assert!(!page.contains("<script>alert(1)"));
+}
+
+#[tokio::test]
+async fn pages_render() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let (status, _, home) = get(&state, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("action=\"/search\""), "search box first");
+    assert!(home.contains("/categories/cards"), "categories listed");
+    assert!(
+        home.contains("My card hasn&#x27;t arrived") || home.contains("My card hasn't arrived"),
+        "featured article"
+    );
+
+    let (status, _, page) = get(&state, "/search?q=replacement").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<mark>replacement</mark>"), "highlighted snippet");
+    assert!(
+        page.contains("/contact?subject=replacement"),
+        "contact link carries the query"
+    );
+
+    let (_, _, page) = get(&state, "/search?q=arived").await;
+    assert!(page.contains("Showing results for"), "correction shown");
+
+    let (status, _, page) = get(&state, "/articles/card-arrival").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<h2 id=\"quick-answer\">"),
+        "rendered Markdown with anchors"
+    );
+    assert!(page.contains("application/ld+json"), "schema.org data");
+    assert!(page.contains("Last reviewed"));
+
+    let (status, _, page) = get(&state, "/categories/cards/pins").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("How do I change my PIN?"));
+
+    let (status, _, page) = get(&state, "/articles/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("name=\"q\""), "404 offers search");
+
+    let (_, _, xml) = get(&state, "/sitemap.xml").await;
+    assert!(xml.contains("<loc>/articles/change-pin</loc>"));
+}
+
+#[tokio::test]
+async fn reindex_needs_the_token_and_swaps_the_index() {
+    let f = help_center();
+    let config = Config {
+        admin_token: Some(Secret::new("s3cret")),
+        ..Config::default()
+    };
+    let state = state_for(&f, config);
+    let reindex = |token: Option<&str>| {
+        let mut req = Request::post("/api/v1/admin/reindex");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        req.body(Body::empty()).expect("request")
+    };
+    let (status, _, body) = send(&state, reindex(None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(json(&body)["error"]["code"], "unauthorized");
+    let (status, _, _) = send(&state, reindex(Some("wrong"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    f.article(
+        "cards/zebra.md",
+        &ArticleSrc::new("Can I pay at the zebra park?"),
+    );
+    let (_, _, body) = get(&state, "/api/v1/search?q=zebra").await;
+    assert_eq!(json(&body)["total"], 0, "not live before reindex");
+    let (status, _, body) = send(&state, reindex(Some("s3cret"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(json(&body)["reindexed"]["articles"], 3);
+    let (_, _, body) = get(&state, "/api/v1/search?q=zebra").await;
+    assert_eq!(json(&body)["results"][0]["slug"], "zebra");
+
+    // A broken edit keeps the last good version.
+    f.file("cards/zebra.md", "---\ntitle: [broken\n---\n");
+    let (_, _, body) = send(&state, reindex(Some("s3cret"))).await;
+    assert_eq!(
+        json(&body)["reindexed"]["kept_last_good"][0],
+        "zebra",
+        "{body}"
+    );
+    let (_, _, body) = get(&state, "/api/v1/search?q=zebra").await;
+    assert_eq!(json(&body)["results"][0]["slug"], "zebra");
+
+    let (_, _, metrics) = get(&state, "/metrics").await;
+    assert!(
+        metrics.contains(
+            "deflect_http_requests_total{method=\"GET\",route=\"/api/v1/search\",status=\"200\"}"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("deflect_articles_indexed 3"), "{metrics}");
+}
+
+#[tokio::test]
+async fn openapi_describes_the_routes() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let (_, _, body) = get(&state, "/api/v1/openapi.json").await;
+    let v = json(&body);
+    for path in [
+        "/api/v1/search",
+        "/api/v1/autocomplete",
+        "/api/v1/articles/{slug}",
+        "/healthz",
+    ] {
+        assert!(v["paths"][path].is_object(), "{path} missing");
+    }
+    assert!(
+        v["components"]["schemas"]["SearchResponse"]["properties"]["corrected_query"].is_object()
+    );
+}
+
+#[test]
+fn content_changes_go_live_without_a_restart() {
+    let f = help_center();
+    let (site, _) = Site::load(f.root(), today(), None).expect("loads");
+    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
+    let _watcher = deflect::site::watch(Arc::clone(&live), today, |_| {}).expect("watcher starts");
+    f.article("cards/otter.md", &ArticleSrc::new("Otter insurance"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = live
+            .get()
+            .engine
+            .search(&deflect::search::SearchRequest::new("otter"))
+            .total;
+        if found == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "new article not live within 5 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn serves_on_a_real_socket_and_shuts_down_gracefully() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let response = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        s.write_all(b"GET /api/v1/search?q=pin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        out
+    })
+    .await
+    .expect("client");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"slug\":\"change-pin\""), "{response}");
+    stop.send(()).expect("server still running");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("shuts down")
+        .expect("task")
+        .expect("serve returns Ok");
+}
