@@ -51,10 +51,7 @@ pub async fn reindex(
     _: Admin,
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Value>, ApiError> {
-    let s = Arc::clone(&state);
-    let result = tokio::task::spawn_blocking(move || s.live.reload(crate::cli::today()))
-        .await
-        .map_err(|e| ApiError::Internal(format!("reindex task failed: {e}")))?;
+    let result = state.cpu(|s| s.live.reload(crate::cli::today())).await?;
     state.metrics.reloaded(result.is_ok());
     let report = result.map_err(|e| ApiError::Internal(format!("reindex failed: {e:#}")))?;
     state

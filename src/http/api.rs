@@ -142,36 +142,36 @@ pub(super) async fn run_search(
     state: Arc<AppState>,
     p: SearchParams,
 ) -> Result<SearchResponse, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let req = SearchRequest {
-            query: &p.q,
-            limit: p.limit.unwrap_or(crate::search::DEFAULT_LIMIT),
-            category: p.category.as_deref(),
-        };
-        let site = state.site();
-        let found = site.engine.search(&req);
-        SearchResponse {
-            search_id: state.next_search_id(),
-            query: found.query,
-            total: found.total,
-            corrected_query: found.corrected_query,
-            results: found
-                .hits
-                .into_iter()
-                .map(|h| SearchResult {
-                    slug: h.article.slug.clone(),
-                    title: h.article.front.title.clone(),
-                    url: h.article.url(),
-                    summary: h.article.front.summary.clone(),
-                    snippet: h.snippet,
-                    category: h.article.category.clone(),
-                    score: h.score,
-                })
-                .collect(),
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("search task failed: {e}")))
+    state
+        .cpu(move |state| {
+            let req = SearchRequest {
+                query: &p.q,
+                limit: p.limit.unwrap_or(crate::search::DEFAULT_LIMIT),
+                category: p.category.as_deref(),
+            };
+            let site = state.site();
+            let found = site.engine.search(&req);
+            SearchResponse {
+                search_id: state.next_search_id(),
+                query: found.query,
+                total: found.total,
+                corrected_query: found.corrected_query,
+                results: found
+                    .hits
+                    .into_iter()
+                    .map(|h| SearchResult {
+                        slug: h.article.slug.clone(),
+                        title: h.article.front.title.clone(),
+                        url: h.article.url(),
+                        summary: h.article.front.summary.clone(),
+                        snippet: h.snippet,
+                        category: h.article.category.clone(),
+                        score: h.score,
+                    })
+                    .collect(),
+            }
+        })
+        .await
 }
 
 /// Searches the published articles.
@@ -196,27 +196,27 @@ pub async fn autocomplete(
     p: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<AutocompleteResponse>, ApiError> {
     let p = params(p)?;
-    let suggestions = tokio::task::spawn_blocking(move || {
-        let req = SearchRequest {
-            query: &p.q,
-            limit: p.limit.unwrap_or(6).min(10),
-            category: None,
-        };
-        state
-            .site()
-            .engine
-            .search(&req)
-            .hits
-            .iter()
-            .map(|h| Suggestion {
-                slug: h.article.slug.clone(),
-                title: h.article.front.title.clone(),
-                url: h.article.url(),
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("autocomplete task failed: {e}")))?;
+    let suggestions = state
+        .cpu(move |state| {
+            let req = SearchRequest {
+                query: &p.q,
+                limit: p.limit.unwrap_or(6).min(10),
+                category: None,
+            };
+            state
+                .site()
+                .engine
+                .search(&req)
+                .hits
+                .iter()
+                .map(|h| Suggestion {
+                    slug: h.article.slug.clone(),
+                    title: h.article.front.title.clone(),
+                    url: h.article.url(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
     Ok(Json(AutocompleteResponse { suggestions }))
 }
 

@@ -21,6 +21,7 @@ use tantivy::{Index, IndexWriter, Searcher, TantivyDocument, Term};
 
 use crate::content::{Article, KnowledgeBase};
 pub use query::QueryPlan;
+use snippet::Lexicon;
 use synonyms::SynonymMap;
 use vocabulary::Vocabulary;
 
@@ -163,6 +164,16 @@ pub struct SearchEngine {
     articles: Vec<Article>,
     vocabulary: Vocabulary,
     synonyms: SynonymMap,
+    /// Each article's body and summary, tokenized once for snippets.
+    tokens: Vec<ArticleTokens>,
+    lexicon: Lexicon,
+}
+
+/// An article's snippet sources, tokenized at index time.
+#[derive(Debug)]
+struct ArticleTokens {
+    body: Vec<snippet::Token>,
+    summary: Vec<snippet::Token>,
 }
 
 impl std::fmt::Debug for SearchEngine {
@@ -184,6 +195,8 @@ impl SearchEngine {
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 60_000_000)?;
         let articles: Vec<Article> = kb.published().cloned().collect();
         let mut doc_freq: HashMap<String, u32> = HashMap::new();
+        let mut lexicon = Lexicon::default();
+        let mut tokens = Vec::with_capacity(articles.len());
         let mut stems: HashSet<String> = HashSet::new();
         for (i, a) in articles.iter().enumerate() {
             let headings: Vec<&str> = a
@@ -213,6 +226,10 @@ impl SearchEngine {
                     }
                 }
             }
+            tokens.push(ArticleTokens {
+                body: lexicon.tokenize(&a.text),
+                summary: lexicon.tokenize(&a.front.summary),
+            });
             for c in a.category_ancestors() {
                 doc.add_text(fields.category, c);
             }
@@ -233,6 +250,8 @@ impl SearchEngine {
             articles,
             vocabulary: Vocabulary::new(doc_freq, stems),
             synonyms: SynonymMap::new(&kb.synonyms),
+            tokens,
+            lexicon,
         })
     }
 
@@ -299,7 +318,7 @@ impl SearchEngine {
                 return (0, Vec::new());
             }
         };
-        let highlights = plan.highlights();
+        let matched = self.lexicon.matching(&plan.highlights());
         let hits = top
             .into_iter()
             .filter_map(|(score, addr)| {
@@ -308,9 +327,17 @@ impl SearchEngine {
                     .get(addr.segment_ord as usize)?
                     .first(addr.doc_id)?;
                 let article = self.articles.get(usize::try_from(idx).ok()?)?;
-                let snippet = snippet::best(&article.text, &highlights)
-                    .or_else(|| snippet::best(&article.front.summary, &highlights))
-                    .unwrap_or_else(|| snippet::lead(&article.front.summary));
+                let tokens = &self.tokens[usize::try_from(idx).ok()?];
+                let snippet = snippet::best(&article.text, &tokens.body, &matched, &self.lexicon)
+                    .or_else(|| {
+                        snippet::best(
+                            &article.front.summary,
+                            &tokens.summary,
+                            &matched,
+                            &self.lexicon,
+                        )
+                    })
+                    .unwrap_or_else(|| snippet::lead(&article.front.summary, &tokens.summary));
                 Some(Hit {
                     article,
                     score,

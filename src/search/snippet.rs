@@ -1,7 +1,9 @@
 //! Snippets: the densest window of an article's text around what the query actually matched
 //! (exact, stemmed, synonym, typo and prefix matches alike), HTML-escaped, matches in `<mark>`.
+//! Article texts are tokenized once, at index time, into word ids of a [`Lexicon`], so a search
+//! only compares ids.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::analysis;
 
@@ -17,11 +19,74 @@ pub struct Highlights {
     pub stems: HashSet<String>,
 }
 
-impl Highlights {
-    fn matches(&self, word: &analysis::Word) -> bool {
-        !analysis::is_stop_word(&word.text)
-            && (self.exact.contains(&word.text) || self.stems.contains(&word.stem))
+/// A word of an article text: its byte range and its id in the lexicon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    start: u32,
+    end: u32,
+    word: u32,
+}
+
+/// Every distinct word of the indexed texts, with its stem and whether it is a stop word.
+#[derive(Debug, Default)]
+pub struct Lexicon {
+    ids: HashMap<String, u32>,
+    /// Stem id of each word id.
+    stem_of: Vec<u32>,
+    stop: Vec<bool>,
+    stem_ids: HashMap<String, u32>,
+    /// Word ids of each stem id.
+    words_of_stem: Vec<Vec<u32>>,
+}
+
+impl Lexicon {
+    /// Tokenizes a text, adding new words to the lexicon.
+    pub fn tokenize(&mut self, text: &str) -> Vec<Token> {
+        analysis::words(text)
+            .into_iter()
+            .map(|w| {
+                let id = match self.ids.get(&w.text) {
+                    Some(&id) => id,
+                    None => {
+                        let id = u32::try_from(self.stem_of.len()).unwrap_or(u32::MAX);
+                        let next_stem = u32::try_from(self.words_of_stem.len()).unwrap_or(u32::MAX);
+                        let stem = *self.stem_ids.entry(w.stem).or_insert(next_stem);
+                        if stem == next_stem {
+                            self.words_of_stem.push(Vec::new());
+                        }
+                        self.words_of_stem[stem as usize].push(id);
+                        self.stem_of.push(stem);
+                        self.stop.push(analysis::is_stop_word(&w.text));
+                        self.ids.insert(w.text, id);
+                        id
+                    }
+                };
+                Token {
+                    start: to_u32(w.start),
+                    end: to_u32(w.end),
+                    word: id,
+                }
+            })
+            .collect()
     }
+
+    /// The ids of every word the highlights cover, stop words excluded.
+    pub fn matching(&self, h: &Highlights) -> HashSet<u32> {
+        let exact = h.exact.iter().filter_map(|w| self.ids.get(w).copied());
+        let stemmed = h
+            .stems
+            .iter()
+            .filter_map(|s| self.stem_ids.get(s))
+            .flat_map(|&s| self.words_of_stem[s as usize].iter().copied());
+        exact
+            .chain(stemmed)
+            .filter(|&id| !self.stop[id as usize])
+            .collect()
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -39,79 +104,86 @@ pub fn escape_html(text: &str, out: &mut String) {
     }
 }
 
-/// The best snippet of `text`, or `None` when nothing in it matches.
-pub fn best(text: &str, highlights: &Highlights) -> Option<String> {
-    let words = analysis::words(text);
-    let matched: Vec<bool> = words.iter().map(|w| highlights.matches(w)).collect();
-    if !matched.contains(&true) {
+/// The best snippet of a pre-tokenized text, or `None` when none of `matched` occurs in it.
+pub fn best(
+    text: &str,
+    tokens: &[Token],
+    matched: &HashSet<u32>,
+    lexicon: &Lexicon,
+) -> Option<String> {
+    let hit: Vec<bool> = tokens.iter().map(|t| matched.contains(&t.word)).collect();
+    if !hit.contains(&true) {
         return None;
     }
     // Score each window by distinct matched stems, then by total matches.
     let mut best = (0usize, 0usize, 0usize);
-    for start in (0..words.len()).filter(|&i| matched[i]) {
+    let mut distinct = HashSet::new();
+    for start in (0..tokens.len()).filter(|&i| hit[i]) {
         let from = start.saturating_sub(3);
-        let to = (from + SNIPPET_WORDS).min(words.len());
-        let mut distinct = HashSet::new();
+        let to = (from + SNIPPET_WORDS).min(tokens.len());
+        distinct.clear();
         let mut total = 0;
-        for i in from..to {
-            if matched[i] {
-                distinct.insert(words[i].stem.as_str());
-                total += 1;
-            }
+        for i in (from..to).filter(|&i| hit[i]) {
+            distinct.insert(lexicon.stem_of[tokens[i].word as usize]);
+            total += 1;
         }
         if (distinct.len(), total) > (best.1, best.2) {
             best = (from, distinct.len(), total);
         }
     }
     let from = best.0;
-    let to = (from + SNIPPET_WORDS).min(words.len());
+    let to = (from + SNIPPET_WORDS).min(tokens.len());
     Some(render(
         text,
-        &words[from..to],
-        &matched[from..to],
+        &tokens[from..to],
+        &hit[from..to],
         from > 0,
-        to < words.len(),
+        to < tokens.len(),
     ))
 }
 
-/// The opening words of `text`, escaped, for results that matched only in the title.
-pub fn lead(text: &str) -> String {
-    let words = analysis::words(text);
-    let to = SNIPPET_WORDS.min(words.len());
+/// The opening words of a pre-tokenized text, escaped, for results that matched only in the title.
+pub fn lead(text: &str, tokens: &[Token]) -> String {
+    let to = SNIPPET_WORDS.min(tokens.len());
     render(
         text,
-        &words[..to],
+        &tokens[..to],
         &vec![false; to],
         false,
-        to < words.len(),
+        to < tokens.len(),
     )
 }
 
 fn render(
     text: &str,
-    words: &[analysis::Word],
-    matched: &[bool],
+    tokens: &[Token],
+    hit: &[bool],
     ellipsis_before: bool,
     ellipsis_after: bool,
 ) -> String {
     let mut out = String::new();
-    if words.is_empty() {
+    let Some(first) = tokens.first() else {
         return out;
-    }
+    };
     if ellipsis_before {
         out.push('…');
     }
-    let mut pos = if ellipsis_before { words[0].start } else { 0 };
-    for (w, &m) in words.iter().zip(matched) {
-        escape_html(&text[pos..w.start], &mut out);
+    let mut pos = if ellipsis_before {
+        first.start as usize
+    } else {
+        0
+    };
+    for (t, &m) in tokens.iter().zip(hit) {
+        let (start, end) = (t.start as usize, t.end as usize);
+        escape_html(&text[pos..start], &mut out);
         if m {
             out.push_str("<mark>");
-            escape_html(&text[w.start..w.end], &mut out);
+            escape_html(&text[start..end], &mut out);
             out.push_str("</mark>");
         } else {
-            escape_html(&text[w.start..w.end], &mut out);
+            escape_html(&text[start..end], &mut out);
         }
-        pos = w.end;
+        pos = end;
     }
     if ellipsis_after {
         out.push('…');
@@ -125,18 +197,22 @@ fn render(
 mod tests {
     use super::*;
 
-    fn hl(exact: &[&str], stems: &[&str]) -> Highlights {
-        Highlights {
+    fn snippet(text: &str, exact: &[&str], stems: &[&str]) -> Option<String> {
+        let mut lexicon = Lexicon::default();
+        let tokens = lexicon.tokenize(text);
+        let h = Highlights {
             exact: exact.iter().map(ToString::to_string).collect(),
             stems: stems.iter().map(ToString::to_string).collect(),
-        }
+        };
+        best(text, &tokens, &lexicon.matching(&h), &lexicon)
     }
 
     #[test]
     fn marks_exact_stemmed_and_escapes() {
-        let s = best(
+        let s = snippet(
             "Cards <b>charged</b> twice & the charge.",
-            &hl(&["twice"], &["charg"]),
+            &["twice"],
+            &["charg"],
         )
         .expect("match");
         assert_eq!(
@@ -149,15 +225,23 @@ mod tests {
     fn picks_the_window_with_the_matches() {
         let filler = "word ".repeat(60);
         let text = format!("{filler}the refund arrives late {filler}");
-        let s = best(&text, &hl(&[], &["refund"])).expect("match");
+        let s = snippet(&text, &[], &["refund"]).expect("match");
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("<mark>refund</mark>"), "{s}");
-        assert!(best(&text, &hl(&["nothing"], &[])).is_none());
+        assert!(snippet(&text, &["nothing"], &[]).is_none());
     }
 
     #[test]
     fn stop_words_are_not_marked() {
-        let s = best("how to top up", &hl(&["how", "top"], &[])).expect("match");
+        let s = snippet("how to top up", &["how", "top"], &[]).expect("match");
         assert_eq!(s, "how to <mark>top</mark> up");
+    }
+
+    #[test]
+    fn lead_is_escaped() {
+        let mut lexicon = Lexicon::default();
+        let text = "Fees & <limits>";
+        let tokens = lexicon.tokenize(text);
+        assert_eq!(lead(text, &tokens), "Fees &amp; &lt;limits&gt;");
     }
 }
