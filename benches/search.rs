@@ -1,1 +1,88 @@
-fn main(){}
+//! Search benchmarks: building the index (sample content and a generated 10,000-article help
+//! center) and query latency on the large one for each kind of matching.
+
+mod corpus;
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use deflect::content::KnowledgeBase;
+use deflect::search::{SearchEngine, SearchRequest};
+
+const GENERATED_ARTICLES: usize = 10_000;
+const SEED: u64 = 77;
+
+/// One query per kind of matching the engine does.
+const QUERIES: [(&str, &str); 5] = [
+    ("exact", "card hasn't arrived"),
+    ("misspelled", "recieve mony transfr"),
+    ("synonym", "cash machine swallowed my card"),
+    ("prefix", "withdr"),
+    (
+        "long",
+        "Hi, I ordered a new card about two weeks ago and it still hasn't arrived. The app \
+         says it was sent but nothing came in the post. Should I wait longer, cancel it or \
+         order another one? Thanks for helping.",
+    ),
+];
+
+/// The generated help center, made once for all groups.
+fn generated() -> &'static KnowledgeBase {
+    static KB: OnceLock<KnowledgeBase> = OnceLock::new();
+    KB.get_or_init(|| {
+        corpus::generate(&corpus::sample_dir(), GENERATED_ARTICLES, SEED).knowledge_base()
+    })
+}
+
+fn index_build(c: &mut Criterion) {
+    let sample = corpus::load(&corpus::sample_dir());
+    let generated = generated();
+    let mut group = c.benchmark_group("index_build");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(sample.published().count() as u64));
+    group.bench_function("content", |b| {
+        b.iter(|| SearchEngine::build(black_box(&sample)).expect("index builds"));
+    });
+    // A build takes seconds here: the fewest samples criterion allows, one build each.
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(30));
+    group.throughput(Throughput::Elements(generated.published().count() as u64));
+    group.bench_function("generated_10k", |b| {
+        b.iter(|| SearchEngine::build(black_box(generated)).expect("index builds"));
+    });
+    group.finish();
+}
+
+fn query(c: &mut Criterion) {
+    let engine = SearchEngine::build(generated()).expect("index builds");
+    let mut group = c.benchmark_group("query");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(5));
+    for (name, text) in QUERIES {
+        let results = engine.search(&SearchRequest::new(text));
+        assert!(
+            !results.hits.is_empty(),
+            "the {name} query finds nothing, so it measures nothing"
+        );
+        group.bench_with_input(BenchmarkId::new("generated_10k", name), text, |b, text| {
+            b.iter(|| engine.search(&SearchRequest::new(black_box(text))).total);
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1));
+    targets = index_build, query
+}
+criterion_main!(benches);

@@ -74,7 +74,20 @@ impl QueryPlan {
             .map(|(i, word)| {
                 let stop = analysis::is_stop_word(&word.text);
                 let known = vocab.knows(&word.text, &word.stem);
-                let typos = if stop || known {
+                let completions: Vec<(String, u32)> =
+                    if i + 1 == count && typing_last && word.text.len() >= 2 {
+                        vocab
+                            .completions(&word.text, MAX_PREFIX_EXPANSIONS)
+                            .into_iter()
+                            .map(|c| (c.word.to_string(), c.distance))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                // A word still being typed that starts a real word is not a typo: "passw" is
+                // on its way to "password", not a misspelled "pass".
+                let being_typed = completions.iter().any(|(_, d)| *d == 0);
+                let typos = if stop || known || being_typed {
                     Vec::new()
                 } else {
                     vocab
@@ -82,15 +95,6 @@ impl QueryPlan {
                         .into_iter()
                         .map(|c| (c.word.to_string(), c.distance))
                         .collect()
-                };
-                let completions = if i + 1 == count && typing_last && word.text.len() >= 2 {
-                    vocab
-                        .completions(&word.text, MAX_PREFIX_EXPANSIONS)
-                        .into_iter()
-                        .map(|c| (c.word.to_string(), c.distance))
-                        .collect()
-                } else {
-                    Vec::new()
                 };
                 PlannedWord {
                     word,
@@ -268,8 +272,9 @@ impl QueryPlan {
         let mut changed = false;
         for w in &self.words {
             out.push_str(&self.text[pos..w.word.start]);
+            let being_typed = w.completions.iter().any(|(_, d)| *d == 0);
             match vocab.fuzzy(&w.word.text, 1).first() {
-                Some(best) if !w.known && !w.stop => {
+                Some(best) if !w.known && !w.stop && !being_typed => {
                     out.push_str(best.word);
                     changed = true;
                 }

@@ -213,7 +213,10 @@ async fn pages_render() {
 
     let (status, _, page) = get(&state, "/search?q=replacement").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("<mark>replacement</mark>"), "highlighted snippet");
+    assert!(
+        page.contains("<mark>replacement</mark>"),
+        "highlighted snippet"
+    );
     assert!(
         page.contains("/contact?subject=replacement"),
         "contact link carries the query"

@@ -1,1 +1,7 @@
+//! The one integration-test binary: each module builds its own small knowledge base.
 
+mod cli;
+mod content;
+mod fixture;
+mod http;
+mod search;
