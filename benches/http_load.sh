@@ -3,7 +3,8 @@
 # (exact, misspelled, synonym, prefix, long) at 1, 16 and 64 connections, using wrk.
 #
 #   benches/http_load.sh                  # the sample content
-#   CONTENT=/tmp/corpus benches/http_load.sh   # another content directory
+#   cargo run --release --example generate_corpus -- /tmp/corpus10k   # the 10,000-article corpus
+#   CONTENT=/tmp/corpus10k benches/http_load.sh                       # another content directory
 #   DURATION=20s CONNECTIONS="1 64" benches/http_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
