@@ -20,6 +20,7 @@ fn help_center() -> Fixture {
     f.article(
         "cards/card-arrival.md",
         &ArticleSrc::new("My card hasn't arrived")
+            .set("last_reviewed", "2026-10-01")
             .summary("Delivery takes 3-5 working days.")
             .ticket_types(&["card_arrival"])
             .set("featured", "true")
@@ -28,6 +29,7 @@ fn help_center() -> Fixture {
     f.article(
         "cards/pins/change-pin.md",
         &ArticleSrc::new("How do I change my PIN?")
+            .set("last_reviewed", "2026-10-01")
             .ticket_types(&["change_pin"])
             .steps("Use any cash machine that offers PIN services."),
     );
@@ -372,4 +374,37 @@ async fn serves_on_a_real_socket_and_shuts_down_gracefully() {
         .expect("shuts down")
         .expect("task")
         .expect("serve returns Ok");
+}
+
+/// Ids and times vary per run; snapshots compare everything else.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\"search_id\": \"") {
+        let (head, tail) = rest.split_at(i + "\"search_id\": \"".len());
+        out.push_str(head);
+        out.push_str("[search_id]");
+        rest = tail.find('"').map_or("", |j| &tail[j..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn rendered_pages_and_json_match_their_snapshots() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    for (name, uri) in [
+        ("home", "/"),
+        ("search_page", "/search?q=replacment%20card"),
+        ("article_page", "/articles/card-arrival"),
+        ("category_page", "/categories/cards"),
+        ("not_found_page", "/nowhere"),
+    ] {
+        let (_, _, body) = get(&state, uri).await;
+        insta::assert_snapshot!(name, body);
+    }
+    let (_, _, body) = get(&state, "/api/v1/search?q=cash%20machine%20pin").await;
+    let pretty = serde_json::to_string_pretty(&json(&body)).expect("json");
+    insta::assert_snapshot!("search_api", redact(&pretty));
 }
