@@ -115,8 +115,18 @@ impl QueryPlan {
             })
             .collect();
         let meant: Vec<&str> = meant.iter().map(String::as_str).collect();
-        let synonyms = synonyms
-            .find(&meant)
+        // A synonym key may itself be missing from the articles ("closest" when they say
+        // "nearest"): match keys on the words as typed too, not only on their corrections.
+        let typed: Vec<&str> = planned.iter().map(|p| p.word.stem.as_str()).collect();
+        let mut found = synonyms.find(&typed);
+        if meant != typed {
+            for m in synonyms.find(&meant) {
+                if !found.iter().any(|f| f.start == m.start && f.end == m.end) {
+                    found.push(m);
+                }
+            }
+        }
+        let synonyms = found
             .into_iter()
             .map(|m| PlannedSynonym {
                 start: m.start,

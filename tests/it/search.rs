@@ -373,3 +373,22 @@ fn hostile_queries_never_panic_and_never_leak_markup() {
     );
     assert!(!unmarked.contains('<'), "{html}");
 }
+
+#[test]
+fn a_synonym_key_absent_from_the_articles_still_expands() {
+    // "closest" is not in any article but is one typo from "closes": the synonym must win over
+    // the typo correction.
+    let (_f, engine) = engine_with_intros(
+        &[
+            ("nearest-atm", "Find the nearest cash point in the map."),
+            ("branch-hours", "The branch closes at five."),
+        ],
+        Some("closest => nearest\n"),
+    );
+    let found = slugs(&engine, "closest");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("nearest-atm"),
+        "{found:?}"
+    );
+}
