@@ -14,6 +14,25 @@ use chrono::NaiveDate;
 use crate::content::{Diagnostic, KnowledgeBase};
 use crate::search::SearchEngine;
 
+include!(concat!(env!("OUT_DIR"), "/sample_content.rs"));
+
+/// Writes the sample help center embedded in the binary to `dir` (replacing what was there),
+/// for starting with no content directory at hand.
+pub fn unpack_sample(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    for (rel, text) in SAMPLE_CONTENT {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// One consistent version of the content and its index.
 #[derive(Debug)]
 pub struct Site {

@@ -40,7 +40,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         watch: args.no_watch.then_some(false),
         ..Layer::default()
     };
-    let config = Config::load(args.config.as_deref(), flags)?;
+    let mut config = Config::load(args.config.as_deref(), flags)?;
+    if !config.content.exists() && config.content == Config::default().content {
+        // Nothing to serve here: show the bundled sample help center instead.
+        let dir = std::env::temp_dir().join("deflect-sample-content");
+        crate::site::unpack_sample(&dir)?;
+        println!(
+            "No ./content directory: serving the bundled sample help center (copied to {}). Pass --content DIR for yours.",
+            dir.display()
+        );
+        config.content = dir;
+        config.watch = false;
+    }
     tracing::debug!(?config, "configuration");
     let (site, report) = Site::load(&config.content, today(), None)?;
     if report.errors > 0 {
