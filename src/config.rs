@@ -17,6 +17,11 @@ impl Secret {
         Self(s.into())
     }
 
+    /// The secret itself, for the one place that must use it (e.g. connecting).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Constant-time comparison, so response timing does not leak the secret.
     pub fn matches(&self, candidate: &str) -> bool {
         let (a, b) = (self.0.as_bytes(), candidate.as_bytes());
@@ -49,6 +54,10 @@ pub struct Config {
     /// Origins allowed to frame the pages (CSP `frame-ancestors`).
     pub frame_ancestors: Vec<String>,
     pub request_timeout_secs: u64,
+    /// Where the embedded SQLite database lives.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to share one PostgreSQL between replicas; SQLite in `data_dir` when unset.
+    pub database_url: Option<Secret>,
 }
 
 impl Default for Config {
@@ -63,6 +72,8 @@ impl Default for Config {
             watch: true,
             frame_ancestors: vec!["'self'".into()],
             request_timeout_secs: 10,
+            data_dir: PathBuf::from("data"),
+            database_url: None,
         }
     }
 }
@@ -80,6 +91,8 @@ pub struct Layer {
     pub watch: Option<bool>,
     pub frame_ancestors: Option<Vec<String>>,
     pub request_timeout_secs: Option<u64>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<Secret>,
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -106,6 +119,10 @@ watch = true
 frame_ancestors = ["'self'"]
 # Requests taking longer get a 503.
 request_timeout_secs = 10
+# Where the embedded SQLite database (events, votes) is kept.
+data_dir = "data"
+# Share one PostgreSQL between replicas instead. Prefer the DEFLECT_DATABASE_URL variable.
+# database_url = "postgres://postgres@127.0.0.1:5432/deflect"
 "#;
 
 impl Layer {
@@ -150,6 +167,10 @@ impl Layer {
                 .transpose()?,
             frame_ancestors: get("DEFLECT_FRAME_ANCESTORS")
                 .map(|v| v.split_whitespace().map(String::from).collect()),
+            data_dir: get("DEFLECT_DATA_DIR").map(PathBuf::from),
+            database_url: get("DEFLECT_DATABASE_URL")
+                .filter(|u| !u.is_empty())
+                .map(Secret::new),
             request_timeout_secs: get("DEFLECT_REQUEST_TIMEOUT_SECS")
                 .map(|v| {
                     v.parse().with_context(|| {
@@ -172,10 +193,14 @@ impl Layer {
             public_url,
             watch,
             frame_ancestors,
-            request_timeout_secs
+            request_timeout_secs,
+            data_dir
         );
         if self.admin_token.is_some() {
             c.admin_token = self.admin_token;
+        }
+        if self.database_url.is_some() {
+            c.database_url = self.database_url;
         }
     }
 }

@@ -16,3 +16,5 @@ pub mod http;
 pub mod search;
 /// The live site: content plus index, reloaded and swapped atomically.
 pub mod site;
+/// The store: searches, clicks and votes in SQLite or PostgreSQL.
+pub mod store;

@@ -11,6 +11,7 @@ use super::today;
 use crate::config::{Config, Layer};
 use crate::http::{AppState, serve, templates};
 use crate::site::{LiveSite, Site};
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,6 +27,12 @@ pub struct Args {
     /// A deflect.toml to read [default: ./deflect.toml if present].
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Where the SQLite database is kept [default: data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Use this PostgreSQL instead of SQLite, e.g. postgres://postgres@127.0.0.1/deflect.
+    #[arg(long)]
+    database_url: Option<String>,
     /// Do not reload content when files change.
     #[arg(long)]
     no_watch: bool,
@@ -38,6 +45,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         bind: args.bind,
         templates: args.templates.clone(),
         watch: args.no_watch.then_some(false),
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone().map(crate::config::Secret::new),
         ..Layer::default()
     };
     let mut config = Config::load(args.config.as_deref(), flags)?;
@@ -64,38 +73,60 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let templates = templates::environment(Some(&config.templates))?;
     let bind = config.bind;
     let watch = config.watch;
-    let state = Arc::new(AppState::new(Arc::clone(&live), templates, config));
-    let _watcher = if watch {
-        let s = Arc::clone(&state);
-        Some(crate::site::watch(live, today, move |result| {
-            s.metrics.reloaded(result.is_ok());
-            if let Ok(r) = result {
-                s.metrics
-                    .articles
-                    .set(i64::try_from(r.articles).unwrap_or(i64::MAX));
-            }
-        })?)
-    } else {
-        None
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
+        let store = match &config.database_url {
+            Some(url) => Store::connect(url.expose())
+                .await
+                .context("connecting to the database (--database-url)")?,
+            None => Store::open_dir(&config.data_dir).await.with_context(|| {
+                format!(
+                    "opening the SQLite database in {}",
+                    config.data_dir.display()
+                )
+            })?,
+        };
+        let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
+        let state = Arc::new(state);
+        let _watcher = if watch {
+            let s = Arc::clone(&state);
+            Some(crate::site::watch(live, today, move |result| {
+                s.metrics.reloaded(result.is_ok());
+                if let Ok(r) = result {
+                    s.metrics
+                        .articles
+                        .set(i64::try_from(r.articles).unwrap_or(i64::MAX));
+                }
+            })?)
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("binding {bind} — is another server using it? pass --bind"))?;
         let addr = listener.local_addr()?;
         println!(
-            "Deflect help center: http://{addr}/  ({} articles, ready in {} ms{})",
+            "Deflect help center: http://{addr}/  ({} articles, {} store, ready in {} ms{})",
             state.site().engine.articles().len(),
+            state.store.as_ref().map_or("no", Store::backend),
             started.elapsed().as_millis(),
             if watch { ", reloading on changes" } else { "" }
         );
-        serve(listener, state, shutdown_signal())
+        let served = serve(listener, Arc::clone(&state), shutdown_signal()).await;
+        // Flush queued search events before exiting.
+        if let Some(events) = &state.events {
+            events.close();
+        }
+        if tokio::time::timeout(std::time::Duration::from_secs(10), writer)
             .await
-            .context("serving HTTP")
+            .is_err()
+        {
+            tracing::warn!("search events still queued after 10 s; some were not written");
+        }
+        served.context("serving HTTP")
     })?;
     Ok(ExitCode::SUCCESS)
 }

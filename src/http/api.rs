@@ -10,7 +10,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
-use crate::search::{MAX_LIMIT, SearchRequest};
+use crate::search::{MAX_LIMIT, SearchRequest, analysis};
+use crate::store::SearchEvent;
+
+/// A query's words, lowercased and folded: how searches are grouped in reports.
+fn normalize(query: &str) -> String {
+    analysis::words(query)
+        .into_iter()
+        .map(|w| w.text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// Query-string parameters of search and autocomplete.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -23,6 +33,8 @@ pub struct SearchParams {
     pub limit: Option<usize>,
     /// Only articles in this category (folder path), subcategories included.
     pub category: Option<String>,
+    /// The widget's or page's anonymous session, to connect searches, clicks and votes.
+    pub session_id: Option<String>,
 }
 
 /// One search result.
@@ -129,6 +141,11 @@ fn params(p: Result<Query<SearchParams>, QueryRejection>) -> Result<SearchParams
             p.q.len()
         )));
     }
+    if p.session_id.as_ref().is_some_and(|s| s.len() > 128) {
+        return Err(ApiError::BadRequest(
+            "session_id is longer than 128 characters".into(),
+        ));
+    }
     if p.limit.is_some_and(|l| l == 0 || l > MAX_LIMIT) {
         return Err(ApiError::BadRequest(format!(
             "limit must be between 1 and {MAX_LIMIT}"
@@ -151,8 +168,26 @@ pub(super) async fn run_search(
             };
             let site = state.site();
             let found = site.engine.search(&req);
+            let search_id = state.next_search_id();
+            if let Some(events) = &state.events {
+                events.record(SearchEvent {
+                    id: search_id.clone(),
+                    session_id: p.session_id.clone().unwrap_or_default(),
+                    query: found.query.clone(),
+                    normalized: normalize(&found.query),
+                    result_count: i64::try_from(found.total).unwrap_or(i64::MAX),
+                    top_slugs: found
+                        .hits
+                        .iter()
+                        .take(5)
+                        .map(|h| h.article.slug.clone())
+                        .collect(),
+                    corrected_query: found.corrected_query.clone(),
+                    at: chrono::Utc::now(),
+                });
+            }
             SearchResponse {
-                search_id: state.next_search_id(),
+                search_id,
                 query: found.query,
                 total: found.total,
                 corrected_query: found.corrected_query,

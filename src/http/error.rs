@@ -18,6 +18,10 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("the request took too long; please retry")]
     Timeout,
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -30,6 +34,11 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::Unavailable(detail) => {
+                tracing::error!(%detail, "storage unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -37,6 +46,9 @@ impl IntoResponse for ApiError {
         };
         let message = match &self {
             ApiError::Internal(_) => "something went wrong on our side; please retry".to_string(),
+            ApiError::Unavailable(_) => {
+                "we could not save this right now; nothing was stored — please retry".to_string()
+            }
             other => other.to_string(),
         };
         (

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pub articles: Gauge,
     pub reloads: Family<ReloadLabels, Counter>,
+    /// Search events lost to a full queue or a failed write.
+    pub events_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -43,6 +45,7 @@ impl Default for Metrics {
         );
         let articles = Gauge::default();
         let reloads = Family::<ReloadLabels, Counter>::default();
+        let events_dropped = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -69,6 +72,7 @@ impl Default for Metrics {
             latency,
             articles,
             reloads,
+            events_dropped,
         }
     }
 }

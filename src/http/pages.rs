@@ -166,7 +166,35 @@ pub async fn search(
     )
 }
 
-pub async fn article(State(state): State<Arc<AppState>>, Path(slug): Path<String>) -> Response {
+/// `?feedback=yes|no&reason=…` after the "Was this helpful?" form.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FeedbackState {
+    feedback: Option<String>,
+    reason: Option<String>,
+}
+
+/// The reasons offered after a "No", as (value, label).
+const REASONS: [(&str, &str); 6] = [
+    ("inaccurate", "It's inaccurate"),
+    ("unclear", "It's hard to understand"),
+    ("missing_information", "Information is missing"),
+    ("outdated", "It's out of date"),
+    ("didnt_solve_my_problem", "It didn't solve my problem"),
+    ("other", "Something else"),
+];
+
+pub async fn article(
+    State(state): State<Arc<AppState>>,
+    Path(slug): Path<String>,
+    fb: Result<Query<FeedbackState>, QueryRejection>,
+) -> Response {
+    let fb = fb.map(|Query(f)| f).unwrap_or_default();
+    let feedback = match fb.feedback.as_deref() {
+        Some("yes") => "yes",
+        Some("no") => "no",
+        _ => "",
+    };
+    let reason = fb.reason.filter(|r| REASONS.iter().any(|(v, _)| v == r));
     let site = state.site();
     let Some(a) = site.engine.articles().iter().find(|a| a.slug == slug) else {
         return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
@@ -205,6 +233,10 @@ pub async fn article(State(state): State<Arc<AppState>>, Path(slug): Path<String
             toc => v(&toc),
             json_ld,
             canonical,
+            feedback,
+            reason,
+            reasons => v(&REASONS.iter().map(|(value, label)| context! { value => *value, label => *label }).collect::<Vec<_>>()),
+            voting => state.store.is_some(),
         },
     )
 }

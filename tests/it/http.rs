@@ -408,3 +408,177 @@ async fn rendered_pages_and_json_match_their_snapshots() {
     let pretty = serde_json::to_string_pretty(&json(&body)).expect("json");
     insta::assert_snapshot!("search_api", redact(&pretty));
 }
+
+async fn state_with_store(f: &Fixture, data: &std::path::Path) -> Arc<AppState> {
+    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
+    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
+    let templates = templates::environment(None).expect("templates");
+    let store = deflect::store::Store::open_dir(data).await.expect("store");
+    let (state, _writer) = AppState::new(live, templates, Config::default()).with_store(store);
+    Arc::new(state)
+}
+
+fn post_json(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn votes_are_committed_before_201_and_replace_earlier_ones() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("tempdir");
+    let state = state_with_store(&f, data.path()).await;
+    let uri = "/api/v1/articles/card-arrival/votes";
+    let (status, _, body) = send(
+        &state,
+        post_json(
+            uri,
+            r#"{"helpful": false, "reason": "outdated", "session_id": "s1"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(json(&body)["session_id"], "s1");
+    let store = state.store.as_ref().expect("store");
+    let h = store.helpfulness().await.expect("read");
+    assert_eq!((h[0].yes, h[0].no), (0, 1), "stored when 201 returned");
+    let (status, _, _) = send(
+        &state,
+        post_json(uri, r#"{"helpful": true, "session_id": "s1"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let h = store.helpfulness().await.expect("read");
+    assert_eq!(
+        (h[0].yes, h[0].no),
+        (1, 0),
+        "the later vote replaced the earlier"
+    );
+
+    let cases = [
+        (
+            "/api/v1/articles/nope/votes",
+            r#"{"helpful": true}"#,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            uri,
+            r#"{"helpful": tru"#,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            uri,
+            r#"{"helpful": false, "reason": "meh"}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            uri,
+            r#"{"helpfull": true}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+    ];
+    for (uri, body, status, code) in cases {
+        let (got, _, text) = send(&state, post_json(uri, body)).await;
+        assert_eq!(got, status, "{body}: {text}");
+        assert_eq!(json(&text)["error"]["code"], code, "{body}: {text}");
+    }
+    let huge = format!(
+        r#"{{"helpful": false, "comment": "{}"}}"#,
+        "x".repeat(40_000)
+    );
+    let (got, _, text) = send(&state, post_json(uri, &huge)).await;
+    assert_eq!(got, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    assert_eq!(json(&text)["error"]["code"], "body_too_large");
+}
+
+#[tokio::test]
+async fn without_a_database_a_vote_is_refused_not_falsely_confirmed() {
+    let f = help_center();
+    let state = state_for(&f, Config::default());
+    let (status, _, body) = send(
+        &state,
+        post_json(
+            "/api/v1/articles/card-arrival/votes",
+            r#"{"helpful": true}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "unavailable");
+}
+
+#[tokio::test]
+async fn clicks_and_searches_are_recorded() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("tempdir");
+    let state = state_with_store(&f, data.path()).await;
+    let (_, _, body) = get(&state, "/api/v1/search?q=pin&session_id=s9").await;
+    let search_id = json(&body)["search_id"].as_str().expect("id").to_string();
+    let click = format!("/api/v1/search/{search_id}/clicks");
+    let (status, _, _) = send(
+        &state,
+        post_json(&click, r#"{"slug": "change-pin", "position": 1}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = send(&state, post_json(&click, r#"{"slug": "nope"}"#)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let store = state.store.as_ref().expect("store");
+    assert_eq!(store.click_count(&search_id).await.expect("clicks"), 1);
+    // Search events are written in the background, in batches.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.search_count().await.expect("count") < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "search event not written within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_helpful_form_works_without_javascript() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("tempdir");
+    let state = state_with_store(&f, data.path()).await;
+    let (_, _, page) = get(&state, "/articles/card-arrival").await;
+    assert!(page.contains("Was this helpful?"));
+    let form = Request::post("/articles/card-arrival/feedback")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("helpful=false"))
+        .expect("request");
+    let (status, headers, _) = send(&state, form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers[header::LOCATION],
+        "/articles/card-arrival?feedback=no#feedback"
+    );
+    let cookie = headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(
+        cookie.starts_with("deflect_session=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let (_, _, page) = get(&state, "/articles/card-arrival?feedback=no").await;
+    assert!(
+        page.contains("What was wrong?") && page.contains("value=\"outdated\""),
+        "asks for a reason"
+    );
+    assert!(
+        page.contains("/contact?article=card-arrival"),
+        "offers the ticket path"
+    );
+    let h = state
+        .store
+        .as_ref()
+        .expect("store")
+        .helpfulness()
+        .await
+        .expect("read");
+    assert_eq!((h[0].slug.as_str(), h[0].no), ("card-arrival", 1));
+}

@@ -6,3 +6,4 @@ mod content;
 mod fixture;
 mod http;
 mod search;
+mod store;

@@ -1,0 +1,261 @@
+//! The store: searches, clicks and helpfulness votes, in SQLite (embedded default) or
+//! PostgreSQL (`--database-url postgres://…`), one type hiding the backend. Migrations per
+//! backend are embedded; queries are checked at run time so building needs no database.
+
+pub mod events;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+/// Why the store could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[from] sqlx::Error),
+    #[error("migrating the database failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL `{0}` — use sqlite://PATH or postgres://USER@HOST/DB")]
+    Url(String),
+}
+
+/// Why a customer said an article did not help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteReason {
+    Inaccurate,
+    Unclear,
+    MissingInformation,
+    Outdated,
+    DidntSolveMyProblem,
+    Other,
+}
+
+impl VoteReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteReason::Inaccurate => "inaccurate",
+            VoteReason::Unclear => "unclear",
+            VoteReason::MissingInformation => "missing_information",
+            VoteReason::Outdated => "outdated",
+            VoteReason::DidntSolveMyProblem => "didnt_solve_my_problem",
+            VoteReason::Other => "other",
+        }
+    }
+}
+
+/// A "Was this helpful?" answer; one counts per session and article, the latest wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vote {
+    pub session_id: String,
+    pub slug: String,
+    pub helpful: bool,
+    pub reason: Option<VoteReason>,
+    pub comment: Option<String>,
+    /// The search that led to the article, if known.
+    pub search_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// One search as the customer typed it and what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchEvent {
+    pub id: String,
+    pub session_id: String,
+    pub query: String,
+    pub normalized: String,
+    pub result_count: i64,
+    pub top_slugs: Vec<String>,
+    pub corrected_query: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A customer opened a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Click {
+    pub search_id: String,
+    pub slug: String,
+    pub position: Option<i64>,
+    pub session_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Votes per article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Helpfulness {
+    pub slug: String,
+    pub yes: i64,
+    pub no: i64,
+}
+
+/// SQLite or PostgreSQL behind one type.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same statement on either backend (both accept `$1` placeholders).
+macro_rules! on_backend {
+    ($store:expr, |$q:ident| $body:expr) => {
+        match $store {
+            Store::Sqlite(pool) => {
+                let $q = pool;
+                $body
+            }
+            Store::Postgres(pool) => {
+                let $q = pool;
+                $body
+            }
+        }
+    };
+}
+
+impl Store {
+    /// Connects and migrates. `sqlite://PATH` creates the file (WAL mode); `postgres://…`
+    /// connects to an existing database.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let store = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(std::time::Duration::from_secs(5));
+            Store::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await?,
+            )
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Store::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
+                    .connect(url)
+                    .await?,
+            )
+        } else {
+            return Err(StoreError::Url(url.to_string()));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A SQLite store in `dir/deflect.db`.
+    pub async fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
+        Self::connect(&format!("sqlite://{}", dir.join("deflect.db").display())).await
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Stores a vote, replacing the session's earlier vote on the article. Returns once committed.
+    pub async fn record_vote(&self, v: &Vote) -> Result<(), StoreError> {
+        const SQL: &str =
+            "INSERT INTO votes (session_id, slug, helpful, reason, comment, search_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (session_id, slug) DO UPDATE SET helpful = excluded.helpful,
+                 reason = excluded.reason, comment = excluded.comment,
+                 search_id = excluded.search_id, created_at = excluded.created_at";
+        on_backend!(self, |pool| {
+            sqlx::query(SQL)
+                .bind(&v.session_id)
+                .bind(&v.slug)
+                .bind(v.helpful)
+                .bind(v.reason.map(VoteReason::as_str))
+                .bind(&v.comment)
+                .bind(&v.search_id)
+                .bind(v.at)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn record_click(&self, c: &Click) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO clicks (search_id, slug, position, session_id, created_at) VALUES ($1, $2, $3, $4, $5)";
+        on_backend!(self, |pool| {
+            sqlx::query(SQL)
+                .bind(&c.search_id)
+                .bind(&c.slug)
+                .bind(c.position)
+                .bind(&c.session_id)
+                .bind(c.at)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Stores a batch of searches in one transaction.
+    pub async fn record_searches(&self, batch: &[SearchEvent]) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+        on_backend!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for e in batch {
+                sqlx::query(SQL)
+                    .bind(&e.id)
+                    .bind(&e.session_id)
+                    .bind(&e.query)
+                    .bind(&e.normalized)
+                    .bind(e.result_count)
+                    .bind(e.top_slugs.join(" "))
+                    .bind(&e.corrected_query)
+                    .bind(e.at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Yes and no votes per article, most votes first.
+    pub async fn helpfulness(&self) -> Result<Vec<Helpfulness>, StoreError> {
+        const SQL: &str = "SELECT slug,
+                SUM(CASE WHEN helpful THEN 1 ELSE 0 END) AS yes,
+                SUM(CASE WHEN helpful THEN 0 ELSE 1 END) AS no
+             FROM votes GROUP BY slug ORDER BY COUNT(*) DESC, slug";
+        let rows: Vec<(String, i64, i64)> =
+            on_backend!(self, |pool| sqlx::query_as(SQL).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(slug, yes, no)| Helpfulness { slug, yes, no })
+            .collect())
+    }
+
+    /// How many searches are stored.
+    pub async fn search_count(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM searches";
+        let (n,): (i64,) = on_backend!(self, |pool| sqlx::query_as(SQL).fetch_one(pool).await?);
+        Ok(n)
+    }
+
+    /// How many clicks are stored for a search.
+    pub async fn click_count(&self, search_id: &str) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM clicks WHERE search_id = $1";
+        let (n,): (i64,) = on_backend!(self, |pool| sqlx::query_as(SQL)
+            .bind(search_id)
+            .fetch_one(pool)
+            .await?);
+        Ok(n)
+    }
+}

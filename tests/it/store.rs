@@ -1,0 +1,158 @@
+//! The store on both backends: SQLite in a temporary directory and a real PostgreSQL
+//! (127.0.0.1:5432, user postgres; `.ci/run` starts it), each test in a fresh database.
+
+use chrono::Utc;
+use deflect::store::{Click, SearchEvent, Store, Vote, VoteReason};
+use sqlx::Connection;
+
+/// A PostgreSQL database created for one test and dropped afterwards.
+struct PgDatabase {
+    name: String,
+    admin_url: String,
+}
+
+impl PgDatabase {
+    async fn create() -> (Self, Store) {
+        let admin_url = std::env::var("DEFLECT_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let name = format!("deflect_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is needed at {admin_url} ({e}); .ci/run starts it, or set DEFLECT_TEST_POSTGRES")
+        });
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b)
+            .to_string();
+        let store = Store::connect(&format!("{base}/{name}"))
+            .await
+            .expect("connect and migrate");
+        (Self { name, admin_url }, store)
+    }
+
+    async fn drop_now(self, store: Store) {
+        if let Store::Postgres(pool) = store {
+            pool.close().await;
+        }
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url)
+            .await
+            .expect("reconnect");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {}", self.name))
+            .execute(&mut admin)
+            .await
+            .expect("drop database");
+    }
+}
+
+fn vote(session: &str, slug: &str, helpful: bool) -> Vote {
+    Vote {
+        session_id: session.into(),
+        slug: slug.into(),
+        helpful,
+        reason: (!helpful).then_some(VoteReason::Outdated),
+        comment: None,
+        search_id: None,
+        at: Utc::now(),
+    }
+}
+
+fn search(id: &str) -> SearchEvent {
+    SearchEvent {
+        id: id.into(),
+        session_id: "s1".into(),
+        query: "Card ARRIVED?".into(),
+        normalized: "card arrived".into(),
+        result_count: 2,
+        top_slugs: vec!["card-arrival".into(), "card-delivery-estimate".into()],
+        corrected_query: None,
+        at: Utc::now(),
+    }
+}
+
+/// The same behaviour whatever the backend.
+async fn behaves(store: &Store) {
+    // One counted vote per session and article; a later vote replaces the earlier.
+    store
+        .record_vote(&vote("a", "card-arrival", false))
+        .await
+        .expect("vote");
+    store
+        .record_vote(&vote("a", "card-arrival", true))
+        .await
+        .expect("revote");
+    store
+        .record_vote(&vote("b", "card-arrival", false))
+        .await
+        .expect("vote");
+    store
+        .record_vote(&vote("a", "change-pin", true))
+        .await
+        .expect("vote");
+    let h = store.helpfulness().await.expect("helpfulness");
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!(
+        (h[0].slug.as_str(), h[0].yes, h[0].no),
+        ("card-arrival", 1, 1)
+    );
+    assert_eq!(
+        (h[1].slug.as_str(), h[1].yes, h[1].no),
+        ("change-pin", 1, 0)
+    );
+
+    store
+        .record_searches(&[search("q1"), search("q2")])
+        .await
+        .expect("searches");
+    store
+        .record_searches(&[search("q2")])
+        .await
+        .expect("a repeated event is stored once");
+    assert_eq!(store.search_count().await.expect("count"), 2);
+
+    let click = Click {
+        search_id: "q1".into(),
+        slug: "card-arrival".into(),
+        position: Some(1),
+        session_id: "s1".into(),
+        at: Utc::now(),
+    };
+    store.record_click(&click).await.expect("click");
+    assert_eq!(store.click_count("q1").await.expect("clicks"), 1);
+    assert_eq!(store.click_count("q2").await.expect("clicks"), 0);
+}
+
+#[tokio::test]
+async fn sqlite_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open_dir(dir.path()).await.expect("open");
+    assert_eq!(store.backend(), "sqlite");
+    behaves(&store).await;
+    // Data survives reopening: migrations are idempotent and writes were committed.
+    drop(store);
+    let again = Store::open_dir(dir.path()).await.expect("reopen");
+    assert_eq!(again.search_count().await.expect("count"), 2);
+}
+
+#[tokio::test]
+async fn postgres_store() {
+    let (db, store) = PgDatabase::create().await;
+    assert_eq!(store.backend(), "postgres");
+    behaves(&store).await;
+    db.drop_now(store).await;
+}
+
+#[tokio::test]
+async fn bad_database_urls_are_explained() {
+    let e = Store::connect("mysql://x").await.expect_err("unsupported");
+    assert!(
+        e.to_string().contains("use sqlite://PATH or postgres://"),
+        "{e}"
+    );
+    let e = Store::connect("postgres://postgres@127.0.0.1:1/none")
+        .await
+        .expect_err("nothing listens on port 1");
+    assert!(e.to_string().contains("database is unavailable"), "{e}");
+}
