@@ -267,9 +267,7 @@ pub async fn article(
     let site = state.site();
     let a = site
         .engine
-        .articles()
-        .iter()
-        .find(|a| a.slug == slug)
+        .article(&slug)
         .ok_or_else(|| ApiError::NotFound(format!("no published article `{slug}`")))?;
     Ok(Json(ArticleResponse {
         slug: a.slug.clone(),

@@ -121,13 +121,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn published(state: &AppState, slug: &str) -> Result<(), ApiError> {
-    if state
-        .site()
-        .engine
-        .articles()
-        .iter()
-        .any(|a| a.slug == slug)
-    {
+    if state.site().engine.article(slug).is_some() {
         Ok(())
     } else {
         Err(ApiError::NotFound(format!("no published article `{slug}`")))

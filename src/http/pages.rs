@@ -196,14 +196,14 @@ pub async fn article(
     };
     let reason = fb.reason.filter(|r| REASONS.iter().any(|(v, _)| v == r));
     let site = state.site();
-    let Some(a) = site.engine.articles().iter().find(|a| a.slug == slug) else {
+    let Some(a) = site.engine.article(&slug) else {
         return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
     };
     let related: Vec<ArticleLink<'_>> = a
         .front
         .related
         .iter()
-        .filter_map(|s| site.engine.articles().iter().find(|r| &r.slug == s))
+        .filter_map(|s| site.engine.article(s))
         .map(link)
         .collect();
     let toc: Vec<_> = a.headings.iter().filter(|h| h.level == 2).collect();

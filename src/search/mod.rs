@@ -164,6 +164,7 @@ pub struct SearchEngine {
     articles: Vec<Article>,
     vocabulary: Vocabulary,
     synonyms: SynonymMap,
+    by_slug: HashMap<String, usize>,
     /// Each article's body and summary, tokenized once for snippets.
     tokens: Vec<ArticleTokens>,
     lexicon: Lexicon,
@@ -243,6 +244,11 @@ impl SearchEngine {
             .iter()
             .map(|s| s.fast_fields().u64("idx"))
             .collect::<Result<Vec<_>, _>>()?;
+        let by_slug: HashMap<String, usize> = articles
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.slug.clone(), i))
+            .collect();
         Ok(Self {
             searcher,
             fields,
@@ -250,6 +256,7 @@ impl SearchEngine {
             articles,
             vocabulary: Vocabulary::new(doc_freq, stems),
             synonyms: SynonymMap::new(&kb.synonyms),
+            by_slug,
             tokens,
             lexicon,
         })
@@ -258,6 +265,11 @@ impl SearchEngine {
     /// The indexed (published) articles.
     pub fn articles(&self) -> &[Article] {
         &self.articles
+    }
+
+    /// A published article by slug.
+    pub fn article(&self, slug: &str) -> Option<&Article> {
+        self.by_slug.get(slug).map(|&i| &self.articles[i])
     }
 
     pub fn vocabulary(&self) -> &Vocabulary {
