@@ -127,12 +127,14 @@ pub async fn home(State(state): State<Arc<AppState>>) -> Response {
 
 pub async fn search(
     State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     p: Result<Query<SearchParams>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(p)) = p else {
+    let Ok(Query(mut p)) = p else {
         return (StatusCode::BAD_REQUEST, render_not_found(&state)).into_response();
     };
-    let mut p = p;
+    // Page searches belong to the visitor's session, never to one named in the URL.
+    p.session_id = super::feedback::cookie(&headers, super::feedback::SESSION_COOKIE);
     if p.q.len() > MAX_QUERY_BYTES {
         let mut cut = MAX_QUERY_BYTES;
         while !p.q.is_char_boundary(cut) {

@@ -582,3 +582,25 @@ async fn the_helpful_form_works_without_javascript() {
         .expect("read");
     assert_eq!((h[0].slug.as_str(), h[0].no), ("card-arrival", 1));
 }
+
+#[tokio::test]
+async fn page_searches_are_recorded_too() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("tempdir");
+    let state = state_with_store(&f, data.path()).await;
+    let req = Request::get("/search?q=pin&session_id=forged")
+        .header(header::COOKIE, "deflect_session=abc123")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = send(&state, req).await;
+    assert_eq!(status, StatusCode::OK);
+    let store = state.store.as_ref().expect("store");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.search_count().await.expect("count") < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "page search not recorded within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
