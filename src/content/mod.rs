@@ -277,10 +277,6 @@ impl KnowledgeBase {
     pub fn published(&self) -> impl Iterator<Item = &Article> {
         self.articles.iter().filter(|a| a.is_published())
     }
-
-    pub fn article(&self, slug: &str) -> Option<&Article> {
-        self.articles.iter().find(|a| a.slug == slug)
-    }
 }
 
 /// The slug an internal link points at: `/articles/<slug>` (with optional `#anchor`) or `<slug>.md`.

@@ -1,6 +1,5 @@
 //! Help-center pages rendered from templates: home, search, article, category, 404, assets.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
@@ -71,24 +70,17 @@ fn crumbs(path: &str) -> Vec<CategoryLink> {
 
 /// Categories directly under `parent` ("" for the top level), with article counts including subcategories.
 fn categories(state: &AppState, parent: &str) -> Vec<CategoryLink> {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let site = state.site();
-    for a in site.engine.articles() {
-        for c in a.category_ancestors() {
-            let depth_ok = match c.rsplit_once('/') {
-                Some((p, _)) => p == parent,
-                None => parent.is_empty(),
-            };
-            if depth_ok {
-                *counts.entry(c).or_default() += 1;
-            }
-        }
-    }
-    counts
-        .into_iter()
-        .map(|(path, count)| CategoryLink {
-            name: display_name(&path),
-            path,
+    site.engine
+        .categories()
+        .iter()
+        .filter(|(c, _)| match c.rsplit_once('/') {
+            Some((p, _)) => p == parent,
+            None => parent.is_empty(),
+        })
+        .map(|(path, &count)| CategoryLink {
+            name: display_name(path),
+            path: path.clone(),
             count,
         })
         .collect()

@@ -9,7 +9,7 @@ pub mod snippet;
 pub mod synonyms;
 pub mod vocabulary;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::Column;
@@ -165,6 +165,7 @@ pub struct SearchEngine {
     vocabulary: Vocabulary,
     synonyms: SynonymMap,
     by_slug: HashMap<String, usize>,
+    categories: BTreeMap<String, usize>,
     /// Each article's body and summary, tokenized once for snippets.
     tokens: Vec<ArticleTokens>,
     lexicon: Lexicon,
@@ -249,6 +250,10 @@ impl SearchEngine {
             .enumerate()
             .map(|(i, a)| (a.slug.clone(), i))
             .collect();
+        let mut categories: BTreeMap<String, usize> = BTreeMap::new();
+        for c in articles.iter().flat_map(Article::category_ancestors) {
+            *categories.entry(c).or_default() += 1;
+        }
         Ok(Self {
             searcher,
             fields,
@@ -257,6 +262,7 @@ impl SearchEngine {
             vocabulary: Vocabulary::new(doc_freq, stems),
             synonyms: SynonymMap::new(&kb.synonyms),
             by_slug,
+            categories,
             tokens,
             lexicon,
         })
@@ -265,6 +271,11 @@ impl SearchEngine {
     /// The indexed (published) articles.
     pub fn articles(&self) -> &[Article] {
         &self.articles
+    }
+
+    /// Article counts per category, each including its subcategories.
+    pub fn categories(&self) -> &BTreeMap<String, usize> {
+        &self.categories
     }
 
     /// A published article by slug.
@@ -289,7 +300,7 @@ impl SearchEngine {
         let (mut total, mut hits) = self.run(&plan, limit, req.category);
         let mut corrected_query = None;
         if total < 3
-            && let Some(corrected) = plan.correction(&self.vocabulary)
+            && let Some(corrected) = plan.correction()
         {
             if total == 0 {
                 let better = QueryPlan::new(&corrected, &self.vocabulary, &self.synonyms);

@@ -284,20 +284,21 @@ impl QueryPlan {
         h
     }
 
-    /// The query with each unknown word replaced by its closest index word, if any changed.
-    pub fn correction(&self, vocab: &Vocabulary) -> Option<String> {
+    /// The query with each unknown word replaced by its closest index word (the typo
+    /// expansion already planned for it), if any changed.
+    pub fn correction(&self) -> Option<String> {
         let mut out = String::new();
         let mut pos = 0;
         let mut changed = false;
         for w in &self.words {
             out.push_str(&self.text[pos..w.word.start]);
-            let being_typed = w.completions.iter().any(|(_, d)| *d == 0);
-            match vocab.fuzzy(&w.word.text, 1).first() {
-                Some(best) if !w.known && !w.stop && !being_typed => {
-                    out.push_str(best.word);
+            // Typos are only planned for unknown, non-stop words that are not being typed.
+            match w.typos.first() {
+                Some((best, _)) => {
+                    out.push_str(best);
                     changed = true;
                 }
-                _ => out.push_str(&self.text[w.word.start..w.word.end]),
+                None => out.push_str(&self.text[w.word.start..w.word.end]),
             }
             pos = w.word.end;
         }
