@@ -418,6 +418,15 @@ async fn state_with_store(f: &Fixture, data: &std::path::Path) -> Arc<AppState> 
     Arc::new(state)
 }
 
+/// Search events are written in the background, in batches: wait up to 5 s for `n` of them.
+async fn wait_for_searches(store: &deflect::store::Store, n: i64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.search_count().await.expect("count") < n {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn post_json(uri: &str, body: &str) -> Request<Body> {
     Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
@@ -532,14 +541,7 @@ async fn clicks_and_searches_are_recorded() {
     let store = state.store.as_ref().expect("store");
     assert_eq!(store.click_count(&search_id).await.expect("clicks"), 1);
     // Search events are written in the background, in batches.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while store.search_count().await.expect("count") < 1 {
-        assert!(
-            Instant::now() < deadline,
-            "search event not written within 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_searches(store, 1, "search event not written within 5 s").await;
 }
 
 #[tokio::test]
@@ -595,12 +597,5 @@ async fn page_searches_are_recorded_too() {
     let (status, _, _) = send(&state, req).await;
     assert_eq!(status, StatusCode::OK);
     let store = state.store.as_ref().expect("store");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while store.search_count().await.expect("count") < 1 {
-        assert!(
-            Instant::now() < deadline,
-            "page search not recorded within 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_searches(store, 1, "page search not recorded within 5 s").await;
 }
