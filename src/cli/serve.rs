@@ -116,7 +116,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             if watch { ", reloading on changes" } else { "" }
         );
         let served = serve(listener, Arc::clone(&state), shutdown_signal()).await;
-        // Flush queued search events before exiting.
+        // Flush queued events before exiting.
         if let Some(events) = &state.events {
             events.close();
         }
@@ -124,7 +124,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .await
             .is_err()
         {
-            tracing::warn!("search events still queued after 10 s; some were not written");
+            tracing::warn!("events still queued after 10 s; some were not written");
         }
         served.context("serving HTTP")
     })?;

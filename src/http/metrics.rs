@@ -32,7 +32,7 @@ pub struct Metrics {
     pub latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pub articles: Gauge,
     pub reloads: Family<ReloadLabels, Counter>,
-    /// Search events lost to a full queue or a failed write.
+    /// Events lost to a full queue or a failed write.
     pub events_dropped: Counter,
 }
 

@@ -34,7 +34,7 @@ use crate::store::events::EventLog;
 
 /// Longest accepted query, in bytes; longer ones get a 400 in the error envelope.
 pub const MAX_QUERY_BYTES: usize = 1024;
-/// Search events queued for writing before new ones are dropped (and counted).
+/// Events queued for writing before new ones are dropped (and counted).
 const EVENT_QUEUE: usize = 20_000;
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -53,7 +53,7 @@ pub struct AppState {
     search_slots: tokio::sync::Semaphore,
     /// Votes and clicks; `None` until [`AppState::with_store`].
     pub store: Option<Store>,
-    /// Search events on their way to the store.
+    /// Events (searches, views, suggestion replies) on their way to the store.
     pub events: Option<EventLog>,
 }
 
@@ -139,6 +139,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sitemap.xml", get(pages::sitemap))
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
+        // Contact and tickets (issue 6).
         // Public API v1.
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/autocomplete", get(api::autocomplete))
@@ -146,8 +147,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/articles/{slug}/votes", post(feedback::vote))
         .route("/api/v1/search/{search_id}/clicks", post(feedback::click))
-        // Admin API (bearer token).
+        // Suggestions and the widget (issue 5).
+        // Admin pages (login cookie) and admin API (bearer token or login cookie).
+        .route("/admin", get(admin::dashboard))
+        .route("/admin/login", get(admin::login_page).post(admin::login))
+        .route("/admin/logout", post(admin::logout))
+        // Reports (issue 4).
         .route("/api/v1/admin/reindex", post(admin::reindex))
+        // Ticket queue (issue 6).
         // Operations.
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))

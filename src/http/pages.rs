@@ -90,7 +90,7 @@ fn v<T: Serialize>(x: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(x))
 }
 
-fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Response {
+pub(super) fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Response {
     match state
         .templates
         .get_template(name)

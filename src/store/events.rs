@@ -1,4 +1,5 @@
-//! Search events are written in batches off the request path: a search only queues its event.
+//! Events (searches, article views, suggestion replies) are written in batches off the
+//! request path: a request only queues its event.
 //! Under overload the queue is full and the event is dropped — and counted, never silently lost.
 //! Closing flushes what is queued.
 
@@ -9,22 +10,22 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{SearchEvent, Store};
+use super::{Event, Store};
 
 const BATCH: usize = 256;
 const LINGER: Duration = Duration::from_millis(200);
 
-/// The queue of search events waiting to be written.
+/// The queue of events waiting to be written.
 #[derive(Debug)]
 pub struct EventLog {
-    tx: Mutex<Option<mpsc::Sender<SearchEvent>>>,
+    tx: Mutex<Option<mpsc::Sender<Event>>>,
     dropped: Counter,
 }
 
 impl EventLog {
     /// Starts the writer task; `dropped` counts events lost to a full queue or a failed write.
     pub fn start(store: Store, capacity: usize, dropped: Counter) -> (Self, JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<SearchEvent>(capacity.max(1));
+        let (tx, mut rx) = mpsc::channel::<Event>(capacity.max(1));
         let lost = dropped.clone();
         let writer = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
@@ -37,8 +38,8 @@ impl EventLog {
                         Ok(None) | Err(_) => break,
                     }
                 }
-                if let Err(e) = store.record_searches(&batch).await {
-                    tracing::error!(events = batch.len(), "writing search events failed: {e}");
+                if let Err(e) = store.record_events(&batch).await {
+                    tracing::error!(events = batch.len(), "writing events failed: {e}");
                     lost.inc_by(batch.len() as u64);
                 }
                 batch.clear();
@@ -54,7 +55,8 @@ impl EventLog {
     }
 
     /// Queues an event without waiting; false when it had to be dropped.
-    pub fn record(&self, event: SearchEvent) -> bool {
+    pub fn record(&self, event: impl Into<Event>) -> bool {
+        let event = event.into();
         let guard = self
             .tx
             .lock()
@@ -72,5 +74,23 @@ impl EventLog {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
+    }
+}
+
+impl From<super::SearchEvent> for Event {
+    fn from(e: super::SearchEvent) -> Self {
+        Event::Search(e)
+    }
+}
+
+impl From<super::ArticleView> for Event {
+    fn from(e: super::ArticleView) -> Self {
+        Event::View(e)
+    }
+}
+
+impl From<super::SuggestEvent> for Event {
+    fn from(e: super::SuggestEvent) -> Self {
+        Event::Suggest(e)
     }
 }

@@ -1,8 +1,6 @@
-//! The store: searches, clicks and helpfulness votes, in SQLite (embedded default) or
+//! The store: searches, clicks, article views, suggestion replies and helpfulness votes, in SQLite (embedded default) or
 //! PostgreSQL (`--database-url postgres://…`), one type hiding the backend. Migrations per
 //! backend are embedded; queries are checked at run time so building needs no database.
-
-pub mod events;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -84,6 +82,37 @@ pub struct Click {
     pub at: DateTime<Utc>,
 }
 
+/// A customer read an article (from a search, a link, or directly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleView {
+    pub session_id: String,
+    pub slug: String,
+    /// The search that led here, if known.
+    pub search_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A reply of the suggestion endpoint (`answer`, `suggest` or `handoff`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuggestEvent {
+    pub id: String,
+    pub session_id: String,
+    pub message: String,
+    pub action: String,
+    pub confidence: f64,
+    /// The answered (or first suggested) article.
+    pub slug: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Anything the batched [`events::EventLog`] writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Search(SearchEvent),
+    View(ArticleView),
+    Suggest(SuggestEvent),
+}
+
 /// Votes per article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Helpfulness {
@@ -114,6 +143,9 @@ macro_rules! on_backend {
         }
     };
 }
+
+// Declared after `on_backend!` so their `impl Store` blocks can use it.
+pub mod events;
 
 impl Store {
     /// Connects and migrates. `sqlite://PATH` creates the file (WAL mode); `postgres://…`
@@ -206,22 +238,57 @@ impl Store {
 
     /// Stores a batch of searches in one transaction.
     pub async fn record_searches(&self, batch: &[SearchEvent]) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at)
+        let batch: Vec<Event> = batch.iter().cloned().map(Event::Search).collect();
+        self.record_events(&batch).await
+    }
+
+    /// Stores a batch of events of any kind in one transaction.
+    pub async fn record_events(&self, batch: &[Event]) -> Result<(), StoreError> {
+        const SEARCH: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+        const VIEW: &str =
+            "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
+        const SUGGEST: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
         on_backend!(self, |pool| {
             let mut tx = pool.begin().await?;
-            for e in batch {
-                sqlx::query(SQL)
-                    .bind(&e.id)
-                    .bind(&e.session_id)
-                    .bind(&e.query)
-                    .bind(&e.normalized)
-                    .bind(e.result_count)
-                    .bind(e.top_slugs.join(" "))
-                    .bind(&e.corrected_query)
-                    .bind(e.at)
-                    .execute(&mut *tx)
-                    .await?;
+            for event in batch {
+                match event {
+                    Event::Search(e) => {
+                        sqlx::query(SEARCH)
+                            .bind(&e.id)
+                            .bind(&e.session_id)
+                            .bind(&e.query)
+                            .bind(&e.normalized)
+                            .bind(e.result_count)
+                            .bind(e.top_slugs.join(" "))
+                            .bind(&e.corrected_query)
+                            .bind(e.at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Event::View(v) => {
+                        sqlx::query(VIEW)
+                            .bind(&v.session_id)
+                            .bind(&v.slug)
+                            .bind(&v.search_id)
+                            .bind(v.at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Event::Suggest(e) => {
+                        sqlx::query(SUGGEST)
+                            .bind(&e.id)
+                            .bind(&e.session_id)
+                            .bind(&e.message)
+                            .bind(&e.action)
+                            .bind(e.confidence)
+                            .bind(&e.slug)
+                            .bind(e.at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
             }
             tx.commit().await?;
         });
