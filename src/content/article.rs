@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::diagnostic::Diagnostic;
 use super::front_matter::{self, FrontMatter, Status};
-use super::markdown::{self, Heading, Link, Section};
+use super::markdown::{self, Faq, Heading, Link, Section};
 
 /// Categories nest at most this deep (`cards/virtual/disposable`).
 pub const MAX_CATEGORY_DEPTH: usize = 3;
@@ -42,6 +42,9 @@ pub struct Article {
     pub quick_answer: Option<String>,
     #[serde(skip)]
     pub links: Vec<Link>,
+    /// Bold-question list items, for schema.org FAQPage data.
+    #[serde(skip)]
+    pub faqs: Vec<Faq>,
 }
 
 impl Article {
@@ -162,6 +165,7 @@ impl Article {
             sections: rendered.sections,
             quick_answer,
             links: rendered.links,
+            faqs: rendered.faqs,
         })
     }
 

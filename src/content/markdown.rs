@@ -32,6 +32,25 @@ pub struct Section {
     pub text: String,
 }
 
+/// A question and its answer from a list item that opens with a bold question, as FAQ
+/// articles are written: `- **Where's my card?** Delivery takes 3-5 working days.`
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Faq {
+    pub question: String,
+    pub answer: String,
+}
+
+/// Where the renderer is inside a top-level list item, while looking for a [`Faq`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FaqPhase {
+    /// Nothing read yet: a bold question may start here.
+    Start,
+    Question,
+    Answer,
+    /// The item did not open with bold text.
+    NotFaq,
+}
+
 /// Everything derived from an article body.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
@@ -41,6 +60,8 @@ pub struct Rendered {
     pub headings: Vec<Heading>,
     pub sections: Vec<Section>,
     pub links: Vec<Link>,
+    /// Question-and-answer list items (schema.org FAQPage data).
+    pub faqs: Vec<Faq>,
 }
 
 fn options() -> Options {
@@ -90,12 +111,15 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
     let mut heading: Option<(usize, HeadingLevel, String)> = None;
     let mut section: Option<Section> = None;
     let mut preamble = String::new();
+    let mut list_depth = 0usize;
+    let mut faq: Option<(FaqPhase, Faq)> = None;
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
             Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
             other => other,
         };
+        track_faq(&event, &mut list_depth, &mut faq, &mut out.faqs);
         match &event {
             Event::Start(Tag::Heading { level, .. }) => {
                 heading = Some((events.len(), *level, String::new()));
@@ -182,6 +206,77 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
     out
 }
 
+/// Follows list items and collects those that open with a bold question ending in `?`.
+fn track_faq(
+    event: &Event<'_>,
+    depth: &mut usize,
+    faq: &mut Option<(FaqPhase, Faq)>,
+    faqs: &mut Vec<Faq>,
+) {
+    let top_level = *depth == 1;
+    match event {
+        Event::Start(Tag::Item) => {
+            *depth += 1;
+            if let Some((FaqPhase::Answer, f)) = faq.as_mut() {
+                f.answer.push(' ');
+            }
+            if *depth == 1 {
+                *faq = Some((
+                    FaqPhase::Start,
+                    Faq {
+                        question: String::new(),
+                        answer: String::new(),
+                    },
+                ));
+            }
+        }
+        Event::End(TagEnd::Item) => {
+            *depth = depth.saturating_sub(1);
+            if *depth == 0
+                && let Some((FaqPhase::Answer, mut f)) = faq.take()
+            {
+                f.question = f.question.trim().to_string();
+                f.answer = f.answer.split_whitespace().collect::<Vec<_>>().join(" ");
+                if f.question.ends_with('?') && !f.answer.is_empty() {
+                    faqs.push(f);
+                }
+            }
+        }
+        Event::Start(Tag::Strong) if top_level => {
+            if let Some((phase @ FaqPhase::Start, _)) = faq.as_mut() {
+                *phase = FaqPhase::Question;
+            }
+        }
+        Event::End(TagEnd::Strong) if top_level => {
+            if let Some((phase @ FaqPhase::Question, _)) = faq.as_mut() {
+                *phase = FaqPhase::Answer;
+            }
+        }
+        Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {
+            if let Some((FaqPhase::Answer, f)) = faq.as_mut() {
+                f.answer.push(' ');
+            }
+        }
+        Event::Text(t) | Event::Code(t) => match faq.as_mut() {
+            Some((FaqPhase::Question, f)) if top_level => f.question.push_str(t),
+            Some((FaqPhase::Answer, f)) => f.answer.push_str(t),
+            Some((phase @ FaqPhase::Start, _)) => *phase = FaqPhase::NotFaq,
+            _ => {}
+        },
+        Event::SoftBreak | Event::HardBreak => {
+            if let Some((FaqPhase::Answer, f)) = faq.as_mut() {
+                f.answer.push(' ');
+            }
+        }
+        Event::Start(_) => {
+            if let Some((phase @ FaqPhase::Start, _)) = faq.as_mut() {
+                *phase = FaqPhase::NotFaq;
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +339,24 @@ mod tests {
     fn anchors_are_url_safe() {
         assert_eq!(anchor("Still need help?"), "still-need-help");
         assert_eq!(anchor("  ??  "), "section");
+    }
+
+    #[test]
+    fn faq_items_are_list_items_opening_with_a_bold_question() {
+        let body = "## Steps\n\n1. **Where is my card?** It takes 3-5\n   working days. See [Card](/articles/card).\n2. **Not a question** text.\n3. Plain **bold?** later.\n4. **Nested?** Yes:\n   - **Inner?** no\n";
+        let r = render(body, 1);
+        assert_eq!(
+            r.faqs,
+            [
+                Faq {
+                    question: "Where is my card?".into(),
+                    answer: "It takes 3-5 working days. See Card.".into(),
+                },
+                Faq {
+                    question: "Nested?".into(),
+                    answer: "Yes: Inner? no".into(),
+                },
+            ]
+        );
     }
 }

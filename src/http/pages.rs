@@ -177,6 +177,38 @@ const REASONS: [(&str, &str); 6] = [
     ("other", "Something else"),
 ];
 
+/// schema.org data for an article: an `Article`, plus an `FAQPage` when the body has
+/// bold-question list items.
+fn structured_data(a: &Article, canonical: &str) -> serde_json::Value {
+    let article = json!({
+        "@type": "Article",
+        "headline": a.front.title,
+        "description": a.front.summary,
+        "dateModified": a.front.last_reviewed,
+        "url": canonical,
+    });
+    if a.faqs.is_empty() {
+        let mut article = article;
+        article["@context"] = json!("https://schema.org");
+        return article;
+    }
+    let questions: Vec<_> = a
+        .faqs
+        .iter()
+        .map(|f| {
+            json!({
+                "@type": "Question",
+                "name": f.question,
+                "acceptedAnswer": { "@type": "Answer", "text": f.answer },
+            })
+        })
+        .collect();
+    json!({
+        "@context": "https://schema.org",
+        "@graph": [article, { "@type": "FAQPage", "url": canonical, "mainEntity": questions }],
+    })
+}
+
 pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
@@ -202,15 +234,7 @@ pub async fn article(
         .collect();
     let toc: Vec<_> = a.headings.iter().filter(|h| h.level == 2).collect();
     let canonical = format!("{}{}", state.config.public_url, a.url());
-    let mut json_ld = json!({
-        "@context": "https://schema.org",
-        "@type": "Article",
-        "headline": a.front.title,
-        "description": a.front.summary,
-        "dateModified": a.front.last_reviewed,
-        "url": canonical,
-    })
-    .to_string();
+    let mut json_ld = structured_data(a, &canonical).to_string();
     // Inside <script>, "</" would end the element: escape "<" the JSON way.
     json_ld = json_ld.replace('<', "\\u003c");
     render(

@@ -249,6 +249,105 @@ async fn pages_render() {
 }
 
 #[tokio::test]
+async fn faq_articles_carry_faqpage_data() {
+    let f = help_center();
+    f.article(
+        "faq.md",
+        &ArticleSrc::new("Frequently asked questions")
+            .set("last_reviewed", "2026-10-01")
+            .steps(
+                "1. **Can I pay by cheque?** No, we don't take </script> cheques.\n2. Plain item.",
+            ),
+    );
+    let state = state_for(&f, Config::default());
+    let (_, _, page) = get(&state, "/articles/faq").await;
+    let start = page.find("application/ld+json\">").expect("JSON-LD") + 21;
+    let end = start + page[start..].find("</script>").expect("script ends");
+    let data = json(&page[start..end]);
+    let faq = &data["@graph"][1];
+    assert_eq!(faq["@type"], "FAQPage");
+    assert_eq!(faq["mainEntity"].as_array().map(Vec::len), Some(1));
+    assert_eq!(faq["mainEntity"][0]["name"], "Can I pay by cheque?");
+    assert_eq!(
+        faq["mainEntity"][0]["acceptedAnswer"]["text"],
+        "No, we don\u{2019}t take </script> cheques."
+    );
+    assert_eq!(data["@graph"][0]["@type"], "Article");
+
+    let (_, _, page) = get(&state, "/articles/card-arrival").await;
+    assert!(!page.contains("FAQPage"), "only articles with questions");
+}
+
+#[tokio::test]
+async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
+    let f = help_center();
+    let config = Config {
+        admin_token: Some(Secret::new("s3cret-token")),
+        ..Config::default()
+    };
+    let state = state_for(&f, config);
+
+    let (status, headers, _) = get(&state, "/admin").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/admin/login?next=/admin");
+
+    let login = |body: &'static str| {
+        Request::post("/admin/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let (status, headers, page) = send(&state, login("token=wrong&next=%2Fadmin")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(headers.get(header::SET_COOKIE).is_none());
+    assert!(page.contains("not right"));
+
+    // Never an open redirect after login.
+    let (status, headers, _) =
+        send(&state, login("token=s3cret-token&next=%2F%2Fevil.example")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/admin");
+    let cookie = headers[header::SET_COOKIE].to_str().expect("ascii");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(cookie.contains(attr), "{attr} in {cookie}");
+    }
+    let pair = cookie.split(';').next().expect("name=value");
+
+    let with_cookie = |uri: &str, method: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, format!("deflect_session=abc; {pair}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (status, _, page) = send(&state, with_cookie("/admin", "GET")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Log out"));
+    let (status, _, _) = send(&state, with_cookie("/api/v1/admin/reindex", "POST")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the admin API accepts the login cookie"
+    );
+
+    let forged = Request::get("/admin")
+        .header(header::COOKIE, "deflect_admin=s3cret-tokeN")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = send(&state, forged).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // Without a configured token, admin is off and says how to turn it on.
+    let off = state_for(&f, Config::default());
+    let (status, _, page) = get(&off, "/admin/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("DEFLECT_ADMIN_TOKEN"));
+    let (status, _, _) = send(&off, login("token=&next=%2Fadmin")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn reindex_needs_the_token_and_swaps_the_index() {
     let f = help_center();
     let config = Config {
