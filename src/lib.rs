@@ -2,6 +2,8 @@
 //!
 //! Data flows one way: content → search → http / CLI; nothing low imports anything high.
 
+/// The KB manager's reports: metric definitions, targets, statuses and report rows.
+pub mod analytics;
 /// The command-line interface, one module per subcommand.
 pub mod cli;
 /// One typed configuration: defaults < deflect.toml < DEFLECT_* < flags.

@@ -3,6 +3,7 @@
 
 mod check;
 mod eval;
+mod report;
 mod search;
 mod serve;
 
@@ -35,6 +36,8 @@ enum Command {
     },
     /// Measure relevance on labelled questions (CSV `text,category`) against a BM25 baseline.
     Eval(eval::Args),
+    /// Print a KB manager's report: gaps, searches, deflection, helpfulness, freshness, coverage.
+    Report(report::Args),
 }
 
 /// Where the articles are, shared by the subcommands.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Config { example: _ } => {
             print!("{}", crate::config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

@@ -181,13 +181,17 @@ pub async fn logout() -> Response {
     res
 }
 
-/// The KB manager's dashboard.
-pub async fn dashboard(_: AdminPage, State(state): State<Arc<AppState>>) -> Response {
-    super::pages::render(
-        &state,
-        "admin_dashboard.html",
-        context! { site_name => &state.config.site_name, logged_in => true },
-    )
+/// The KB manager's dashboard (`?since=` as for the reports).
+pub async fn dashboard(
+    _: AdminPage,
+    State(state): State<Arc<AppState>>,
+    query: Result<
+        axum::extract::Query<super::reports::ReportParams>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    let since = query.ok().and_then(|q| q.0.since);
+    super::reports::dashboard(state, since).await
 }
 
 impl FromRequestParts<Arc<AppState>> for Admin {

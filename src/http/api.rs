@@ -118,7 +118,15 @@ pub struct ErrorBody {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Deflect help center API", version = "1"),
-    paths(search, autocomplete, article, healthz, readyz, super::admin::reindex),
+    paths(
+        search,
+        autocomplete,
+        article,
+        healthz,
+        readyz,
+        super::admin::reindex,
+        super::reports::report_api
+    ),
     components(schemas(
         SearchResponse,
         SearchResult,

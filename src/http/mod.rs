@@ -8,6 +8,7 @@ mod error;
 pub mod feedback;
 pub mod metrics;
 mod pages;
+mod reports;
 pub mod templates;
 
 use std::future::Future;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub store: Option<Store>,
     /// Events (searches, views, suggestion replies) on their way to the store.
     pub events: Option<EventLog>,
+    /// The home page's popular articles, cached.
+    pub popular: reports::PopularArticles,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ impl AppState {
             search_counter: AtomicU64::new(0),
             store: None,
             events: None,
+            popular: reports::PopularArticles::default(),
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -153,6 +157,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/login", get(admin::login_page).post(admin::login))
         .route("/admin/logout", post(admin::logout))
         // Reports (issue 4).
+        .route("/api/v1/admin/reports/{name}", get(reports::report_api))
+        .route("/admin/reports/{name}", get(reports::report_page))
         .route("/api/v1/admin/reindex", post(admin::reindex))
         // Ticket queue (issue 6).
         // Operations.

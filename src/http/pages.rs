@@ -102,14 +102,24 @@ pub(super) fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Res
 }
 
 pub async fn home(State(state): State<Arc<AppState>>) -> Response {
+    // The most read articles of the last 30 days when the store has traffic, else the featured ones.
+    let popular = state.popular.get(state.store.as_ref()).await;
     let site = state.site();
-    let featured: Vec<ArticleLink<'_>> = site
-        .engine
-        .articles()
+    let mut featured: Vec<ArticleLink<'_>> = popular
         .iter()
-        .filter(|a| a.front.featured)
+        .filter_map(|slug| site.engine.article(slug))
+        .take(super::reports::popular_limit())
         .map(link)
         .collect();
+    if featured.is_empty() {
+        featured = site
+            .engine
+            .articles()
+            .iter()
+            .filter(|a| a.front.featured)
+            .map(link)
+            .collect();
+    }
     render(
         &state,
         "home.html",

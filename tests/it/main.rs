@@ -5,5 +5,6 @@ mod cli;
 mod content;
 mod fixture;
 mod http;
+mod reports;
 mod search;
 mod store;

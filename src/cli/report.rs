@@ -1,0 +1,112 @@
+//! `deflect report NAME`: the KB manager's reports (gaps, searches, deflection, helpfulness,
+//! freshness, coverage) from the terminal, as a table, JSON or CSV.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::today;
+use crate::analytics::{Inputs, Period, Report, ReportName};
+use crate::config::{Config, Layer};
+use crate::content::KnowledgeBase;
+use crate::search::SearchEngine;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// gaps, searches, deflection, helpfulness, freshness or coverage.
+    name: String,
+    /// The period: 7d, 24h, 30d, 2w, or an ISO date such as 2026-11-01.
+    #[arg(long, default_value = "7d")]
+    since: String,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// For CSV: which table of the report (default: its main one).
+    #[arg(long)]
+    table: Option<String>,
+    /// The content directory [default: content].
+    #[arg(long)]
+    content: Option<PathBuf>,
+    /// A deflect.toml to read [default: ./deflect.toml if present].
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Where the SQLite database is kept [default: data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Read this PostgreSQL instead of SQLite.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let name: ReportName = args.name.parse()?;
+    let period = Period::parse(&args.since, chrono::Utc::now())?;
+    let flags = Layer {
+        content: args.content.clone(),
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone().map(crate::config::Secret::new),
+        ..Layer::default()
+    };
+    let config = Config::load(args.config.as_deref(), flags)?;
+    let loaded = KnowledgeBase::load(&config.content, today())?;
+    let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let report = runtime.block_on(async {
+        let store = match &config.database_url {
+            Some(url) => Store::connect(url.expose())
+                .await
+                .context("connecting to the database (--database-url)")?,
+            None => {
+                let db = config.data_dir.join("deflect.db");
+                anyhow::ensure!(
+                    db.is_file(),
+                    "no database at {} — pass --data-dir (where `deflect serve` keeps it) or --database-url",
+                    db.display()
+                );
+                Store::open_dir(&config.data_dir)
+                    .await
+                    .with_context(|| format!("opening {}", db.display()))?
+            }
+        };
+        let inputs = Inputs {
+            store: &store,
+            kb: &loaded.kb,
+            engine: &engine,
+            today: today(),
+        };
+        Report::build(name, inputs, period)
+            .await
+            .with_context(|| format!("making the {} report", name.as_str()))
+    })?;
+    match args.format {
+        Format::Table => print!("{}", report.to_text()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Csv => {
+            let tables = report.tables();
+            let table = match &args.table {
+                None => tables.first(),
+                Some(key) => tables.iter().find(|t| t.key == key),
+            }
+            .with_context(|| {
+                format!(
+                    "no such table — {} has: {}",
+                    name.as_str(),
+                    tables.iter().map(|t| t.key).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            print!("{}", table.to_csv()?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
