@@ -285,7 +285,8 @@ async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
         admin_token: Some(Secret::new("s3cret-token")),
         ..Config::default()
     };
-    let state = state_for(&f, config);
+    let data = tempfile::tempdir().expect("tempdir");
+    let state = state_with_store_and_config(&f, data.path(), config).await;
 
     let (status, headers, _) = get(&state, "/admin").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -509,11 +510,19 @@ async fn rendered_pages_and_json_match_their_snapshots() {
 }
 
 async fn state_with_store(f: &Fixture, data: &std::path::Path) -> Arc<AppState> {
+    state_with_store_and_config(f, data, Config::default()).await
+}
+
+async fn state_with_store_and_config(
+    f: &Fixture,
+    data: &std::path::Path,
+    config: Config,
+) -> Arc<AppState> {
     let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
     let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
     let templates = templates::environment(None).expect("templates");
     let store = deflect::store::Store::open_dir(data).await.expect("store");
-    let (state, _writer) = AppState::new(live, templates, Config::default()).with_store(store);
+    let (state, _writer) = AppState::new(live, templates, config).with_store(store);
     Arc::new(state)
 }
 
