@@ -52,11 +52,14 @@ struct SearchRow {
     at: DateTime<Utc>,
 }
 
+/// session, slug, helpful, reason, time.
+type VoteRow = (String, String, bool, Option<&'static str>, DateTime<Utc>);
+
 struct Data {
     searches: Vec<SearchRow>,
     clicks: Vec<(String, String, String, DateTime<Utc>)>,
     views: Vec<(String, String, DateTime<Utc>)>,
-    votes: Vec<(String, String, bool, Option<&'static str>, DateTime<Utc>)>,
+    votes: Vec<VoteRow>,
     tickets: Vec<(String, String, String, DateTime<Utc>)>,
 }
 
