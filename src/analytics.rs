@@ -11,8 +11,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::content::KnowledgeBase;
-use crate::search::{SearchEngine, SearchRequest, analysis};
-use crate::store::reports::{ANSWER_BUCKET_SECS, QueryStats, SessionBucket};
+use crate::search::{SearchEngine, SearchRequest};
+use crate::store::reports::{ANSWER_BUCKET_SECS, QueryDayStats, SessionBucket};
 use crate::store::{Store, StoreError};
 
 /// The new-article signal: this many zero-result searches (or tickets) in a week.
@@ -29,7 +29,9 @@ pub const TICKET_WINDOW_SECS: f64 = 24.0 * 3600.0;
 /// Query clusters looked up in the index for their closest article.
 const CLOSEST_LOOKUPS: usize = 50;
 /// Distinct failing queries clustered by typo distance; the long tail keeps exact groups.
-const FUZZY_CLUSTER_LIMIT: usize = 1000;
+const FUZZY_CLUSTER_LIMIT: usize = 500;
+/// The gaps report lists this many clusters (most failed searches first).
+pub const GAP_CLUSTERS: usize = 100;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -440,7 +442,7 @@ pub struct GapCluster {
     pub no_click: i64,
     /// Failed searches (zero results + no click).
     pub failed: i64,
-    /// Sessions with a failed search, summed over the variants.
+    /// Distinct sessions with a failed search of any variant.
     pub sessions: i64,
     pub last_seen: Option<DateTime<Utc>>,
     /// The article the index finds closest now, if any.
@@ -710,18 +712,80 @@ impl Report {
 // ---------------------------------------------------------------------------------------
 // gaps
 
+/// Searches for one normalized query over the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryStats {
+    pub normalized: String,
+    pub corrected_query: Option<String>,
+    pub searches: i64,
+    pub zero_results: i64,
+    pub clicked: i64,
+    /// Searches with results but no click.
+    pub no_click: i64,
+    /// Zero-result searches on the last 7 days of the period.
+    pub zero_results_last_week: i64,
+    pub last_seen: DateTime<Utc>,
+    pub last_failed: Option<DateTime<Utc>>,
+}
+
+/// Folds the per-day rows into one row per query, most searched first.
+pub fn per_query(rows: &[QueryDayStats], last_week_from: NaiveDate) -> Vec<QueryStats> {
+    let mut by: HashMap<&str, QueryStats> = HashMap::new();
+    for r in rows {
+        let recent =
+            NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").is_ok_and(|d| d >= last_week_from);
+        let q = by
+            .entry(r.normalized.as_str())
+            .or_insert_with(|| QueryStats {
+                normalized: r.normalized.clone(),
+                corrected_query: None,
+                searches: 0,
+                zero_results: 0,
+                clicked: 0,
+                no_click: 0,
+                zero_results_last_week: 0,
+                last_seen: r.last_seen,
+                last_failed: None,
+            });
+        q.searches += r.searches;
+        q.zero_results += r.zero_results;
+        q.clicked += r.clicked;
+        // Zero-result searches are never clicked: the rest of the unclicked had results.
+        q.no_click += r.searches - r.clicked - r.zero_results;
+        if recent {
+            q.zero_results_last_week += r.zero_results;
+        }
+        q.last_seen = q.last_seen.max(r.last_seen);
+        q.last_failed = q.last_failed.max(r.last_failed);
+        if q.corrected_query.is_none() {
+            q.corrected_query.clone_from(&r.corrected_query);
+        }
+    }
+    let mut out: Vec<QueryStats> = by.into_values().collect();
+    out.sort_by(|a, b| {
+        b.searches
+            .cmp(&a.searches)
+            .then_with(|| a.normalized.cmp(&b.normalized))
+    });
+    out
+}
+
+/// The English stems of a normalized (lowercased, folded) text's words.
+fn stems(stemmer: &rust_stemmers::Stemmer, text: &str) -> String {
+    text.split_whitespace()
+        .map(|w| stemmer.stem(&w.to_lowercase()).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// What typo variants share: the stems of the typo-corrected form (or of the query as typed).
-fn cluster_key(q: &QueryStats) -> String {
+fn cluster_key(stemmer: &rust_stemmers::Stemmer, q: &QueryStats) -> String {
     let base = q
         .corrected_query
         .as_deref()
         .filter(|c| !c.trim().is_empty())
         .unwrap_or(&q.normalized);
-    analysis::words(base)
-        .into_iter()
-        .map(|w| w.stem)
-        .collect::<Vec<_>>()
-        .join(" ")
+    stems(stemmer, base)
 }
 
 /// Whether two cluster keys are one typo apart (two from 10 characters; none up to 4,
@@ -736,7 +800,9 @@ pub fn is_typo_of(a: &str, b: &str) -> bool {
         5..=9 => 1,
         _ => 2,
     };
-    allowed > 0 && strsim::damerau_levenshtein(a, b) <= allowed
+    allowed > 0
+        && a.len().abs_diff(b.len()) <= allowed
+        && strsim::damerau_levenshtein(a, b) <= allowed
 }
 
 /// Groups failing queries: first by the stems of their typo-corrected form, then greedily by
@@ -754,11 +820,18 @@ pub fn cluster_gaps(stats: &[QueryStats]) -> Vec<GapCluster> {
     let mut keys: Vec<String> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     let mut members: Vec<Vec<&QueryStats>> = Vec::new();
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
     for (i, q) in failing.into_iter().enumerate() {
-        let key = cluster_key(q);
+        let key = cluster_key(&stemmer, q);
+        // Typo distance only among the most failed queries (and against the first clusters):
+        // quadratic work stays bounded; the tail is grouped by exact key.
         let found = by_key.get(&key).copied().or_else(|| {
             (i < FUZZY_CLUSTER_LIMIT)
-                .then(|| keys.iter().position(|k| is_typo_of(k, &key)))
+                .then(|| {
+                    keys.iter()
+                        .take(FUZZY_CLUSTER_LIMIT)
+                        .position(|k| is_typo_of(k, &key))
+                })
                 .flatten()
         });
         match found {
@@ -788,7 +861,7 @@ pub fn cluster_gaps(stats: &[QueryStats]) -> Vec<GapCluster> {
                 zero_results,
                 no_click,
                 failed: zero_results + no_click,
-                sessions: variants.iter().map(|q| q.failed_sessions).sum(),
+                sessions: 0,
                 last_seen: variants.iter().filter_map(|q| q.last_failed).max(),
                 closest_article: None,
                 zero_results_last_week: last_week,
@@ -807,10 +880,27 @@ pub fn cluster_gaps(stats: &[QueryStats]) -> Vec<GapCluster> {
 
 async fn gaps(inputs: Inputs<'_>, period: Period) -> Result<GapsReport, ReportError> {
     let store = inputs.store;
-    let stats = store
-        .query_stats(period.since, period.until, period.last_week_start())
-        .await?;
+    let rows = store.query_day_stats(period.since, period.until).await?;
+    let stats = per_query(&rows, period.last_week_start().date_naive());
     let mut clusters = cluster_gaps(&stats);
+    clusters.truncate(GAP_CLUSTERS);
+    let groups: Vec<(String, i64)> = clusters
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            let i = i64::try_from(i).unwrap_or(i64::MAX);
+            c.variants.iter().map(move |v| (v.clone(), i))
+        })
+        .take(2000)
+        .collect();
+    for (i, n) in store
+        .failed_sessions(period.since, period.until, &groups)
+        .await?
+    {
+        if let Some(c) = usize::try_from(i).ok().and_then(|i| clusters.get_mut(i)) {
+            c.sessions = n;
+        }
+    }
     for c in clusters.iter_mut().take(CLOSEST_LOOKUPS) {
         let mut req = SearchRequest::new(&c.query);
         req.limit = 1;
@@ -870,13 +960,8 @@ pub fn propose_synonyms(
     pairs: &[Refinement],
     corrected: &HashMap<&str, &str>,
 ) -> Vec<SynonymProposal> {
-    let stems = |s: &str| {
-        analysis::words(s)
-            .into_iter()
-            .map(|w| w.stem)
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    let stems = |s: &str| stems(&stemmer, s);
     let mut out: Vec<SynonymProposal> = Vec::new();
     for p in pairs.iter().filter(|p| p.ended_in_click > 0) {
         let (from, to) = (p.from.trim(), p.to.trim());
@@ -903,10 +988,13 @@ pub fn propose_synonyms(
 
 async fn searches(inputs: Inputs<'_>, period: Period) -> Result<SearchesReport, ReportError> {
     let store = inputs.store;
-    let stats = store
-        .query_stats(period.since, period.until, period.last_week_start())
-        .await?;
-    let daily = store.daily_searches(period.since, period.until).await?;
+    let rows = store.query_day_stats(period.since, period.until).await?;
+    let stats = per_query(&rows, period.last_week_start().date_naive());
+    let mut days: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
+    for r in &rows {
+        let d = days.entry(r.day.as_str()).or_default();
+        *d = (d.0 + r.searches, d.1 + r.zero_results, d.2 + r.clicked);
+    }
     let refinements = store
         .refinements(period.since, period.until, REFINEMENT_WINDOW_SECS, 200)
         .await?;
@@ -951,15 +1039,15 @@ async fn searches(inputs: Inputs<'_>, period: Period) -> Result<SearchesReport, 
         clicked,
         refinements: refinements.total,
         top_queries,
-        daily: daily
+        daily: days
             .into_iter()
-            .map(|d| DaySearches {
-                zero_result_rate: rate(d.zero_results, d.searches),
-                search_success: rate(d.clicked, d.searches),
-                day: d.day,
-                searches: d.searches,
-                zero_results: d.zero_results,
-                clicked: d.clicked,
+            .map(|(day, (searches, zero_results, clicked))| DaySearches {
+                zero_result_rate: rate(zero_results, searches),
+                search_success: rate(clicked, searches),
+                day: day.to_string(),
+                searches,
+                zero_results,
+                clicked,
             })
             .collect(),
         top_refinements: top_refinements.into_iter().take(25).collect(),
@@ -1758,13 +1846,11 @@ mod tests {
     fn q(normalized: &str, corrected: Option<&str>, zero: i64, no_click: i64) -> QueryStats {
         QueryStats {
             normalized: normalized.into(),
-            example: normalized.into(),
             corrected_query: corrected.map(String::from),
             searches: zero + no_click + 1,
             zero_results: zero,
             clicked: 1,
             no_click,
-            failed_sessions: zero + no_click,
             zero_results_last_week: zero,
             last_seen: now(),
             last_failed: Some(now()),

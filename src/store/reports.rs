@@ -43,34 +43,20 @@ impl Dialect {
     }
 }
 
-/// Searches for one normalized query over the period.
+/// Searches for one normalized query on one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryStats {
+pub struct QueryDayStats {
     pub normalized: String,
-    /// One of the texts as typed (the latest).
-    pub example: String,
+    /// `YYYY-MM-DD`.
+    pub day: String,
     pub corrected_query: Option<String>,
     pub searches: i64,
     pub zero_results: i64,
     /// Searches with at least one result click.
     pub clicked: i64,
-    /// Searches with results but no click.
-    pub no_click: i64,
-    /// Distinct sessions with a failed (zero-result or unclicked) search.
-    pub failed_sessions: i64,
-    /// Zero-result searches in the last 7 days of the period.
-    pub zero_results_last_week: i64,
     pub last_seen: DateTime<Utc>,
+    /// The latest zero-result or unclicked search.
     pub last_failed: Option<DateTime<Utc>>,
-}
-
-/// Searches per UTC day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DailySearches {
-    pub day: String,
-    pub searches: i64,
-    pub zero_results: i64,
-    pub clicked: i64,
 }
 
 /// A query followed by another in the same session within the refinement window.
@@ -152,34 +138,28 @@ impl Store {
         }
     }
 
-    /// Searches of `[since, until)` grouped by normalized query, most searched first.
-    pub async fn query_stats(
+    /// Searches of `[since, until)` grouped by normalized query and UTC day: one scan serves
+    /// the gaps and searches reports (totals, top queries, per day).
+    pub async fn query_day_stats(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
-        week_start: DateTime<Utc>,
-    ) -> Result<Vec<QueryStats>, StoreError> {
+    ) -> Result<Vec<QueryDayStats>, StoreError> {
+        let day = self.dialect().day("s.created_at");
         // A click comes after its search, so clicks before `since` cannot belong to it.
-        const SQL: &str = "WITH clicked AS (
+        let sql = format!(
+            "WITH clicked AS (
                 SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1
-            ), s AS (
-                SELECT s.normalized, s.query, s.corrected_query, s.session_id, s.created_at,
-                    s.result_count = 0 AS zero,
-                    k.search_id IS NOT NULL AS hit,
-                    (s.result_count = 0 OR k.search_id IS NULL) AS failed
-                FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
-                WHERE s.created_at >= $1 AND s.created_at < $2
             )
-            SELECT normalized, MAX(query), MAX(corrected_query),
-                COUNT(*),
-                SUM(CASE WHEN zero THEN 1 ELSE 0 END),
-                SUM(CASE WHEN hit THEN 1 ELSE 0 END),
-                SUM(CASE WHEN NOT zero AND NOT hit THEN 1 ELSE 0 END),
-                COUNT(DISTINCT CASE WHEN failed AND session_id <> '' THEN session_id END),
-                SUM(CASE WHEN zero AND created_at >= $3 THEN 1 ELSE 0 END),
-                MAX(created_at),
-                MAX(CASE WHEN failed THEN created_at END)
-            FROM s GROUP BY normalized ORDER BY COUNT(*) DESC, normalized";
+            SELECT s.normalized, {day} AS day, MAX(s.corrected_query), COUNT(*),
+                SUM(CASE WHEN s.result_count = 0 THEN 1 ELSE 0 END),
+                SUM(CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END),
+                MAX(s.created_at),
+                MAX(CASE WHEN s.result_count = 0 OR k.search_id IS NULL THEN s.created_at END)
+            FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
+            WHERE s.created_at >= $1 AND s.created_at < $2
+            GROUP BY s.normalized, day"
+        );
         type Row = (
             String,
             String,
@@ -187,66 +167,60 @@ impl Store {
             i64,
             i64,
             i64,
-            i64,
-            i64,
-            i64,
             DateTime<Utc>,
             Option<DateTime<Utc>>,
         );
-        let rows: Vec<Row> = on_backend!(self, |pool| sqlx::query_as(SQL)
+        let rows: Vec<Row> = on_backend!(self, |pool| sqlx::query_as(&sql)
             .bind(since)
             .bind(until)
-            .bind(week_start)
             .fetch_all(pool)
             .await?);
         Ok(rows
             .into_iter()
-            .map(|r| QueryStats {
+            .map(|r| QueryDayStats {
                 normalized: r.0,
-                example: r.1,
+                day: r.1,
                 corrected_query: r.2,
                 searches: r.3,
                 zero_results: r.4,
                 clicked: r.5,
-                no_click: r.6,
-                failed_sessions: r.7,
-                zero_results_last_week: r.8,
-                last_seen: r.9,
-                last_failed: r.10,
+                last_seen: r.6,
+                last_failed: r.7,
             })
             .collect())
     }
 
-    /// Searches per UTC day of `[since, until)`.
-    pub async fn daily_searches(
+    /// Distinct sessions with a failed (zero-result or unclicked) search in `[since, until)`,
+    /// per group of normalized queries: `groups` maps a query to its group number.
+    pub async fn failed_sessions(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<Vec<DailySearches>, StoreError> {
-        let day = self.dialect().day("s.created_at");
+        groups: &[(String, i64)],
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values = (0..groups.len())
+            .map(|i| format!("(${}, CAST(${} AS BIGINT))", 3 + 2 * i, 4 + 2 * i))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "WITH clicked AS (SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1)
-             SELECT {day} AS day, COUNT(*),
-                 SUM(CASE WHEN s.result_count = 0 THEN 1 ELSE 0 END),
-                 SUM(CASE WHEN k.search_id IS NOT NULL THEN 1 ELSE 0 END)
-             FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
-             WHERE s.created_at >= $1 AND s.created_at < $2
-             GROUP BY day ORDER BY day"
+            "WITH m (normalized, grp) AS (VALUES {values})
+             SELECT m.grp, COUNT(DISTINCT s.session_id)
+             FROM searches s JOIN m ON m.normalized = s.normalized
+             WHERE s.created_at >= $1 AND s.created_at < $2 AND s.session_id <> ''
+                 AND (s.result_count = 0
+                      OR NOT EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id))
+             GROUP BY m.grp"
         );
-        let rows: Vec<(String, i64, i64, i64)> = on_backend!(self, |pool| sqlx::query_as(&sql)
-            .bind(since)
-            .bind(until)
-            .fetch_all(pool)
-            .await?);
-        Ok(rows
-            .into_iter()
-            .map(|(day, searches, zero_results, clicked)| DailySearches {
-                day,
-                searches,
-                zero_results,
-                clicked,
-            })
-            .collect())
+        Ok(on_backend!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(since).bind(until);
+            for (normalized, grp) in groups {
+                q = q.bind(normalized).bind(grp);
+            }
+            q.fetch_all(pool).await?
+        }))
     }
 
     /// Searches followed by a different one in the same session within `window_secs`, and
