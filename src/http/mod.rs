@@ -8,6 +8,7 @@ mod error;
 pub mod feedback;
 pub mod metrics;
 mod pages;
+pub mod session;
 pub mod templates;
 
 use std::future::Future;
@@ -53,8 +54,11 @@ pub struct AppState {
     search_slots: tokio::sync::Semaphore,
     /// Votes and clicks; `None` until [`AppState::with_store`].
     pub store: Option<Store>,
-    /// Events (searches, views, suggestion replies) on their way to the store.
+    /// Events (searches, views, suggestion replies) on their way to the store; `None` when
+    /// there is no store or `[analytics] record = false`.
     pub events: Option<EventLog>,
+    /// Each session's search being typed, to count as-you-type requests once.
+    typing: session::AsYouType,
 }
 
 impl AppState {
@@ -79,6 +83,7 @@ impl AppState {
             search_counter: AtomicU64::new(0),
             store: None,
             events: None,
+            typing: session::AsYouType::default(),
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -94,7 +99,12 @@ impl AppState {
             self.metrics.events_dropped.clone(),
         );
         self.store = Some(store);
-        self.events = Some(events);
+        if self.config.analytics.record {
+            self.events = Some(events);
+        } else {
+            // Nothing will be queued; the writer ends at once.
+            events.close();
+        }
         (self, writer)
     }
 
@@ -140,6 +150,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
         // Contact and tickets (issue 6).
+        // Every help-center page above has a session, issued as a cookie when missing.
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            session::pages,
+        ))
         // Public API v1.
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/autocomplete", get(api::autocomplete))
