@@ -15,7 +15,13 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", id);
     input.setAttribute("aria-expanded", "false");
-    var timer = null, active = -1, items = [], seq = 0;
+    var timer = null, active = -1, items = [], seq = 0, searchId = null;
+    // Opening a suggestion counts as a click on the search these keystrokes made.
+    function go(i) {
+      var url = items[i].url;
+      if (searchId) url += "?s=" + encodeURIComponent(searchId) + "&p=" + (i + 1);
+      window.location.href = url;
+    }
     function close() {
       list.hidden = true; active = -1; input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
@@ -34,7 +40,7 @@
         li.id = id + "-" + i;
         li.setAttribute("role", "option");
         li.textContent = s.title;
-        li.addEventListener("mousedown", function (e) { e.preventDefault(); window.location.href = s.url; });
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); go(i); });
         list.appendChild(li);
       });
       if (suggestions.length) { list.hidden = false; input.setAttribute("aria-expanded", "true"); highlight(-1); }
@@ -48,7 +54,7 @@
         var mine = ++seq;
         fetch("/api/v1/autocomplete?q=" + encodeURIComponent(q))
           .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
-          .then(function (body) { if (mine === seq) render(body.suggestions || []); })
+          .then(function (body) { if (mine === seq) { searchId = body.search_id || null; render(body.suggestions || []); } })
           .catch(close);
       }, 150);
     });
@@ -56,7 +62,7 @@
       if (list.hidden) return;
       if (e.key === "ArrowDown") { e.preventDefault(); highlight((active + 1) % items.length); }
       else if (e.key === "ArrowUp") { e.preventDefault(); highlight(active <= 0 ? items.length - 1 : active - 1); }
-      else if (e.key === "Enter" && active >= 0) { e.preventDefault(); window.location.href = items[active].url; }
+      else if (e.key === "Enter" && active >= 0) { e.preventDefault(); go(active); }
       else if (e.key === "Escape") { close(); }
     });
     input.addEventListener("blur", function () { setTimeout(close, 100); });

@@ -58,6 +58,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to share one PostgreSQL between replicas; SQLite in `data_dir` when unset.
     pub database_url: Option<Secret>,
+    /// `[analytics]`: event recording and retention.
+    pub analytics: crate::store::retention::AnalyticsConfig,
 }
 
 impl Default for Config {
@@ -74,6 +76,7 @@ impl Default for Config {
             request_timeout_secs: 10,
             data_dir: PathBuf::from("data"),
             database_url: None,
+            analytics: crate::store::retention::AnalyticsConfig::default(),
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct Layer {
     pub request_timeout_secs: Option<u64>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<Secret>,
+    #[serde(default)]
+    pub analytics: crate::store::retention::AnalyticsLayer,
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -123,6 +128,13 @@ request_timeout_secs = 10
 data_dir = "data"
 # Share one PostgreSQL between replicas instead. Prefer the DEFLECT_DATABASE_URL variable.
 # database_url = "postgres://postgres@127.0.0.1:5432/deflect"
+
+[analytics]
+# Record searches, clicks, article views and suggestion replies (votes are always stored).
+# DEFLECT_ANALYTICS_RECORD=false turns it off, e.g. to measure what recording costs.
+record = true
+# Delete events and votes older than this many days (hourly); 0 keeps them. Tickets are kept.
+retention_days = 180
 "#;
 
 impl Layer {
@@ -178,6 +190,7 @@ impl Layer {
                     })
                 })
                 .transpose()?,
+            analytics: crate::store::retention::AnalyticsLayer::from_env(&get)?,
         })
     }
 
@@ -202,6 +215,7 @@ impl Layer {
         if self.database_url.is_some() {
             c.database_url = self.database_url;
         }
+        c.analytics.apply(self.analytics);
     }
 }
 

@@ -89,6 +89,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 )
             })?,
         };
+        let purge = tokio::spawn(crate::store::retention::purge_job(
+            store.clone(),
+            config.analytics.clone(),
+        ));
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
         let state = Arc::new(state);
         let _watcher = if watch {
@@ -126,6 +130,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         {
             tracing::warn!("events still queued after 10 s; some were not written");
         }
+        purge.abort();
         served.context("serving HTTP")
     })?;
     Ok(ExitCode::SUCCESS)

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
-use crate::search::{MAX_LIMIT, SearchRequest, analysis};
+use crate::search::{MAX_LIMIT, SearchRequest, SearchResults, analysis};
 use crate::store::SearchEvent;
 
 /// A query's words, lowercased and folded: how searches are grouped in reports.
@@ -35,6 +36,16 @@ pub struct SearchParams {
     pub category: Option<String>,
     /// The widget's or page's anonymous session, to connect searches, clicks and votes.
     pub session_id: Option<String>,
+}
+
+/// Query-string parameters of `GET /api/v1/articles/{slug}`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ViewParams {
+    /// The reader's session: when given, the request counts as an article view.
+    pub session_id: Option<String>,
+    /// The search that led here, if any (report the click itself with the clicks endpoint).
+    pub search_id: Option<String>,
 }
 
 /// One search result.
@@ -73,6 +84,10 @@ pub struct Suggestion {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AutocompleteResponse {
+    /// The search these keystrokes belong to, when recorded (a session was given): report a
+    /// chosen suggestion as a click on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_id: Option<String>,
     pub suggestions: Vec<Suggestion>,
 }
 
@@ -162,10 +177,52 @@ fn params(p: Result<Query<SearchParams>, QueryRejection>) -> Result<SearchParams
     Ok(p)
 }
 
+/// Queues the search event and returns the search's id; a session's as-you-type requests
+/// share one id (see [`super::session::AsYouType`]) and the store keeps the latest query.
+fn log_search(state: &AppState, session_id: &str, found: &SearchResults<'_>) -> String {
+    let Some(events) = &state.events else {
+        return state.next_search_id();
+    };
+    let normalized = normalize(&found.query);
+    let search_id =
+        state
+            .typing
+            .search_id(session_id, &normalized, std::time::Instant::now(), || {
+                state.next_search_id()
+            });
+    events.record(SearchEvent {
+        id: search_id.clone(),
+        session_id: session_id.to_string(),
+        query: found.query.clone(),
+        normalized,
+        result_count: i64::try_from(found.total).unwrap_or(i64::MAX),
+        top_slugs: found
+            .hits
+            .iter()
+            .take(5)
+            .map(|h| h.article.slug.clone())
+            .collect(),
+        corrected_query: found.corrected_query.clone(),
+        at: chrono::Utc::now(),
+    });
+    search_id
+}
+
+/// The session of an API request: `session_id`, else the help center's cookie (its own
+/// script calls the API), else none.
+fn api_session(p: &SearchParams, headers: &HeaderMap) -> Option<String> {
+    p.session_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| super::session::cookie(headers, super::session::SESSION_COOKIE))
+}
+
 /// Runs a search on the blocking pool: it is CPU work, kept off the async executor.
+/// `record`: log it as a search event.
 pub(super) async fn run_search(
     state: Arc<AppState>,
     p: SearchParams,
+    record: bool,
 ) -> Result<SearchResponse, ApiError> {
     state
         .cpu(move |state| {
@@ -176,24 +233,11 @@ pub(super) async fn run_search(
             };
             let site = state.site();
             let found = site.engine.search(&req);
-            let search_id = state.next_search_id();
-            if let Some(events) = &state.events {
-                events.record(SearchEvent {
-                    id: search_id.clone(),
-                    session_id: p.session_id.clone().unwrap_or_default(),
-                    query: found.query.clone(),
-                    normalized: normalize(&found.query),
-                    result_count: i64::try_from(found.total).unwrap_or(i64::MAX),
-                    top_slugs: found
-                        .hits
-                        .iter()
-                        .take(5)
-                        .map(|h| h.article.slug.clone())
-                        .collect(),
-                    corrected_query: found.corrected_query.clone(),
-                    at: chrono::Utc::now(),
-                });
-            }
+            let search_id = if record {
+                log_search(state, p.session_id.as_deref().unwrap_or_default(), &found)
+            } else {
+                state.next_search_id()
+            };
             SearchResponse {
                 search_id,
                 query: found.query,
@@ -224,9 +268,12 @@ pub(super) async fn run_search(
 ))]
 pub async fn search(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     p: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    Ok(Json(run_search(state, params(p)?).await?))
+    let mut p = params(p)?;
+    p.session_id = api_session(&p, &headers);
+    Ok(Json(run_search(state, p, true).await?))
 }
 
 /// Articles for a partly typed query: the last word is a prefix, typos tolerated.
@@ -234,22 +281,32 @@ pub async fn search(
     (status = 200, body = AutocompleteResponse),
     (status = 400, body = ErrorEnvelope),
 ))]
+///
+/// Within a session (`session_id` or the help center's cookie) these requests are searches
+/// too, grouped as typed: a customer who picks a suggestion never submits the search form,
+/// and an abandoned zero-result query is a content gap. Without a session they cannot be
+/// grouped, so they are not recorded (each keystroke would count as a search).
 pub async fn autocomplete(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     p: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<AutocompleteResponse>, ApiError> {
     let p = params(p)?;
-    let suggestions = state
+    let session = api_session(&p, &headers);
+    let (search_id, suggestions) = state
         .cpu(move |state| {
             let req = SearchRequest {
                 query: &p.q,
                 limit: p.limit.unwrap_or(6).min(10),
                 category: None,
             };
-            state
-                .site()
-                .engine
-                .search(&req)
+            let site = state.site();
+            let found = site.engine.search(&req);
+            let search_id = match &session {
+                Some(s) if !p.q.trim().is_empty() => Some(log_search(state, s, &found)),
+                _ => None,
+            };
+            let suggestions = found
                 .hits
                 .iter()
                 .map(|h| Suggestion {
@@ -257,26 +314,42 @@ pub async fn autocomplete(
                     title: h.article.front.title.clone(),
                     url: h.article.url(),
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (search_id, suggestions)
         })
         .await?;
-    Ok(Json(AutocompleteResponse { suggestions }))
+    Ok(Json(AutocompleteResponse {
+        search_id,
+        suggestions,
+    }))
 }
 
 /// One published article: metadata, rendered HTML and its quick answer.
-#[utoipa::path(get, path = "/api/v1/articles/{slug}", params(("slug" = String, Path, description = "the article's slug")), responses(
+#[utoipa::path(get, path = "/api/v1/articles/{slug}", params(("slug" = String, Path, description = "the article's slug"), ViewParams), responses(
     (status = 200, body = ArticleResponse),
     (status = 404, body = ErrorEnvelope),
 ))]
 pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
+    q: Result<Query<ViewParams>, QueryRejection>,
 ) -> Result<Json<ArticleResponse>, ApiError> {
+    let Query(view) =
+        q.map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))?;
     let site = state.site();
     let a = site
         .engine
         .article(&slug)
         .ok_or_else(|| ApiError::NotFound(format!("no published article `{slug}`")))?;
+    if let Some(session_id) = view.session_id.filter(|s| !s.is_empty()) {
+        if session_id.len() > 128 || session_id.chars().any(char::is_control) {
+            return Err(ApiError::BadRequest(
+                "session_id must be 1 to 128 printable characters".into(),
+            ));
+        }
+        let search_id = view.search_id.filter(|s| super::session::is_search_id(s));
+        super::session::viewed(&state, &session_id, &a.slug, search_id);
+    }
     Ok(Json(ArticleResponse {
         slug: a.slug.clone(),
         title: a.front.title.clone(),

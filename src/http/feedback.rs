@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Form, FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::de::DeserializeOwned;
@@ -20,7 +20,8 @@ use crate::store::{Click, Store, Vote, VoteReason};
 /// Longest accepted comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2000;
 const MAX_ID_CHARS: usize = 128;
-pub const SESSION_COOKIE: &str = "deflect_session";
+use super::session::Session;
+pub use super::session::{SESSION_COOKIE, cookie, new_session_id};
 
 /// A JSON body whose problems get the API's error envelope (malformed, wrong types, too large).
 pub struct ApiJson<T>(pub T);
@@ -100,25 +101,6 @@ fn session(given: Option<String>, headers: &HeaderMap) -> Result<String, ApiErro
         .unwrap_or_else(new_session_id);
     check_id("session_id", &id)?;
     Ok(id)
-}
-
-pub fn new_session_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
-/// A cookie's value, if present and made only of ASCII letters and digits.
-pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| {
-            !v.is_empty() && v.len() <= MAX_ID_CHARS && v.chars().all(|c| c.is_ascii_alphanumeric())
-        })
 }
 
 fn published(state: &AppState, slug: &str) -> Result<(), ApiError> {
@@ -205,6 +187,10 @@ pub async fn click(
     check_id("search_id", &search_id)?;
     published(&state, &body.slug)?;
     let session_id = session(body.session_id, &headers)?;
+    state.typing.close(&session_id);
+    if !state.config.analytics.record {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     store(&state)?
         .record_click(&Click {
             search_id,
@@ -223,6 +209,8 @@ pub async fn click(
 pub struct FeedbackForm {
     pub helpful: bool,
     pub reason: Option<VoteReason>,
+    /// The search that led to the article (`?s=` on the article page).
+    pub s: Option<String>,
 }
 
 /// Stores the form's vote and returns to the article, which then thanks the customer or,
@@ -230,21 +218,20 @@ pub struct FeedbackForm {
 pub async fn feedback_form(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
-    headers: HeaderMap,
+    session: Session,
     Form(form): Form<FeedbackForm>,
 ) -> Response {
     if let Err(e) = published(&state, &slug) {
         return e.into_response();
     }
-    let existing = cookie(&headers, SESSION_COOKIE);
-    let session_id = existing.clone().unwrap_or_else(new_session_id);
+    let search_id = form.s.filter(|s| super::session::is_search_id(s));
     let vote = Vote {
-        session_id: session_id.clone(),
+        session_id: session.id,
         slug: slug.clone(),
         helpful: form.helpful,
         reason: if form.helpful { None } else { form.reason },
         comment: None,
-        search_id: None,
+        search_id: search_id.clone(),
         at: Utc::now(),
     };
     if let Err(e) = save_vote(&state, vote).await {
@@ -255,20 +242,9 @@ pub async fn feedback_form(
         (false, Some(r)) => format!("no&reason={}", r.as_str()),
         (false, None) => "no".to_string(),
     };
-    let mut res =
-        Redirect::to(&format!("/articles/{slug}?feedback={answer}#feedback")).into_response();
-    if existing.is_none() {
-        let secure = if state.config.public_url.starts_with("https://") {
-            "; Secure"
-        } else {
-            ""
-        };
-        let value = format!(
-            "{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=15552000{secure}"
-        );
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            res.headers_mut().insert(header::SET_COOKIE, v);
-        }
-    }
-    res
+    let from = search_id.map(|s| format!("&s={s}")).unwrap_or_default();
+    Redirect::to(&format!(
+        "/articles/{slug}?feedback={answer}{from}#feedback"
+    ))
+    .into_response()
 }

@@ -66,6 +66,11 @@ impl Default for Metrics {
             "Content reloads by outcome",
             reloads.clone(),
         );
+        registry.register(
+            "events_dropped",
+            "Analytics events (searches, clicks, views, suggestion replies) lost to a full queue or a failed write",
+            events_dropped.clone(),
+        );
         Self {
             registry,
             requests,

@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod metrics;
 mod pages;
 mod reports;
+pub mod session;
 pub mod templates;
 
 use std::future::Future;
@@ -54,10 +55,13 @@ pub struct AppState {
     search_slots: tokio::sync::Semaphore,
     /// Votes and clicks; `None` until [`AppState::with_store`].
     pub store: Option<Store>,
-    /// Events (searches, views, suggestion replies) on their way to the store.
+    /// Events (searches, views, suggestion replies) on their way to the store; `None` when
+    /// there is no store or `[analytics] record = false`.
     pub events: Option<EventLog>,
     /// The home page's popular articles, cached.
     pub popular: reports::PopularArticles,
+    /// Each session's search being typed, to count as-you-type requests once.
+    typing: session::AsYouType,
 }
 
 impl AppState {
@@ -83,6 +87,7 @@ impl AppState {
             store: None,
             events: None,
             popular: reports::PopularArticles::default(),
+            typing: session::AsYouType::default(),
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -98,7 +103,12 @@ impl AppState {
             self.metrics.events_dropped.clone(),
         );
         self.store = Some(store);
-        self.events = Some(events);
+        if self.config.analytics.record {
+            self.events = Some(events);
+        } else {
+            // Nothing will be queued; the writer ends at once.
+            events.close();
+        }
         (self, writer)
     }
 
@@ -144,6 +154,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
         // Contact and tickets (issue 6).
+        // Every help-center page above has a session, issued as a cookie when missing.
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            session::pages,
+        ))
         // Public API v1.
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/autocomplete", get(api::autocomplete))

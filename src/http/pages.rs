@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::api::{SearchParams, run_search};
+use super::session::{self, Session};
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::content::Article;
 
@@ -129,14 +130,14 @@ pub async fn home(State(state): State<Arc<AppState>>) -> Response {
 
 pub async fn search(
     State(state): State<Arc<AppState>>,
-    headers: axum::http::HeaderMap,
+    session: Session,
     p: Result<Query<SearchParams>, QueryRejection>,
 ) -> Response {
     let Ok(Query(mut p)) = p else {
         return (StatusCode::BAD_REQUEST, render_not_found(&state)).into_response();
     };
     // Page searches belong to the visitor's session, never to one named in the URL.
-    p.session_id = super::feedback::cookie(&headers, super::feedback::SESSION_COOKIE);
+    p.session_id = Some(session.id);
     if p.q.len() > MAX_QUERY_BYTES {
         let mut cut = MAX_QUERY_BYTES;
         while !p.q.is_char_boundary(cut) {
@@ -150,7 +151,7 @@ pub async fn search(
     let found = if query.trim().is_empty() {
         json!({"results": [], "total": 0})
     } else {
-        match run_search(Arc::clone(&state), p).await {
+        match run_search(Arc::clone(&state), p, !session.bot).await {
             Ok(v) => serde_json::to_value(v).unwrap_or_default(),
             Err(e) => return e.into_response(),
         }
@@ -163,6 +164,8 @@ pub async fn search(
             query,
             category,
             total => v(&found["total"]),
+            // Result links carry it, so opening one records the click (no JavaScript needed).
+            search_id => state.events.is_some().then(|| v(&found["search_id"])),
             corrected_query => v(&found["corrected_query"]),
             results => v(&found["results"]),
             categories => v(&categories(&state, "")),
@@ -175,6 +178,9 @@ pub async fn search(
 pub struct FeedbackState {
     feedback: Option<String>,
     reason: Option<String>,
+    /// The search whose result link was followed, and the result's 1-based position.
+    s: Option<String>,
+    p: Option<i64>,
 }
 
 /// The reasons offered after a "No", as (value, label).
@@ -222,9 +228,11 @@ fn structured_data(a: &Article, canonical: &str) -> serde_json::Value {
 pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
+    session: Session,
     fb: Result<Query<FeedbackState>, QueryRejection>,
 ) -> Response {
     let fb = fb.map(|Query(f)| f).unwrap_or_default();
+    let search_id = fb.s.filter(|s| session::is_search_id(s));
     let feedback = match fb.feedback.as_deref() {
         Some("yes") => "yes",
         Some("no") => "no",
@@ -235,6 +243,10 @@ pub async fn article(
     let Some(a) = site.engine.article(&slug) else {
         return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
     };
+    // The page shown again after a vote is the same reading, not another view.
+    if fb.feedback.is_none() && !session.bot {
+        session::opened(&state, &session.id, &a.slug, search_id.clone(), fb.p);
+    }
     let related: Vec<ArticleLink<'_>> = a
         .front
         .related
@@ -265,6 +277,7 @@ pub async fn article(
             reason,
             reasons => v(&REASONS.iter().map(|(value, label)| context! { value => *value, label => *label }).collect::<Vec<_>>()),
             voting => state.store.is_some(),
+            search_id,
         },
     )
 }

@@ -94,3 +94,9 @@ impl From<super::SuggestEvent> for Event {
         Event::Suggest(e)
     }
 }
+
+impl From<super::Click> for Event {
+    fn from(e: super::Click) -> Self {
+        Event::Click(e)
+    }
+}

@@ -111,6 +111,8 @@ pub enum Event {
     Search(SearchEvent),
     View(ArticleView),
     Suggest(SuggestEvent),
+    /// A result link followed from a page (the API's clicks endpoint writes directly).
+    Click(Click),
 }
 
 /// Votes per article.
@@ -120,6 +122,10 @@ pub struct Helpfulness {
     pub yes: i64,
     pub no: i64,
 }
+
+/// One click per search and article.
+const CLICK: &str = "INSERT INTO clicks (search_id, slug, position, session_id, created_at)
+     SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM clicks WHERE search_id = $1 AND slug = $2)";
 
 /// SQLite or PostgreSQL behind one type.
 #[derive(Debug, Clone)]
@@ -147,6 +153,7 @@ macro_rules! on_backend {
 // Declared after `on_backend!` so their `impl Store` blocks can use it.
 pub mod events;
 pub mod reports;
+pub mod retention;
 
 impl Store {
     /// Connects and migrates. `sqlite://PATH` creates the file (WAL mode); `postgres://…`
@@ -222,10 +229,10 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a click; one per search and article (a reload or a repeated report is not another).
     pub async fn record_click(&self, c: &Click) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO clicks (search_id, slug, position, session_id, created_at) VALUES ($1, $2, $3, $4, $5)";
         on_backend!(self, |pool| {
-            sqlx::query(SQL)
+            sqlx::query(CLICK)
                 .bind(&c.search_id)
                 .bind(&c.slug)
                 .bind(c.position)
@@ -243,11 +250,16 @@ impl Store {
         self.record_events(&batch).await
     }
 
-    /// Stores a batch of events of any kind in one transaction.
+    /// Stores a batch of events of any kind in one transaction. A search whose id is already
+    /// stored is the same search typed further (as-you-type grouping): it takes the new query
+    /// and results and keeps its start time.
     pub async fn record_events(&self, batch: &[Event]) -> Result<(), StoreError> {
         const SEARCH: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
-        const VIEW: &str = "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET query = excluded.query,
+                 normalized = excluded.normalized, result_count = excluded.result_count,
+                 top_slugs = excluded.top_slugs, corrected_query = excluded.corrected_query";
+        const VIEW: &str =
+            "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
         const SUGGEST: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
         on_backend!(self, |pool| {
@@ -273,6 +285,16 @@ impl Store {
                             .bind(&v.slug)
                             .bind(&v.search_id)
                             .bind(v.at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Event::Click(c) => {
+                        sqlx::query(CLICK)
+                            .bind(&c.search_id)
+                            .bind(&c.slug)
+                            .bind(c.position)
+                            .bind(&c.session_id)
+                            .bind(c.at)
                             .execute(&mut *tx)
                             .await?;
                     }

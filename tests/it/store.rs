@@ -6,13 +6,13 @@ use deflect::store::{Click, SearchEvent, Store, Vote, VoteReason};
 use sqlx::Connection;
 
 /// A PostgreSQL database created for one test and dropped afterwards.
-pub struct PgDatabase {
+pub(crate) struct PgDatabase {
     name: String,
     admin_url: String,
 }
 
 impl PgDatabase {
-    pub async fn create() -> (Self, Store) {
+    pub(crate) async fn create() -> (Self, Store) {
         let admin_url = std::env::var("DEFLECT_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let name = format!("deflect_test_{}", uuid::Uuid::new_v4().simple());
@@ -33,7 +33,16 @@ impl PgDatabase {
         (Self { name, admin_url }, store)
     }
 
-    pub async fn drop_now(self, store: Store) {
+    /// The database's own URL, for other processes.
+    pub(crate) fn url(&self) -> String {
+        let base = self
+            .admin_url
+            .rsplit_once('/')
+            .map_or(self.admin_url.as_str(), |(b, _)| b);
+        format!("{base}/{}", self.name)
+    }
+
+    pub(crate) async fn drop_now(self, store: Store) {
         if let Store::Postgres(pool) = store {
             pool.close().await;
         }
