@@ -58,6 +58,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to share one PostgreSQL between replicas; SQLite in `data_dir` when unset.
     pub database_url: Option<Secret>,
+    /// `[triage]`: priority signals, SLA targets, business hours, keyword rules.
+    pub triage: crate::triage::TriageConfig,
+    /// `[webhook]`: where new tickets are handed off.
+    pub webhook: crate::webhook::WebhookConfig,
 }
 
 impl Default for Config {
@@ -74,6 +78,8 @@ impl Default for Config {
             request_timeout_secs: 10,
             data_dir: PathBuf::from("data"),
             database_url: None,
+            triage: crate::triage::TriageConfig::default(),
+            webhook: crate::webhook::WebhookConfig::default(),
         }
     }
 }
@@ -93,6 +99,8 @@ pub struct Layer {
     pub request_timeout_secs: Option<u64>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<Secret>,
+    pub triage: Option<crate::triage::TriageConfig>,
+    pub webhook: Option<crate::webhook::WebhookConfig>,
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -123,6 +131,64 @@ request_timeout_secs = 10
 data_dir = "data"
 # Share one PostgreSQL between replicas instead. Prefer the DEFLECT_DATABASE_URL variable.
 # database_url = "postgres://postgres@127.0.0.1:5432/deflect"
+
+# Ticket triage (defaults shown; every key optional).
+[triage]
+# The support team's time zone (IANA name) and working hours; SLA clocks stop outside them
+# (except for P1, which runs around the clock).
+time_zone = "UTC"
+business_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+business_start = "09:00"
+business_end = "18:00"
+# The tier assumed when a ticket names none; tiers multiply the SLA targets.
+default_customer_tier = "business"
+# An email domain with this many P1/P2 tickets within at_risk_days is flagged at risk.
+at_risk_tickets = 3
+at_risk_days = 30
+# How many search hits vote on a ticket's category (their articles' ticket_types).
+category_hits = 5
+[triage.tier_multipliers]
+enterprise = 0.5
+business = 1.0
+professional = 1.5
+starter = 2.0
+free = 4.0
+# Targets per priority in business minutes (P5 resolution: 5 business days of 9 h).
+[triage.sla.P1]
+first_response_minutes = 15
+resolution_minutes = 240
+[triage.sla.P2]
+first_response_minutes = 60
+resolution_minutes = 480
+[triage.sla.P3]
+first_response_minutes = 240
+resolution_minutes = 1440
+[triage.sla.P4]
+first_response_minutes = 480
+resolution_minutes = 4320
+[triage.sla.P5]
+first_response_minutes = 1440
+resolution_minutes = 2700
+# Signal phrases of the triage tree (whole words, any case); these replace the built-in lists.
+# [triage.signals]
+# outage = ["everyone", "outage", "nobody can"]
+# money_at_risk = ["charged twice", "stolen", "fraud"]
+# blocked = ["can't log in", "locked out", "declined"]
+# how_to = ["how do i", "feature request"]
+# Phrases that point at a ticket type regardless of the articles.
+# [[triage.keyword_rules]]
+# phrase = "chargeback"
+# ticket_type = "request_refund"
+# weight = 1.0
+
+# Hand new tickets to a help desk: a signed JSON POST per ticket from a durable outbox.
+# [webhook]
+# url = "http://helpdesk.internal/hooks/deflect"
+# Prefer the DEFLECT_WEBHOOK_SECRET variable; signs X-Deflect-Signature: sha256=<hex>.
+# secret = "change-me"
+# timeout_secs = 10
+# retry_base_secs = 2
+# retry_max_secs = 600
 "#;
 
 impl Layer {
@@ -168,6 +234,8 @@ impl Layer {
             frame_ancestors: get("DEFLECT_FRAME_ANCESTORS")
                 .map(|v| v.split_whitespace().map(String::from).collect()),
             data_dir: get("DEFLECT_DATA_DIR").map(PathBuf::from),
+            triage: None,
+            webhook: crate::webhook::WebhookConfig::from_env(&get),
             database_url: get("DEFLECT_DATABASE_URL")
                 .filter(|u| !u.is_empty())
                 .map(Secret::new),
@@ -201,6 +269,12 @@ impl Layer {
         }
         if self.database_url.is_some() {
             c.database_url = self.database_url;
+        }
+        if let Some(t) = self.triage {
+            c.triage = t;
+        }
+        if let Some(w) = self.webhook {
+            c.webhook.merge(w);
         }
     }
 }

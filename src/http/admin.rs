@@ -100,9 +100,9 @@ pub struct LoginQuery {
 /// The login form: the admin token, kept afterwards in a secure cookie.
 pub async fn login_page(
     State(state): State<Arc<AppState>>,
-    query: Option<axum::extract::Query<LoginQuery>>,
+    query: Result<axum::extract::Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let next = query.and_then(|q| q.0.next);
+    let next = query.ok().and_then(|q| q.0.next);
     super::pages::render(
         &state,
         "admin_login.html",
