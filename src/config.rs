@@ -147,6 +147,9 @@ at_risk_tickets = 3
 at_risk_days = 30
 # How many search hits vote on a ticket's category (their articles' ticket_types).
 category_hits = 5
+# Spam guard: tickets per 10 minutes per session and per IP address (0 = no limit).
+tickets_per_session = 5
+tickets_per_ip = 30
 [triage.tier_multipliers]
 enterprise = 0.5
 business = 1.0

@@ -104,3 +104,164 @@ mod tests {
         assert!(!format!("{c:?}").contains("s3cr3t"));
     }
 }
+
+mod delivery {
+    use std::sync::Arc;
+
+    use axum::body::Bytes;
+    use chrono::Utc;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+    use tokio::sync::Notify;
+
+    use super::{WebhookConfig, signature};
+    use crate::store::Store;
+    use crate::store::tickets::Delivery;
+
+    type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+    /// The longest the loop sleeps without looking at the outbox.
+    const IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+    const BATCH: i64 = 20;
+
+    /// Delivers the outbox until `shutdown` resolves; `wake` is notified on new tickets.
+    pub async fn run(
+        store: Store,
+        config: WebhookConfig,
+        wake: Arc<Notify>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let Some(url) = config.url.clone() else {
+            return;
+        };
+        let Ok(uri) = url.parse::<axum::http::Uri>() else {
+            tracing::error!("[webhook] url is not a valid URL; tickets stay in the outbox");
+            return;
+        };
+        if uri.scheme_str() != Some("http") {
+            tracing::error!("[webhook] url must be http:// (put a TLS proxy in front for https); tickets stay in the outbox");
+            return;
+        }
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        tokio::pin!(shutdown);
+        loop {
+            match store.due_deliveries(Utc::now(), BATCH).await {
+                Ok(batch) => {
+                    for d in batch {
+                        deliver(&store, &client, &uri, &config, d).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reading the webhook outbox"),
+            }
+            let wait = match store.next_delivery_at().await {
+                Ok(Some(t)) => (t - Utc::now()).to_std().unwrap_or_default().min(IDLE),
+                _ => IDLE,
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One attempt: claim, build the payload, POST, record the outcome.
+    async fn deliver(
+        store: &Store,
+        client: &HttpClient,
+        uri: &axum::http::Uri,
+        config: &WebhookConfig,
+        d: Delivery,
+    ) {
+        let lease = Utc::now()
+            + chrono::Duration::from_std(config.timeout() + std::time::Duration::from_secs(5))
+                .unwrap_or_else(|_| chrono::Duration::seconds(15));
+        match store.claim_delivery(&d, lease).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a webhook delivery");
+                return;
+            }
+        }
+        let attempt = d.attempts + 1;
+        let outcome = match payload(store, &d).await {
+            Ok(body) => send(client, uri, config, &d, body).await,
+            Err(e) => Err(e),
+        };
+        let result = match outcome {
+            Ok(()) => {
+                tracing::info!(delivery = %d.id, ticket = %d.ticket_id, attempt, "webhook delivered");
+                store.mark_delivered(&d.id, Utc::now()).await
+            }
+            Err(e) => {
+                let wait = config.backoff(attempt);
+                tracing::warn!(delivery = %d.id, ticket = %d.ticket_id, attempt, retry_in_secs = wait.as_secs(), error = %e, "webhook delivery failed");
+                let next = Utc::now()
+                    + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+                store.mark_failed(&d.id, &e, next).await
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "recording a webhook delivery outcome");
+        }
+    }
+
+    /// The JSON body: the ticket and the self-service trail of its session.
+    async fn payload(store: &Store, d: &Delivery) -> Result<Vec<u8>, String> {
+        let ticket = store
+            .ticket(&d.ticket_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("ticket {} is gone", d.ticket_id))?;
+        let trail = match &ticket.session_id {
+            Some(s) => store.trail(s).await.map_err(|e| e.to_string())?,
+            None => Vec::new(),
+        };
+        serde_json::to_vec(&serde_json::json!({
+            "event": d.event,
+            "delivery_id": d.id,
+            "ticket": ticket,
+            "trail": trail,
+        }))
+        .map_err(|e| e.to_string())
+    }
+
+    async fn send(
+        client: &HttpClient,
+        uri: &axum::http::Uri,
+        config: &WebhookConfig,
+        d: &Delivery,
+        body: Vec<u8>,
+    ) -> Result<(), String> {
+        let mut req = axum::http::Request::post(uri.clone())
+            .header("content-type", "application/json")
+            .header("user-agent", concat!("deflect/", env!("CARGO_PKG_VERSION")))
+            .header("idempotency-key", &d.id)
+            .header("x-deflect-delivery", &d.id)
+            .header("x-deflect-ticket", &d.ticket_id)
+            .header("x-deflect-event", &d.event);
+        if let Some(secret) = &config.secret {
+            req = req.header("x-deflect-signature", signature(secret, &body));
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("building the request: {e}"))?;
+        let res = tokio::time::timeout(config.timeout(), client.request(req))
+            .await
+            .map_err(|_| format!("no answer within {} s", config.timeout().as_secs()))?
+            .map_err(|e| format!("sending: {e}"))?;
+        let status = res.status();
+        // Read (and drop) the body so the connection can be reused.
+        let _ = tokio::time::timeout(config.timeout(), res.into_body().collect()).await;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("the receiver answered {status}"))
+        }
+    }
+}
+
+pub use delivery::run;

@@ -4,10 +4,13 @@
 
 mod admin;
 mod api;
+mod contact;
 mod error;
 pub mod feedback;
+pub mod limits;
 pub mod metrics;
 mod pages;
+pub mod tickets;
 pub mod templates;
 
 use std::future::Future;
@@ -55,6 +58,8 @@ pub struct AppState {
     pub store: Option<Store>,
     /// Events (searches, views, suggestion replies) on their way to the store.
     pub events: Option<EventLog>,
+    /// Tickets: the spam guard's rate limits and the webhook outbox's wake-up call.
+    pub desk: tickets::Desk,
 }
 
 impl AppState {
@@ -70,6 +75,7 @@ impl AppState {
         metrics
             .articles
             .set(i64::try_from(live.get().engine.articles().len()).unwrap_or(i64::MAX));
+        let desk = tickets::Desk::new(&config.triage);
         Self {
             live,
             templates,
@@ -79,6 +85,7 @@ impl AppState {
             search_counter: AtomicU64::new(0),
             store: None,
             events: None,
+            desk,
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -140,6 +147,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
         // Contact and tickets (issue 6).
+        .route("/contact", get(contact::form).post(contact::submit))
+        .route("/contact/answered", post(contact::answered))
+        .route("/assets/contact.js", get(contact::script))
+        .route("/api/v1/tickets", post(tickets::create))
         // Public API v1.
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/autocomplete", get(api::autocomplete))
@@ -155,6 +166,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Reports (issue 4).
         .route("/api/v1/admin/reindex", post(admin::reindex))
         // Ticket queue (issue 6).
+        .route("/admin/tickets", get(tickets::queue_page))
+        .route("/admin/tickets/{id}", get(tickets::ticket_page).post(tickets::update_form))
+        .route("/api/v1/admin/tickets", get(tickets::list))
+        .route("/api/v1/admin/tickets/export", get(tickets::export))
+        .route("/api/v1/admin/tickets/{id}", get(tickets::get).patch(tickets::patch).post(tickets::patch))
         // Operations.
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
@@ -208,7 +224,11 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    // With connection info, so the ticket spam guard can limit per client address.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
 }

@@ -146,6 +146,7 @@ macro_rules! on_backend {
 
 // Declared after `on_backend!` so their `impl Store` blocks can use it.
 pub mod events;
+pub mod tickets;
 
 impl Store {
     /// Connects and migrates. `sqlite://PATH` creates the file (WAL mode); `postgres://…`

@@ -76,6 +76,14 @@ impl Status {
     }
 }
 
+impl TryFrom<String> for Status {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Status::parse(&s).ok_or_else(|| format!("unknown ticket status `{s}`"))
+    }
+}
+
 /// What a status change does to the SLA clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {

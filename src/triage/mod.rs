@@ -48,6 +48,10 @@ pub struct TriageConfig {
     pub at_risk_days: u32,
     /// How many search hits vote on the category.
     pub category_hits: usize,
+    /// Tickets one session may file per 10 minutes (0 = no limit).
+    pub tickets_per_session: u32,
+    /// Tickets one IP address may file per 10 minutes (0 = no limit).
+    pub tickets_per_ip: u32,
 }
 
 impl Default for TriageConfig {
@@ -80,6 +84,8 @@ impl Default for TriageConfig {
             at_risk_tickets: 3,
             at_risk_days: 30,
             category_hits: 5,
+            tickets_per_session: 5,
+            tickets_per_ip: 30,
         }
     }
 }
