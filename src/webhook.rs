@@ -141,7 +141,9 @@ mod delivery {
             return;
         };
         if uri.scheme_str() != Some("http") {
-            tracing::error!("[webhook] url must be http:// (put a TLS proxy in front for https); tickets stay in the outbox");
+            tracing::error!(
+                "[webhook] url must be http:// (put a TLS proxy in front for https); tickets stay in the outbox"
+            );
             return;
         }
         let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
@@ -200,7 +202,8 @@ mod delivery {
                 let wait = config.backoff(attempt);
                 tracing::warn!(delivery = %d.id, ticket = %d.ticket_id, attempt, retry_in_secs = wait.as_secs(), error = %e, "webhook delivery failed");
                 let next = Utc::now()
-                    + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+                    + chrono::Duration::from_std(wait)
+                        .unwrap_or_else(|_| chrono::Duration::seconds(60));
                 store.mark_failed(&d.id, &e, next).await
             }
         };

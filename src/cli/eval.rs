@@ -134,8 +134,9 @@ fn triage(
     questions: &[crate::eval::Question],
     engine: &SearchEngine,
 ) -> anyhow::Result<ExitCode> {
-    let config = crate::config::Config::load(args.config.as_deref(), crate::config::Layer::default())?
-        .triage;
+    let config =
+        crate::config::Config::load(args.config.as_deref(), crate::config::Layer::default())?
+            .triage;
     let started = std::time::Instant::now();
     let score = crate::eval::evaluate_triage(questions, |q| {
         crate::triage::category::from_search(engine, q, config.category_hits, &config.keyword_rules)
@@ -176,7 +177,10 @@ fn triage(
     );
     println!("\nworst ticket types:");
     for (t, n, ok) in worst {
-        println!("  {t:<48} {n:>4} questions  {:>5.1}% correct", 100.0 * ok as f64 / n.max(1) as f64);
+        println!(
+            "  {t:<48} {n:>4} questions  {:>5.1}% correct",
+            100.0 * ok as f64 / n.max(1) as f64
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -95,7 +95,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         // The webhook hand-off: delivers the durable outbox until shutdown.
         let (stop_webhook, webhook_stopped) = tokio::sync::oneshot::channel::<()>();
         let webhook = tokio::spawn(crate::webhook::run(
-            state.store.clone().context("the store is configured above")?,
+            state
+                .store
+                .clone()
+                .context("the store is configured above")?,
             state.config.webhook.clone(),
             Arc::clone(&state.desk.outbox),
             async move {

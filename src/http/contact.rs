@@ -84,14 +84,20 @@ fn with_cookie(mut res: Response, set: Option<HeaderValue>) -> Response {
 }
 
 fn tiers(state: &AppState) -> Vec<String> {
-    state.config.triage.tier_multipliers.keys().cloned().collect()
+    state
+        .config
+        .triage
+        .tier_multipliers
+        .keys()
+        .cloned()
+        .collect()
 }
 
 fn page(
     state: &AppState,
     form: &ContactForm,
     session_id: &str,
-    error: Option<(&str, String)>,
+    error: Option<&(&str, String)>,
     suggestions: &[Suggestion],
     context_note: Option<String>,
 ) -> Response {
@@ -103,8 +109,8 @@ fn page(
             form => ser(form),
             session_id,
             tiers => tiers(state),
-            error_field => error.as_ref().map(|e| e.0),
-            error => error.as_ref().map(|e| e.1.clone()),
+            error_field => error.map(|e| e.0),
+            error => error.map(|e| e.1.clone()),
             suggestions => ser(&suggestions),
             context_note,
         },
@@ -141,10 +147,16 @@ pub async fn form(
             if description.is_empty() {
                 description = format!(
                     "I read \u{201c}{title}\u{201d} and it did not answer my question{}.\n\n",
-                    if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+                    if reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({reason})")
+                    }
                 );
             }
-            Some(format!("You read \u{201c}{title}\u{201d} before coming here."))
+            Some(format!(
+                "You read \u{201c}{title}\u{201d} before coming here."
+            ))
         }
         None if !query.is_empty() => Some(format!("You searched for \u{201c}{query}\u{201d}.")),
         None => None,
@@ -184,7 +196,14 @@ pub async fn submit(
     let new = match super::tickets::check(&req, &state.config.triage) {
         Ok(n) => n,
         Err(e) => {
-            let mut res = page(&state, &form, &session_id, field_error(&e), &[], None);
+            let mut res = page(
+                &state,
+                &form,
+                &session_id,
+                field_error(&e).as_ref(),
+                &[],
+                None,
+            );
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return with_cookie(res, set);
         }
@@ -221,7 +240,14 @@ pub async fn submit(
         }
     }
     if let Err(e) = super::tickets::rate_limit(&state, Some(&session_id), &ip) {
-        let mut res = page(&state, &form, &session_id, Some(("form", e.to_string())), &[], None);
+        let mut res = page(
+            &state,
+            &form,
+            &session_id,
+            Some(&("form", e.to_string())),
+            &[],
+            None,
+        );
         *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return with_cookie(res, set);
     }
@@ -253,7 +279,7 @@ pub async fn submit(
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             tracing::warn!(error = %e, "contact form ticket not stored");
-            let mut res = page(&state, &form, &session_id, Some(("form", msg)), &[], None);
+            let mut res = page(&state, &form, &session_id, Some(&("form", msg)), &[], None);
             *res.status_mut() = status;
             with_cookie(res, set)
         }
@@ -279,7 +305,11 @@ pub async fn answered(
     let Some(article) = site.engine.article(&a.slug) else {
         return ApiError::NotFound(format!("no published article `{}`", a.slug)).into_response();
     };
-    let query: String = a.subject.chars().take(super::tickets::MAX_SUBJECT_CHARS).collect();
+    let query: String = a
+        .subject
+        .chars()
+        .take(super::tickets::MAX_SUBJECT_CHARS)
+        .collect();
     if let Some(store) = &state.store
         && let Err(e) = store
             .record_contact_deflection(&session_id, &article.slug, &query, Utc::now())

@@ -10,8 +10,8 @@ pub mod feedback;
 pub mod limits;
 pub mod metrics;
 mod pages;
-pub mod tickets;
 pub mod templates;
+pub mod tickets;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -167,10 +167,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/admin/reindex", post(admin::reindex))
         // Ticket queue (issue 6).
         .route("/admin/tickets", get(tickets::queue_page))
-        .route("/admin/tickets/{id}", get(tickets::ticket_page).post(tickets::update_form))
+        .route(
+            "/admin/tickets/{id}",
+            get(tickets::ticket_page).post(tickets::update_form),
+        )
         .route("/api/v1/admin/tickets", get(tickets::list))
         .route("/api/v1/admin/tickets/export", get(tickets::export))
-        .route("/api/v1/admin/tickets/{id}", get(tickets::get).patch(tickets::patch).post(tickets::patch))
+        .route(
+            "/api/v1/admin/tickets/{id}",
+            get(tickets::get).patch(tickets::patch).post(tickets::patch),
+        )
         // Operations.
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
@@ -230,5 +236,5 @@ pub async fn serve(
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-        .await
+    .await
 }

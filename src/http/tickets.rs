@@ -122,8 +122,13 @@ fn check_text(field: &'static str, v: &str, max: usize) -> Result<String, ApiErr
             format!("{field} is longer than {max} characters"),
         ));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(invalid(field, format!("{field} contains control characters")));
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(invalid(
+            field,
+            format!("{field} contains control characters"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -190,7 +195,10 @@ pub fn check(req: &TicketRequest, config: &TriageConfig) -> Result<NewTicket, Ap
     };
     let session_id = req.session_id.clone().filter(|s| !s.is_empty());
     if let Some(s) = &session_id
-        && (s.len() > 128 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        && (s.len() > 128
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
     {
         return Err(invalid(
             "session_id",
@@ -250,17 +258,20 @@ fn keep_clock(t: &mut Ticket, c: &SlaClock) {
     t.resolution_due = c.resolution_due();
 }
 
+/// Now, to the microsecond: PostgreSQL keeps no more, and the optimistic update compares
+/// `updated_at` exactly.
+fn now_micros() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
 fn new_ticket_id() -> String {
     let u = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
     format!("T-{}", &u[..10])
 }
 
 /// Triages and stores a ticket; `Ok` means it is committed (with its outbox row).
-pub async fn file(
-    state: &Arc<AppState>,
-    new: NewTicket,
-    source: &str,
-) -> Result<Ticket, ApiError> {
+pub async fn file(state: &Arc<AppState>, new: NewTicket, source: &str) -> Result<Ticket, ApiError> {
     let store = store(state)?.clone();
     let text = format!("{}\n{}", new.subject, new.description);
     let (guess, kinds) = state
@@ -280,17 +291,13 @@ pub async fn file(
                     .find(|t| t.id == g.ticket_type)
                     .map(|t| (t.priority, t.tier))
             });
-            let decision = crate::triage::decide_priority(
-                kind.map(|k| k.0),
-                &text,
-                &c.signals,
-            );
+            let decision = crate::triage::decide_priority(kind.map(|k| k.0), &text, &c.signals);
             (guess, (kind.map(|k| k.1), decision))
         })
         .await?;
     let (tier, decision) = kinds;
     let config = &state.config.triage;
-    let now = Utc::now();
+    let now = now_micros();
     let urgent = matches!(decision.priority, Priority::P1 | Priority::P2);
     let at_risk = if urgent && config.at_risk_tickets > 0 {
         let since = now - chrono::Duration::days(i64::from(config.at_risk_days));
@@ -374,7 +381,9 @@ pub async fn file(
 /// The spam guard's rate limits, per session and per address.
 pub fn rate_limit(state: &AppState, session: Option<&str>, ip: &ClientIp) -> Result<(), ApiError> {
     let over = session.is_some_and(|s| !state.desk.per_session.allow(s))
-        || ip.0.is_some_and(|ip| !state.desk.per_ip.allow(&ip.to_string()));
+        || ip
+            .0
+            .is_some_and(|ip| !state.desk.per_ip.allow(&ip.to_string()));
     if over {
         return Err(ApiError::TooManyRequests(
             "too many tickets from this session or address; please wait a few minutes".into(),
@@ -536,7 +545,9 @@ async fn queue(state: &AppState, q: &QueueQuery) -> Result<Vec<TicketView>, ApiE
     Ok(v)
 }
 
-fn query(q: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>) -> Result<QueueQuery, ApiError> {
+fn query(
+    q: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<QueueQuery, ApiError> {
     q.map(|Query(q)| q)
         .map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))
 }
@@ -561,7 +572,8 @@ pub struct TicketDetail {
 
 async fn detail(state: &AppState, id: &str) -> Result<TicketDetail, ApiError> {
     let store = store(state)?;
-    let unavailable = |e: crate::store::StoreError| ApiError::Unavailable(format!("reading ticket {id}: {e}"));
+    let unavailable =
+        |e: crate::store::StoreError| ApiError::Unavailable(format!("reading ticket {id}: {e}"));
     let t = store
         .ticket(id)
         .await
@@ -614,11 +626,17 @@ pub fn apply(
         .filter(|a| !a.is_empty())
         .unwrap_or("admin");
     if actor.chars().count() > MAX_ASSIGNEE_CHARS {
-        return Err(invalid("actor", format!("actor is longer than {MAX_ASSIGNEE_CHARS} characters")));
+        return Err(invalid(
+            "actor",
+            format!("actor is longer than {MAX_ASSIGNEE_CHARS} characters"),
+        ));
     }
     let note = u.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(invalid("note", format!("note is longer than {MAX_NOTE_CHARS} characters")));
+        return Err(invalid(
+            "note",
+            format!("note is longer than {MAX_NOTE_CHARS} characters"),
+        ));
     }
     let mut changes = Vec::new();
     let mut log = |field: &str, old: Option<String>, new: Option<String>| {
@@ -632,8 +650,14 @@ pub fn apply(
         });
     };
     let mut c = clock(&t, config);
-    if let Some(p) = u.priority.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        let p = parse_priority(p).ok_or_else(|| invalid("priority", "priority must be P1 to P5"))?;
+    if let Some(p) = u
+        .priority
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let p =
+            parse_priority(p).ok_or_else(|| invalid("priority", "priority must be P1 to P5"))?;
         if p.to_string() != t.priority {
             c.calendar = config.calendar(p);
             c.target = config.targets(p, &t.customer_tier);
@@ -645,7 +669,10 @@ pub fn apply(
     if let Some(a) = &u.assignee {
         let a = a.trim();
         if a.chars().count() > MAX_ASSIGNEE_CHARS || a.chars().any(char::is_control) {
-            return Err(invalid("assignee", format!("assignee must be at most {MAX_ASSIGNEE_CHARS} printable characters")));
+            return Err(invalid(
+                "assignee",
+                format!("assignee must be at most {MAX_ASSIGNEE_CHARS} printable characters"),
+            ));
         }
         let new = (!a.is_empty()).then(|| a.to_string());
         if new != t.assignee {
@@ -655,9 +682,18 @@ pub fn apply(
     }
     if let Some(s) = u.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let next = Status::parse(s).ok_or_else(|| {
-            invalid("status", format!("status must be one of: {}", Status::ALL.map(Status::as_str).join(", ")))
+            invalid(
+                "status",
+                format!(
+                    "status must be one of: {}",
+                    Status::ALL.map(Status::as_str).join(", ")
+                ),
+            )
         })?;
-        let transition = t.status.check_move(next).map_err(|m| invalid("status", m))?;
+        let transition = t
+            .status
+            .check_move(next)
+            .map_err(|m| invalid("status", m))?;
         use crate::triage::lifecycle::Transition;
         match transition {
             Transition::Reopen => {
@@ -683,8 +719,10 @@ pub fn apply(
             Some(t.status.as_str().into()),
             Some(next.as_str().into()),
         );
-        if transition == Transition::Reopen {
-            if let Some(last) = changes.last_mut() {
+        if transition == Transition::Reopen
+            && let Some(last) = changes.last_mut()
+        {
+            {
                 last.note = Some(format!(
                     "reopened: a new SLA period{}",
                     note.map(|n| format!(" — {n}")).unwrap_or_default()
@@ -716,7 +754,8 @@ pub fn apply(
 
 async fn update_ticket(state: &AppState, id: &str, u: &TicketUpdate) -> Result<Ticket, ApiError> {
     let store = store(state)?;
-    let unavailable = |e: crate::store::StoreError| ApiError::Unavailable(format!("updating ticket {id}: {e}"));
+    let unavailable =
+        |e: crate::store::StoreError| ApiError::Unavailable(format!("updating ticket {id}: {e}"));
     for _ in 0..3 {
         let t = store
             .ticket(id)
@@ -725,7 +764,7 @@ async fn update_ticket(state: &AppState, id: &str, u: &TicketUpdate) -> Result<T
             .ok_or_else(|| ApiError::NotFound(format!("no ticket `{id}`")))?;
         let read_at = t.updated_at;
         // Keep timestamps strictly increasing so the optimistic check sees every change.
-        let now = Utc::now().max(read_at + chrono::Duration::microseconds(1));
+        let now = now_micros().max(read_at + chrono::Duration::microseconds(1));
         let (t, changes) = apply(t, u, &state.config.triage, now)?;
         if store
             .update_ticket(&t, read_at, &changes)
@@ -735,7 +774,9 @@ async fn update_ticket(state: &AppState, id: &str, u: &TicketUpdate) -> Result<T
             return Ok(t);
         }
     }
-    Err(ApiError::Unavailable(format!("ticket {id} kept changing; retry")))
+    Err(ApiError::Unavailable(format!(
+        "ticket {id} kept changing; retry"
+    )))
 }
 
 pub async fn patch(
@@ -761,10 +802,24 @@ pub async fn export(
         "csv" => {
             let mut w = csv::Writer::from_writer(Vec::new());
             let header = [
-                "id", "status", "priority", "category", "category_confidence", "routing_tier",
-                "customer_tier", "email", "subject", "description", "assignee", "at_risk",
-                "first_response_due", "resolution_due", "sla_elapsed_percent", "sla_level",
-                "session_id", "created_at",
+                "id",
+                "status",
+                "priority",
+                "category",
+                "category_confidence",
+                "routing_tier",
+                "customer_tier",
+                "email",
+                "subject",
+                "description",
+                "assignee",
+                "at_risk",
+                "first_response_due",
+                "resolution_due",
+                "sla_elapsed_percent",
+                "sla_level",
+                "session_id",
+                "created_at",
             ];
             let csv_err = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}"));
             w.write_record(header).map_err(csv_err)?;
@@ -798,7 +853,10 @@ pub async fn export(
             Ok((
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"tickets.csv\""),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"tickets.csv\"",
+                    ),
                 ],
                 bytes,
             )
@@ -832,7 +890,13 @@ pub async fn queue_page(
         Ok(v) => (v, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let types: Vec<String> = state.site().kb.ticket_types.iter().map(|t| t.id.clone()).collect();
+    let types: Vec<String> = state
+        .site()
+        .kb
+        .ticket_types
+        .iter()
+        .map(|t| t.id.clone())
+        .collect();
     super::pages::render(
         &state,
         "admin_tickets.html",
@@ -892,7 +956,11 @@ pub async fn update_form(
     match update_ticket(&state, &id, &u).await {
         Ok(_) => Redirect::to(&base).into_response(),
         Err(ApiError::NotFound(m)) => ApiError::NotFound(m).into_response(),
-        Err(e) => Redirect::to(&format!("{base}?error={}", super::admin::urlencode(&e.to_string()))).into_response(),
+        Err(e) => Redirect::to(&format!(
+            "{base}?error={}",
+            super::admin::urlencode(&e.to_string())
+        ))
+        .into_response(),
     }
 }
 

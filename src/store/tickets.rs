@@ -108,7 +108,8 @@ pub struct TicketAfterZeroResults {
     pub filed_at: DateTime<Utc>,
 }
 
-const TICKET_COLUMNS: &str = "id, session_id, email, email_domain, subject, description, customer_tier, category,
+const TICKET_COLUMNS: &str =
+    "id, session_id, email, email_domain, subject, description, customer_tier, category,
     category_confidence, priority, priority_reason, routing_tier, status, assignee, at_risk, source,
     sla_started_at, first_response_minutes, resolution_minutes, first_response_due, resolution_due,
     first_responded_at, paused_at, paused_secs, resolved_at, created_at, updated_at";
@@ -148,7 +149,8 @@ macro_rules! bind_ticket {
     };
 }
 
-const INSERT_AUDIT: &str = "INSERT INTO ticket_audit (ticket_id, actor, field, old_value, new_value, note, created_at)
+const INSERT_AUDIT: &str =
+    "INSERT INTO ticket_audit (ticket_id, actor, field, old_value, new_value, note, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 impl Store {
@@ -279,10 +281,12 @@ impl Store {
     pub async fn audit_log(&self, ticket_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
         const SQL: &str = "SELECT actor, field, old_value, new_value, note, created_at
              FROM ticket_audit WHERE ticket_id = $1 ORDER BY id";
-        Ok(on_backend!(self, |pool| sqlx::query_as::<_, AuditEntry>(SQL)
-            .bind(ticket_id)
-            .fetch_all(pool)
-            .await?))
+        Ok(on_backend!(self, |pool| sqlx::query_as::<_, AuditEntry>(
+            SQL
+        )
+        .bind(ticket_id)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// P1 and P2 tickets from an email domain since a time (for the at-risk flag).
@@ -305,7 +309,8 @@ impl Store {
     /// replies and contact-page deflections, oldest first.
     pub async fn trail(&self, session_id: &str) -> Result<Vec<TrailEntry>, StoreError> {
         type At = DateTime<Utc>;
-        const SEARCHES: &str = "SELECT query, result_count, created_at FROM searches
+        const SEARCHES: &str =
+            "SELECT query, CAST(result_count AS BIGINT), created_at FROM searches
              WHERE session_id = $1 ORDER BY created_at LIMIT $2";
         const CLICKS: &str = "SELECT slug, created_at FROM clicks
              WHERE session_id = $1 ORDER BY created_at LIMIT $2";
@@ -358,12 +363,12 @@ impl Store {
                 slug: Some(slug),
                 detail: "read the article".into(),
             }));
-            let rows: Vec<(String, bool, Option<String>, Option<String>, At)> =
-                sqlx::query_as(VOTES)
-                    .bind(session_id)
-                    .bind(TRAIL_LIMIT)
-                    .fetch_all(pool)
-                    .await?;
+            type VoteRow = (String, bool, Option<String>, Option<String>, At);
+            let rows: Vec<VoteRow> = sqlx::query_as(VOTES)
+                .bind(session_id)
+                .bind(TRAIL_LIMIT)
+                .fetch_all(pool)
+                .await?;
             out.extend(
                 rows.into_iter()
                     .map(|(slug, helpful, reason, comment, at)| TrailEntry {
@@ -552,19 +557,19 @@ impl Store {
         const SEARCHES: &str = "SELECT session_id, query, created_at FROM searches
              WHERE result_count = 0 AND created_at >= $1 AND created_at < $2";
         type Row = (String, String, Option<String>, DateTime<Utc>);
-        let (tickets, searches): (Vec<Row>, Vec<(String, String, DateTime<Utc>)>) =
-            on_backend!(self, |pool| (
-                sqlx::query_as(TICKETS)
-                    .bind(since)
-                    .bind(until)
-                    .fetch_all(pool)
-                    .await?,
-                sqlx::query_as(SEARCHES)
-                    .bind(since - within)
-                    .bind(until)
-                    .fetch_all(pool)
-                    .await?
-            ));
+        type SearchRow = (String, String, DateTime<Utc>);
+        let (tickets, searches): (Vec<Row>, Vec<SearchRow>) = on_backend!(self, |pool| (
+            sqlx::query_as(TICKETS)
+                .bind(since)
+                .bind(until)
+                .fetch_all(pool)
+                .await?,
+            sqlx::query_as(SEARCHES)
+                .bind(since - within)
+                .bind(until)
+                .fetch_all(pool)
+                .await?
+        ));
         let mut by_session: std::collections::HashMap<&str, Vec<(&str, DateTime<Utc>)>> =
             std::collections::HashMap::new();
         for (s, q, at) in &searches {

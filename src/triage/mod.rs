@@ -244,12 +244,20 @@ ticket_type = "request_refund"
         assert_eq!(c.business_days.len(), 3);
         assert!(c.validate().is_ok());
         assert_eq!(c.targets(Priority::P2, "gold").first_response_minutes, 8);
-        assert_eq!(c.targets(Priority::P1, "business").first_response_minutes, 15);
+        assert_eq!(
+            c.targets(Priority::P1, "business").first_response_minutes,
+            15
+        );
         let bad = TriageConfig {
             business_end: "08:00".into(),
             ..TriageConfig::default()
         };
-        assert!(bad.validate().expect_err("end before start").0.contains("business_end"));
+        assert!(
+            bad.validate()
+                .expect_err("end before start")
+                .0
+                .contains("business_end")
+        );
         let bad = TriageConfig {
             business_start: "9am".into(),
             ..TriageConfig::default()

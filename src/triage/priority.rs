@@ -113,7 +113,11 @@ pub fn decide_priority(
     let base = type_default.unwrap_or(Priority::P4);
     let by_signal = [
         (Priority::P1, "system-wide outage", &signals.outage),
-        (Priority::P2, "money or data at risk", &signals.money_at_risk),
+        (
+            Priority::P2,
+            "money or data at risk",
+            &signals.money_at_risk,
+        ),
         (Priority::P3, "core function blocked", &signals.blocked),
     ]
     .into_iter()
@@ -154,16 +158,41 @@ mod tests {
         let s = Signals::default();
         // (type default, text, expected priority, reason contains)
         let cases: &[(Option<Priority>, &str, Priority, &str)] = &[
-            (None, "Nobody can open the app, it's down for everyone", P1, "outage"),
-            (Some(P4), "Everyone in our team sees a blank screen", P1, "everyone"),
-            (Some(P5), "I was charged twice for one coffee", P2, "charged twice"),
+            (
+                None,
+                "Nobody can open the app, it's down for everyone",
+                P1,
+                "outage",
+            ),
+            (
+                Some(P4),
+                "Everyone in our team sees a blank screen",
+                P1,
+                "everyone",
+            ),
+            (
+                Some(P5),
+                "I was charged twice for one coffee",
+                P2,
+                "charged twice",
+            ),
             (Some(P4), "My card was STOLEN yesterday", P2, "stolen"),
-            (Some(P4), "There is a payment I don’t recognise", P2, "dont recognise"),
+            (
+                Some(P4),
+                "There is a payment I don’t recognise",
+                P2,
+                "dont recognise",
+            ),
             (None, "I can't log in since the update", P3, "core function"),
             (Some(P5), "Card declined at the shop", P3, "declined"),
             (None, "How do I change my address?", P5, "how-to"),
             (Some(P5), "What exchange rate do you use?", P5, "default"),
-            (Some(P2), "how do I freeze my compromised card", P2, "default"),
+            (
+                Some(P2),
+                "how do I freeze my compromised card",
+                P2,
+                "default",
+            ),
             // A signal never lowers a type's default.
             (Some(P2), "The app is not working", P2, "default"),
             (Some(P3), "where can i see my PIN", P3, "default"),

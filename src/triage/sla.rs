@@ -290,10 +290,8 @@ impl SlaClock {
     }
 
     fn due(&self, minutes: u32) -> DateTime<Utc> {
-        self.calendar.add(
-            self.started_at,
-            i64::from(minutes) * 60 + self.paused_secs,
-        )
+        self.calendar
+            .add(self.started_at, i64::from(minutes) * 60 + self.paused_secs)
     }
 
     /// When the first response is due (as of now; a pause moves it on resume).
@@ -382,14 +380,34 @@ mod tests {
             (Tz::UTC, "2026-11-24T18:30:00Z", 60, "2026-11-25T10:00:00Z"),
             (Tz::UTC, "2026-11-24T10:00:00Z", 0, "2026-11-24T10:00:00Z"),
             // 5 business days of 9 h from Monday 09:00 end on Friday at 18:00.
-            (Tz::UTC, "2026-11-23T09:00:00Z", 2700, "2026-11-27T18:00:00Z"),
+            (
+                Tz::UTC,
+                "2026-11-23T09:00:00Z",
+                2700,
+                "2026-11-27T18:00:00Z",
+            ),
             // Tokyo (UTC+9): Monday 09:30 local is 00:30 UTC.
-            (Asia::Tokyo, "2026-11-23T00:30:00Z", 60, "2026-11-23T01:30:00Z"),
+            (
+                Asia::Tokyo,
+                "2026-11-23T00:30:00Z",
+                60,
+                "2026-11-23T01:30:00Z",
+            ),
             // Berlin in winter is UTC+1: Friday 17:00 local + 2 h → Monday 10:00 local.
-            (Europe::Berlin, "2026-11-20T16:00:00Z", 120, "2026-11-23T09:00:00Z"),
+            (
+                Europe::Berlin,
+                "2026-11-20T16:00:00Z",
+                120,
+                "2026-11-23T09:00:00Z",
+            ),
             // New York across the spring-forward weekend (8 March 2026): Friday 15:00 EST
             // (UTC-5) + 4 h → Monday 10:00 EDT (UTC-4).
-            (America::New_York, "2026-03-06T20:00:00Z", 240, "2026-03-09T14:00:00Z"),
+            (
+                America::New_York,
+                "2026-03-06T20:00:00Z",
+                240,
+                "2026-03-09T14:00:00Z",
+            ),
         ];
         for (tz, created, minutes, due) in cases {
             let h = hours(*tz);
@@ -400,7 +418,11 @@ mod tests {
             );
             // And back: the business time between them is what was added.
             if at(created) < at(due) {
-                assert_eq!(h.between(at(created), at(due)), minutes * 60, "{tz} {created}");
+                assert_eq!(
+                    h.between(at(created), at(due)),
+                    minutes * 60,
+                    "{tz} {created}"
+                );
             }
         }
     }
@@ -429,13 +451,23 @@ mod tests {
         // Paused: time passes, the clock does not.
         assert_eq!(c.elapsed_secs(at("2026-11-23T17:00:00Z")), 3600);
         c.pause(at("2026-11-23T11:00:00Z"));
-        assert_eq!(c.paused_at, Some(at("2026-11-23T10:00:00Z")), "a second pause is a no-op");
+        assert_eq!(
+            c.paused_at,
+            Some(at("2026-11-23T10:00:00Z")),
+            "a second pause is a no-op"
+        );
         c.resume(at("2026-11-24T10:00:00Z"));
         assert_eq!(c.paused_secs, 9 * 3600, "Mon 10-18 and Tue 9-10");
         assert_eq!(c.first_response_due(), at("2026-11-24T13:00:00Z"));
         assert_eq!(c.elapsed_secs(at("2026-11-24T11:00:00Z")), 2 * 3600);
-        assert_eq!(c.level(at("2026-11-24T11:00:00Z"), false), WarningLevel::Half);
-        assert_eq!(c.level(at("2026-11-24T11:00:00Z"), true), WarningLevel::OnTrack);
+        assert_eq!(
+            c.level(at("2026-11-24T11:00:00Z"), false),
+            WarningLevel::Half
+        );
+        assert_eq!(
+            c.level(at("2026-11-24T11:00:00Z"), true),
+            WarningLevel::OnTrack
+        );
         c.restart(at("2026-11-26T12:00:00Z"));
         assert_eq!(c.paused_secs, 0);
         assert_eq!(c.first_response_due(), at("2026-11-26T16:00:00Z"));
@@ -463,8 +495,14 @@ mod tests {
             SlaTarget::new(15, 240),
             at("2026-11-21T03:00:00Z"),
         );
-        assert_eq!(c.level(at("2026-11-21T03:12:00Z"), false), WarningLevel::Eighty);
-        assert_eq!(c.level(at("2026-11-21T03:31:00Z"), false), WarningLevel::SevereBreach);
+        assert_eq!(
+            c.level(at("2026-11-21T03:12:00Z"), false),
+            WarningLevel::Eighty
+        );
+        assert_eq!(
+            c.level(at("2026-11-21T03:31:00Z"), false),
+            WarningLevel::SevereBreach
+        );
     }
 
     #[test]

@@ -6,13 +6,13 @@ use deflect::store::{Click, SearchEvent, Store, Vote, VoteReason};
 use sqlx::Connection;
 
 /// A PostgreSQL database created for one test and dropped afterwards.
-struct PgDatabase {
+pub struct PgDatabase {
     name: String,
     admin_url: String,
 }
 
 impl PgDatabase {
-    async fn create() -> (Self, Store) {
+    pub async fn create() -> (Self, Store) {
         let admin_url = std::env::var("DEFLECT_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let name = format!("deflect_test_{}", uuid::Uuid::new_v4().simple());
@@ -33,7 +33,7 @@ impl PgDatabase {
         (Self { name, admin_url }, store)
     }
 
-    async fn drop_now(self, store: Store) {
+    pub async fn drop_now(self, store: Store) {
         if let Store::Postgres(pool) = store {
             pool.close().await;
         }
