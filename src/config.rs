@@ -60,6 +60,10 @@ pub struct Config {
     pub database_url: Option<Secret>,
     /// `[analytics]`: event recording and retention.
     pub analytics: crate::store::retention::AnalyticsConfig,
+    /// `[triage]`: priority signals, SLA targets, business hours, keyword rules.
+    pub triage: crate::triage::TriageConfig,
+    /// `[webhook]`: where new tickets are handed off.
+    pub webhook: crate::webhook::WebhookConfig,
 }
 
 impl Default for Config {
@@ -77,6 +81,8 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             analytics: crate::store::retention::AnalyticsConfig::default(),
+            triage: crate::triage::TriageConfig::default(),
+            webhook: crate::webhook::WebhookConfig::default(),
         }
     }
 }
@@ -98,6 +104,8 @@ pub struct Layer {
     pub database_url: Option<Secret>,
     #[serde(default)]
     pub analytics: crate::store::retention::AnalyticsLayer,
+    pub triage: Option<crate::triage::TriageConfig>,
+    pub webhook: Option<crate::webhook::WebhookConfig>,
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -135,6 +143,66 @@ data_dir = "data"
 record = true
 # Delete events and votes older than this many days (hourly); 0 keeps them. Tickets are kept.
 retention_days = 180
+# Ticket triage (defaults shown; every key optional).
+[triage]
+# The support team's time zone (IANA name) and working hours; SLA clocks stop outside them
+# (except for P1, which runs around the clock).
+time_zone = "UTC"
+business_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+business_start = "09:00"
+business_end = "18:00"
+# The tier assumed when a ticket names none; tiers multiply the SLA targets.
+default_customer_tier = "business"
+# An email domain with this many P1/P2 tickets within at_risk_days is flagged at risk.
+at_risk_tickets = 3
+at_risk_days = 30
+# How many search hits vote on a ticket's category (their articles' ticket_types).
+category_hits = 5
+# Spam guard: tickets per 10 minutes per session and per IP address (0 = no limit).
+tickets_per_session = 5
+tickets_per_ip = 30
+[triage.tier_multipliers]
+enterprise = 0.5
+business = 1.0
+professional = 1.5
+starter = 2.0
+free = 4.0
+# Targets per priority in business minutes (P5 resolution: 5 business days of 9 h).
+[triage.sla.P1]
+first_response_minutes = 15
+resolution_minutes = 240
+[triage.sla.P2]
+first_response_minutes = 60
+resolution_minutes = 480
+[triage.sla.P3]
+first_response_minutes = 240
+resolution_minutes = 1440
+[triage.sla.P4]
+first_response_minutes = 480
+resolution_minutes = 4320
+[triage.sla.P5]
+first_response_minutes = 1440
+resolution_minutes = 2700
+# Signal phrases of the triage tree (whole words, any case); these replace the built-in lists.
+# [triage.signals]
+# outage = ["everyone", "outage", "nobody can"]
+# money_at_risk = ["charged twice", "stolen", "fraud"]
+# blocked = ["can't log in", "locked out", "declined"]
+# how_to = ["how do i", "feature request"]
+# Phrases that point at a ticket type regardless of the articles.
+# [[triage.keyword_rules]]
+# phrase = "chargeback"
+# ticket_type = "request_refund"
+# weight = 1.0
+
+# Hand new tickets to a help desk: a signed JSON POST per ticket from a durable outbox.
+# [webhook]
+# url = "http://helpdesk.internal/hooks/deflect"
+# Prefer the DEFLECT_WEBHOOK_SECRET variable; signs X-Deflect-Signature: sha256=<hex>.
+# secret = "change-me"
+# timeout_secs = 10
+# retry_base_secs = 2
+# retry_max_secs = 600
 "#;
 
 impl Layer {
@@ -180,6 +248,8 @@ impl Layer {
             frame_ancestors: get("DEFLECT_FRAME_ANCESTORS")
                 .map(|v| v.split_whitespace().map(String::from).collect()),
             data_dir: get("DEFLECT_DATA_DIR").map(PathBuf::from),
+            triage: None,
+            webhook: crate::webhook::WebhookConfig::from_env(&get),
             database_url: get("DEFLECT_DATABASE_URL")
                 .filter(|u| !u.is_empty())
                 .map(Secret::new),
@@ -216,6 +286,12 @@ impl Layer {
             c.database_url = self.database_url;
         }
         c.analytics.apply(self.analytics);
+        if let Some(t) = self.triage {
+            c.triage = t;
+        }
+        if let Some(w) = self.webhook {
+            c.webhook.merge(w);
+        }
     }
 }
 

@@ -240,3 +240,100 @@ mod tests {
         assert_eq!(read_questions(&p).expect("ok")[0].text, "a, b");
     }
 }
+
+/// A triaged category counts as confident at or above this share of the vote.
+pub const CONFIDENT: f64 = 0.5;
+
+/// How often triage picked the labelled ticket type.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct TriageScore {
+    pub questions: usize,
+    pub correct: usize,
+    pub uncategorized: usize,
+    pub confident: usize,
+    pub confident_correct: usize,
+    /// Ticket type → (questions, correct).
+    pub per_type: BTreeMap<String, (usize, usize)>,
+}
+
+impl TriageScore {
+    pub fn add(&mut self, label: &str, guess: Option<&crate::triage::CategoryGuess>) {
+        self.questions += 1;
+        let ok = guess.is_some_and(|g| g.ticket_type == label);
+        self.correct += usize::from(ok);
+        self.uncategorized += usize::from(guess.is_none());
+        if guess.is_some_and(|g| g.confidence >= CONFIDENT) {
+            self.confident += 1;
+            self.confident_correct += usize::from(ok);
+        }
+        let e = self.per_type.entry(label.to_string()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(ok);
+    }
+
+    fn merge(&mut self, o: TriageScore) {
+        self.questions += o.questions;
+        self.correct += o.correct;
+        self.uncategorized += o.uncategorized;
+        self.confident += o.confident;
+        self.confident_correct += o.confident_correct;
+        for (k, (n, c)) in o.per_type {
+            let e = self.per_type.entry(k).or_default();
+            e.0 += n;
+            e.1 += c;
+        }
+    }
+
+    pub fn accuracy(&self) -> f64 {
+        rate(self.correct, self.questions)
+    }
+    pub fn confident_share(&self) -> f64 {
+        rate(self.confident, self.questions)
+    }
+    pub fn confident_accuracy(&self) -> f64 {
+        rate(self.confident_correct, self.confident)
+    }
+
+    /// Ticket types by ascending accuracy, the worst first: (type, questions, correct).
+    pub fn worst(&self, n: usize) -> Vec<(&str, usize, usize)> {
+        let mut v: Vec<(&str, usize, usize)> = self
+            .per_type
+            .iter()
+            .map(|(k, (q, c))| (k.as_str(), *q, *c))
+            .collect();
+        v.sort_by(|a, b| rate(a.2, a.1).total_cmp(&rate(b.2, b.1)).then(a.0.cmp(b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+/// Triages every question (as a ticket description) on all cores.
+pub fn evaluate_triage<F>(questions: &[Question], categorize: F) -> TriageScore
+where
+    F: Fn(&str) -> Option<crate::triage::CategoryGuess> + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = questions.len().div_ceil(threads).max(1);
+    let mut total = TriageScore::default();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = questions
+            .chunks(chunk)
+            .map(|part| {
+                let categorize = &categorize;
+                scope.spawn(move || {
+                    let mut s = TriageScore::default();
+                    for q in part {
+                        s.add(&q.category, categorize(&q.text).as_ref());
+                    }
+                    s
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(s) = h.join() {
+                total.merge(s);
+            }
+        }
+    });
+    total
+}

@@ -18,5 +18,9 @@ pub mod http;
 pub mod search;
 /// The live site: content plus index, reloaded and swapped atomically.
 pub mod site;
-/// The store: searches, clicks and votes in SQLite or PostgreSQL.
+/// The store: searches, clicks, votes and tickets in SQLite or PostgreSQL.
 pub mod store;
+/// Ticket triage as pure functions: category, priority tree, SLA clocks, lifecycle.
+pub mod triage;
+/// The durable webhook outbox: signed ticket hand-offs to a help desk, retried with backoff.
+pub mod webhook;

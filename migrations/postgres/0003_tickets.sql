@@ -1,13 +1,36 @@
--- Fallback tickets. The analytics reports rely on id, session_id, category and created_at.
+-- Fallback tickets, triaged on creation. The analytics reports rely on id, session_id,
+-- category and created_at.
 CREATE TABLE tickets (
     id TEXT PRIMARY KEY,
     session_id TEXT,
     email TEXT NOT NULL,
+    email_domain TEXT NOT NULL,
     subject TEXT NOT NULL,
     description TEXT NOT NULL,
-    customer_tier TEXT,
+    customer_tier TEXT NOT NULL,
     category TEXT,
-    created_at TIMESTAMPTZ NOT NULL
+    category_confidence DOUBLE PRECISION NOT NULL,
+    priority TEXT NOT NULL,
+    priority_reason TEXT NOT NULL,
+    routing_tier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    assignee TEXT,
+    at_risk BOOLEAN NOT NULL,
+    source TEXT NOT NULL,
+    -- The SLA period: from creation or the last reopen, in business seconds paused so far.
+    sla_started_at TIMESTAMPTZ NOT NULL,
+    first_response_minutes BIGINT NOT NULL,
+    resolution_minutes BIGINT NOT NULL,
+    first_response_due TIMESTAMPTZ NOT NULL,
+    resolution_due TIMESTAMPTZ NOT NULL,
+    first_responded_at TIMESTAMPTZ,
+    paused_at TIMESTAMPTZ,
+    paused_secs BIGINT NOT NULL,
+    resolved_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX tickets_session ON tickets (session_id, created_at);
 CREATE INDEX tickets_created_at ON tickets (created_at);
+CREATE INDEX tickets_status ON tickets (status, resolution_due);
+CREATE INDEX tickets_domain ON tickets (email_domain, created_at);

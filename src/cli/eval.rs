@@ -25,6 +25,13 @@ pub struct Args {
     /// How many of the worst ticket types to list.
     #[arg(long, default_value_t = 10)]
     worst: usize,
+    /// Triage each question as a ticket description instead, and report how often the
+    /// triaged category equals the label.
+    #[arg(long)]
+    triage: bool,
+    /// A deflect.toml whose `[triage]` table (keyword rules, hits) to use [default: built-in].
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 fn row(name: &str, s: &Scores) -> String {
@@ -53,6 +60,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let questions = read_questions(&args.file)?;
     let loaded = KnowledgeBase::load(&args.content.content, today())?;
     let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
+    if args.triage {
+        return triage(args, &questions, &engine);
+    }
     let baseline = BaselineEngine::build(&loaded.kb).context("building the baseline index")?;
     let ours = evaluate(&questions, |q| {
         engine
@@ -113,6 +123,63 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             s.questions,
             100.0 * s.top1 as f64 / s.questions.max(1) as f64,
             100.0 * s.top3 as f64 / s.questions.max(1) as f64
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--triage`: the category triage would give each question, against its label.
+fn triage(
+    args: &Args,
+    questions: &[crate::eval::Question],
+    engine: &SearchEngine,
+) -> anyhow::Result<ExitCode> {
+    let config =
+        crate::config::Config::load(args.config.as_deref(), crate::config::Layer::default())?
+            .triage;
+    let started = std::time::Instant::now();
+    let score = crate::eval::evaluate_triage(questions, |q| {
+        crate::triage::category::from_search(engine, q, config.category_hits, &config.keyword_rules)
+    });
+    let worst = score.worst(args.worst);
+    if args.json {
+        let doc = json!({
+            "file": args.file,
+            "questions": score.questions,
+            "correct": score.correct,
+            "accuracy": score.accuracy(),
+            "uncategorized": score.uncategorized,
+            "confident_accuracy": score.confident_accuracy(),
+            "confident_share": score.confident_share(),
+            "worst_ticket_types": worst.iter().map(|(t, n, ok)| json!({"ticket_type": t, "questions": n, "correct": ok})).collect::<Vec<_>>(),
+        });
+        println!("{doc:#}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} questions from {} triaged as ticket descriptions in {:.1} s",
+        score.questions,
+        args.file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "category accuracy {:.1}% ({} of {}), uncategorized {}",
+        100.0 * score.accuracy(),
+        score.correct,
+        score.questions,
+        score.uncategorized
+    );
+    println!(
+        "with confidence >= {:.1}: {:.1}% of tickets, {:.1}% correct",
+        crate::eval::CONFIDENT,
+        100.0 * score.confident_share(),
+        100.0 * score.confident_accuracy()
+    );
+    println!("\nworst ticket types:");
+    for (t, n, ok) in worst {
+        println!(
+            "  {t:<48} {n:>4} questions  {:>5.1}% correct",
+            100.0 * ok as f64 / n.max(1) as f64
         );
     }
     Ok(ExitCode::SUCCESS)

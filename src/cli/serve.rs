@@ -61,6 +61,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         config.content = dir;
         config.watch = false;
     }
+    config.triage.validate()?;
     tracing::debug!(?config, "configuration");
     let (site, report) = Site::load(&config.content, today(), None)?;
     if report.errors > 0 {
@@ -95,6 +96,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ));
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
         let state = Arc::new(state);
+        // The webhook hand-off: delivers the durable outbox until shutdown.
+        let (stop_webhook, webhook_stopped) = tokio::sync::oneshot::channel::<()>();
+        let webhook = tokio::spawn(crate::webhook::run(
+            state
+                .store
+                .clone()
+                .context("the store is configured above")?,
+            state.config.webhook.clone(),
+            Arc::clone(&state.desk.outbox),
+            async move {
+                let _ = webhook_stopped.await;
+            },
+        ));
         let _watcher = if watch {
             let s = Arc::clone(&state);
             Some(crate::site::watch(live, today, move |result| {
@@ -120,6 +134,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             if watch { ", reloading on changes" } else { "" }
         );
         let served = serve(listener, Arc::clone(&state), shutdown_signal()).await;
+        let _ = stop_webhook.send(());
+        let _ = webhook.await;
         // Flush queued events before exiting.
         if let Some(events) = &state.events {
             events.close();

@@ -72,7 +72,7 @@ impl FromRequestParts<Arc<AppState>> for AdminPage {
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.
-fn urlencode(s: &str) -> String {
+pub(super) fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {

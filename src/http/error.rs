@@ -22,6 +22,14 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A field of a well-formed request has a value we cannot accept (422).
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -35,6 +43,8 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable(detail) => {
                 tracing::error!(%detail, "storage unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
@@ -51,10 +61,12 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (
-            status,
-            Json(json!({"error": {"code": code, "message": message}})),
-        )
-            .into_response()
+        let body = match &self {
+            ApiError::Invalid { field, .. } => {
+                json!({"error": {"code": code, "message": message, "field": field}})
+            }
+            _ => json!({"error": {"code": code, "message": message}}),
+        };
+        (status, Json(body)).into_response()
     }
 }

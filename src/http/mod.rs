@@ -4,13 +4,16 @@
 
 mod admin;
 mod api;
+mod contact;
 mod error;
 pub mod feedback;
+pub mod limits;
 pub mod metrics;
 mod pages;
 mod reports;
 pub mod session;
 pub mod templates;
+pub mod tickets;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -62,6 +65,8 @@ pub struct AppState {
     pub popular: reports::PopularArticles,
     /// Each session's search being typed, to count as-you-type requests once.
     typing: session::AsYouType,
+    /// Tickets: the spam guard's rate limits and the webhook outbox's wake-up call.
+    pub desk: tickets::Desk,
 }
 
 impl AppState {
@@ -77,6 +82,7 @@ impl AppState {
         metrics
             .articles
             .set(i64::try_from(live.get().engine.articles().len()).unwrap_or(i64::MAX));
+        let desk = tickets::Desk::new(&config.triage);
         Self {
             live,
             templates,
@@ -88,6 +94,7 @@ impl AppState {
             events: None,
             popular: reports::PopularArticles::default(),
             typing: session::AsYouType::default(),
+            desk,
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -159,6 +166,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             session::pages,
         ))
+        .route("/contact", get(contact::form).post(contact::submit))
+        .route("/contact/answered", post(contact::answered))
+        .route("/assets/contact.js", get(contact::script))
+        .route("/api/v1/tickets", post(tickets::create))
         // Public API v1.
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/autocomplete", get(api::autocomplete))
@@ -176,6 +187,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/reports/{name}", get(reports::report_page))
         .route("/api/v1/admin/reindex", post(admin::reindex))
         // Ticket queue (issue 6).
+        .route("/admin/tickets", get(tickets::queue_page))
+        .route(
+            "/admin/tickets/{id}",
+            get(tickets::ticket_page).post(tickets::update_form),
+        )
+        .route("/api/v1/admin/tickets", get(tickets::list))
+        .route("/api/v1/admin/tickets/export", get(tickets::export))
+        .route(
+            "/api/v1/admin/tickets/{id}",
+            get(tickets::get).patch(tickets::patch).post(tickets::patch),
+        )
         // Operations.
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
@@ -229,7 +251,11 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // With connection info, so the ticket spam guard can limit per client address.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -154,6 +154,7 @@ macro_rules! on_backend {
 pub mod events;
 pub mod reports;
 pub mod retention;
+pub mod tickets;
 
 impl Store {
     /// Connects and migrates. `sqlite://PATH` creates the file (WAL mode); `postgres://…`
@@ -258,8 +259,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET query = excluded.query,
                  normalized = excluded.normalized, result_count = excluded.result_count,
                  top_slugs = excluded.top_slugs, corrected_query = excluded.corrected_query";
-        const VIEW: &str =
-            "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
+        const VIEW: &str = "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
         const SUGGEST: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
         on_backend!(self, |pool| {

@@ -48,7 +48,7 @@ impl AnalyticsConfig {
 }
 
 /// `[analytics]` as one source (file, environment) gives it: unset keys keep the lower layer's.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsLayer {
     pub record: Option<bool>,

@@ -8,3 +8,4 @@ mod http;
 mod reports;
 mod search;
 mod store;
+mod tickets;

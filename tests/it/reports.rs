@@ -82,15 +82,21 @@ fn vote(session: &str, slug: &str, helpful: bool, at: DateTime<Utc>) -> Vote {
 }
 
 async fn ticket(store: &Store, id: &str, session: Option<&str>, category: &str, at: DateTime<Utc>) {
+    // Only what the reports read matters; the rest is a plausible triaged ticket.
     const SQL: &str =
-        "INSERT INTO tickets (id, session_id, email, subject, description, category, created_at)
-        VALUES ($1, $2, 'c@example.com', 'Help', 'It does not work', $3, $4)";
+        "INSERT INTO tickets (id, session_id, email, email_domain, subject, description,
+            customer_tier, category, category_confidence, priority, priority_reason, routing_tier,
+            status, at_risk, source, sla_started_at, first_response_minutes, resolution_minutes,
+            first_response_due, resolution_due, paused_secs, created_at, updated_at)
+        VALUES ($1, $2, 'c@example.com', 'example.com', 'Help', 'It does not work', 'business',
+            $3, 0.9, 'P4', 'default', 'L1', 'new', $5, 'api', $4, 480, 4320, $4, $4, 0, $4, $4)";
     match store {
         Store::Sqlite(pool) => sqlx::query(SQL)
             .bind(id)
             .bind(session)
             .bind(category)
             .bind(at)
+            .bind(false)
             .execute(pool)
             .await
             .map(drop),
@@ -99,6 +105,7 @@ async fn ticket(store: &Store, id: &str, session: Option<&str>, category: &str, 
             .bind(session)
             .bind(category)
             .bind(at)
+            .bind(false)
             .execute(pool)
             .await
             .map(drop),

@@ -34,6 +34,7 @@ impl PgDatabase {
     }
 
     /// The database's own URL, for other processes.
+    #[allow(dead_code)] // the scale-out test uses it
     pub(crate) fn url(&self) -> String {
         let base = self
             .admin_url
