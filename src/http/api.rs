@@ -118,7 +118,15 @@ pub struct ErrorBody {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Deflect help center API", version = "1"),
-    paths(search, autocomplete, article, healthz, readyz, super::admin::reindex),
+    paths(
+        search,
+        autocomplete,
+        article,
+        healthz,
+        readyz,
+        super::admin::reindex,
+        super::tickets::create
+    ),
     components(schemas(
         SearchResponse,
         SearchResult,
@@ -127,7 +135,11 @@ pub struct ErrorBody {
         ArticleResponse,
         Health,
         ErrorEnvelope,
-        ErrorBody
+        ErrorBody,
+        super::tickets::TicketRequest,
+        super::tickets::TicketResponse,
+        super::tickets::SlaDue,
+        crate::triage::Status
     ))
 )]
 pub struct ApiDoc;
