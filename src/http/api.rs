@@ -140,7 +140,8 @@ pub struct ErrorBody {
         healthz,
         readyz,
         super::admin::reindex,
-        super::reports::report_api
+        super::reports::report_api,
+        super::tickets::create
     ),
     components(schemas(
         SearchResponse,
@@ -150,7 +151,11 @@ pub struct ErrorBody {
         ArticleResponse,
         Health,
         ErrorEnvelope,
-        ErrorBody
+        ErrorBody,
+        super::tickets::TicketRequest,
+        super::tickets::TicketResponse,
+        super::tickets::SlaDue,
+        crate::triage::Status
     ))
 )]
 pub struct ApiDoc;

@@ -253,14 +253,14 @@ pub async fn submit(
     }
     match super::tickets::file(&state, new, "form").await {
         Ok(t) => {
-            let hours = t.first_response_minutes as f64 / 60.0;
+            let promise = first_response(t.first_response_minutes, t.priority == "P1");
             let res = super::pages::render(
                 &state,
                 "contact_done.html",
                 context! {
                     site_name => &state.config.site_name,
                     ticket => ser(&super::tickets::response(&t)),
-                    first_response => if hours < 1.0 { format!("{} minutes", t.first_response_minutes) } else { format!("{} business hours", (hours * 10.0).round() / 10.0) },
+                    first_response => promise,
                     first_response_due => t.first_response_due.with_timezone(&state.config.triage.time_zone).format("%A %e %B %Y, %H:%M %Z").to_string(),
                 },
             );
@@ -344,4 +344,32 @@ pub async fn script() -> Response {
 
 fn ser<T: Serialize>(x: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+/// "30 minutes", "1 hour", "4 business hours": the promise on the confirmation page.
+fn first_response(minutes: i64, around_the_clock: bool) -> String {
+    if minutes < 60 {
+        return format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" });
+    }
+    let hours = (minutes as f64 / 6.0).round() / 10.0;
+    let kind = if around_the_clock { "" } else { "business " };
+    format!(
+        "{hours} {kind}hour{}",
+        if (hours - 1.0).abs() < f64::EPSILON {
+            ""
+        } else {
+            "s"
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_promise_reads_well() {
+        assert_eq!(super::first_response(30, false), "30 minutes");
+        assert_eq!(super::first_response(60, true), "1 hour");
+        assert_eq!(super::first_response(240, false), "4 business hours");
+        assert_eq!(super::first_response(90, false), "1.5 business hours");
+    }
 }

@@ -450,6 +450,9 @@ pub struct SlaState {
     pub level: Option<WarningLevel>,
     pub level_label: String,
     pub paused: bool,
+    /// The due times in the team's time zone, for people.
+    pub first_response_due_local: String,
+    pub resolution_due_local: String,
 }
 
 pub fn view(t: Ticket, config: &TriageConfig, now: DateTime<Utc>) -> TicketView {
@@ -462,6 +465,11 @@ pub fn view(t: Ticket, config: &TriageConfig, now: DateTime<Utc>) -> TicketView 
     };
     let level = open.then(|| WarningLevel::from_fraction(f));
     let paused = t.paused_at.is_some();
+    let local = |at: DateTime<Utc>| {
+        at.with_timezone(&config.time_zone)
+            .format("%a %d %b %H:%M %Z")
+            .to_string()
+    };
     TicketView {
         sla: SlaState {
             first_response_due: t.first_response_due,
@@ -474,6 +482,8 @@ pub fn view(t: Ticket, config: &TriageConfig, now: DateTime<Utc>) -> TicketView 
                 (Some(l), false) => l.label().into(),
             },
             paused,
+            first_response_due_local: local(t.first_response_due),
+            resolution_due_local: local(t.resolution_due),
         },
         ticket: t,
     }

@@ -617,3 +617,99 @@ fn truthy(v: &Value) -> bool {
         Value::Array(_) | Value::Object(_) => true,
     }
 }
+
+/// The contact page in a real browser: typing the subject shows matching articles (the
+/// pre-ticket search, logged under the visitor's session), then the ticket is filed and the
+/// confirmation shows its id; the ticket's trail holds the pre-ticket search.
+#[tokio::test]
+async fn the_contact_page_suggests_articles_while_typing_in_a_real_browser() {
+    if std::env::var("DEFLECT_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("DEFLECT_SKIP_BROWSER=1: skipping the headless-Chromium test");
+        return;
+    }
+    let chromium = find_chromium().expect("Chromium (see the other browser test)");
+    let f = help_center();
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = deflect::store::Store::open_dir(data.path())
+        .await
+        .expect("store");
+    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
+    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
+    let templates = templates::environment(None).expect("templates");
+    let (state, _writer) =
+        AppState::new(live, templates, Config::default()).with_store(store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, Arc::new(state), async {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://{addr}");
+    let journey = tokio::task::spawn_blocking(move || -> Result<String> {
+        let browser = Browser::launch(&chromium)?;
+        let mut page = browser.page().inspect_err(|_| browser.print_stderr())?;
+        page.call("Page.enable", json!({}))?;
+        page.call("Runtime.enable", json!({}))?;
+        page.call("Log.enable", json!({}))?;
+        page.call("Emulation.setFocusEmulationEnabled", json!({"enabled": true}))?;
+        page.call("Page.navigate", json!({"url": format!("{base}/contact")}))?;
+        page.wait_for(
+            "the contact form",
+            "document.readyState === 'complete' && document.querySelector('#subject') !== null",
+        )?;
+        page.evaluate("document.querySelector('#subject').focus()")?;
+        page.type_text("card hasnt arrived")?;
+        let title = serde_json::to_string(TITLE)?;
+        page.wait_for(
+            "matching articles under the form",
+            &format!(
+                "(() => {{ const b = document.querySelector('#live-suggestions'); \
+                 if (!b || b.hidden) return null; \
+                 const t = Array.from(b.querySelectorAll('li a'), a => a.textContent); \
+                 return t.includes({title}) && \
+                 b.querySelector('button').textContent === 'This answered my question'; }})()"
+            ),
+        )?;
+        page.evaluate(
+            "document.querySelector('#email').value = 'kim@acme.test'; \
+             document.querySelector('#description').value = 'Ordered three weeks ago, still nothing.'; \
+             document.querySelector('#contact-form').requestSubmit(); true",
+        )?;
+        let id = page.wait_for(
+            "the confirmation with the ticket id",
+            "document.readyState === 'complete' && document.querySelector('.ticket-id')?.textContent",
+        )?;
+        let problems = page.console_problems();
+        if !problems.is_empty() {
+            bail!("the pages logged errors:\n  {}", problems.join("\n  "));
+        }
+        id.as_str()
+            .map(String::from)
+            .context("the ticket id is text")
+    })
+    .await;
+    stop.send(()).expect("server still running");
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    let id = match journey {
+        Ok(r) => r.expect("the contact journey"),
+        Err(e) => panic!("browser task: {e}"),
+    };
+    assert!(id.starts_with("T-"), "{id}");
+    let ticket = store.ticket(&id).await.expect("read").expect("stored");
+    let session = ticket.session_id.expect("the visitor's session");
+    // The pre-ticket search is written in the background: wait for it in the trail.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let trail = store.trail(&session).await.expect("trail");
+        if trail.iter().any(|e| e.kind == "search") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no pre-ticket search in the trail: {trail:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -776,3 +776,50 @@ async fn webhook_outbox_survives_a_killed_server() {
         seen.len() - by_key.len()
     );
 }
+
+#[test]
+fn eval_triage_reports_category_accuracy() {
+    let f = help_center();
+    let csv = f.root().join("questions.csv");
+    std::fs::write(
+        &csv,
+        "text,category\nmy card never arrived in the post,card_arrival\nsomeone stole my card,compromised_card\nmy card was stolen last night,card_arrival\n",
+    )
+    .expect("csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_deflect"))
+        .args(["eval", "--triage", "--json", "--content"])
+        .arg(f.root())
+        .arg(&csv)
+        .env_remove("DEFLECT_CONTENT")
+        .output()
+        .expect("run deflect eval");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(v["questions"], 3);
+    // The third label is wrong on purpose: 2 of 3.
+    assert_eq!(v["correct"], 2, "{v}");
+    assert!((v["accuracy"].as_f64().expect("accuracy") - 2.0 / 3.0).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn the_ticket_endpoint_is_in_the_openapi_document() {
+    let f = help_center();
+    let state = state(&f, None, config()).await;
+    let (_, b) = send(
+        &state,
+        Request::get("/api/v1/openapi.json")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let v = json(&b);
+    assert!(v["paths"]["/api/v1/tickets"]["post"].is_object(), "{b}");
+    assert!(
+        v["components"]["schemas"]["TicketResponse"]["properties"]["sla"].is_object(),
+        "{b}"
+    );
+}
