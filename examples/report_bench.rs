@@ -245,7 +245,10 @@ async fn run(
     engine: &SearchEngine,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    seed(store, data).await?;
+    // A kept database (DEFLECT_BENCH_KEEP) is reused as it is.
+    if store.search_count().await? == 0 {
+        seed(store, data).await?;
+    }
     println!(
         "{label}: seeded {} searches, {} clicks, {} views, {} votes, {} tickets in {:.1} s",
         data.searches.len(),

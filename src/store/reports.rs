@@ -4,6 +4,7 @@
 //! timestamp) come from [`Dialect`].
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
@@ -44,7 +45,7 @@ impl Dialect {
 }
 
 /// Searches for one normalized query on one UTC day.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueryDayStats {
     pub normalized: String,
     /// `YYYY-MM-DD`.
@@ -60,7 +61,7 @@ pub struct QueryDayStats {
 }
 
 /// A query followed by another in the same session within the refinement window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefinementPair {
     pub from: String,
     pub to: String,
@@ -70,7 +71,7 @@ pub struct RefinementPair {
 }
 
 /// All refinements of the period, with the most telling pairs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Refinements {
     /// Searches followed by a different search in the same session within the window.
     pub total: i64,
@@ -79,7 +80,7 @@ pub struct Refinements {
 
 /// Self-service sessions grouped by the UTC day they started, what they reached, and how
 /// long they took to an answer (rounded down to [`ANSWER_BUCKET_SECS`], capped).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionBucket {
     pub day: String,
     pub clicked: bool,
@@ -132,6 +133,39 @@ pub struct TicketTotals {
 }
 
 impl Store {
+    /// Cached per-day rows of a report query for days in `[from, to)` (`YYYY-MM-DD`), as
+    /// (day, JSON rows).
+    pub async fn cached_days(
+        &self,
+        query: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        const SQL: &str =
+            "SELECT day, payload FROM report_days WHERE query = $1 AND day >= $2 AND day < $3";
+        Ok(on_backend!(self, |pool| sqlx::query_as(SQL)
+            .bind(query)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Keeps a closed day's rows of a report query.
+    pub async fn cache_day(&self, query: &str, day: &str, rows: &str) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO report_days (query, day, payload) VALUES ($1, $2, $3)
+             ON CONFLICT (query, day) DO UPDATE SET payload = excluded.payload";
+        on_backend!(self, |pool| {
+            sqlx::query(SQL)
+                .bind(query)
+                .bind(day)
+                .bind(rows)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect {
             sqlite: matches!(self, Store::Sqlite(_)),
