@@ -850,6 +850,36 @@ async fn session_buckets(store: &Store, period: Period) -> Result<Vec<SessionBuc
     .await
 }
 
+/// Keeps the closed days of the last 31 days aggregated, so the first report of a day is as
+/// fast as the next: runs now and then every hour, in the background.
+pub fn spawn_warmup(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let now = Utc::now();
+            let period = Period {
+                since: midnight((now - Duration::days(31)).date_naive()),
+                until: now,
+            };
+            let started = std::time::Instant::now();
+            let result = async {
+                query_day_stats(&store, period).await?;
+                refinements(&store, period).await?;
+                session_buckets(&store, period).await?;
+                Ok::<_, ReportError>(())
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    tracing::debug!(ms = started.elapsed().as_millis(), "report days aggregated")
+                }
+                Err(e) => tracing::warn!("aggregating report days: {e}"),
+            }
+        }
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // gaps
 

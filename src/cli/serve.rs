@@ -89,6 +89,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 )
             })?,
         };
+        // Reports (issue 4): closed days aggregated in the background.
+        let _warmup = crate::analytics::spawn_warmup(store.clone());
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
         let state = Arc::new(state);
         let _watcher = if watch {
