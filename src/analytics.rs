@@ -872,7 +872,7 @@ pub fn spawn_warmup(store: Store) -> tokio::task::JoinHandle<()> {
             .await;
             match result {
                 Ok(()) => {
-                    tracing::debug!(ms = started.elapsed().as_millis(), "report days aggregated")
+                    tracing::debug!(ms = started.elapsed().as_millis(), "report days aggregated");
                 }
                 Err(e) => tracing::warn!("aggregating report days: {e}"),
             }
