@@ -196,6 +196,53 @@ fn generate(n: usize, slugs: &[String], ticket_types: &[String], now: DateTime<U
     d
 }
 
+/// Required ticket columns without a default beyond the reports' own, with a filler kind:
+/// `i`nteger, `r`eal, `b`oolean, `t`ime or text.
+async fn required_ticket_columns(store: &Store) -> anyhow::Result<Vec<(String, char)>> {
+    const OURS: [&str; 7] = [
+        "id",
+        "session_id",
+        "email",
+        "subject",
+        "description",
+        "category",
+        "created_at",
+    ];
+    let cols: Vec<(String, String)> = match store {
+        Store::Sqlite(pool) => sqlx::query_as(
+            "SELECT name, type FROM pragma_table_info('tickets') WHERE \"notnull\" = 1 AND dflt_value IS NULL",
+        )
+        .fetch_all(pool)
+        .await?,
+        Store::Postgres(pool) => sqlx::query_as(
+            "SELECT column_name::TEXT, data_type::TEXT FROM information_schema.columns
+             WHERE table_name = 'tickets' AND table_schema = current_schema()
+                 AND is_nullable = 'NO' AND column_default IS NULL",
+        )
+        .fetch_all(pool)
+        .await?,
+    };
+    Ok(cols
+        .into_iter()
+        .filter(|(n, _)| !OURS.contains(&n.as_str()))
+        .map(|(n, t)| {
+            let t = t.to_lowercase();
+            let kind = if t.contains("timestamp") || n.ends_with("_at") || n.ends_with("_due") {
+                't'
+            } else if t.contains("bool") {
+                'b'
+            } else if t.contains("int") {
+                'i'
+            } else if t.contains("real") || t.contains("double") || t.contains("numeric") {
+                'r'
+            } else {
+                's'
+            };
+            (n, kind)
+        })
+        .collect())
+}
+
 async fn seed(store: &Store, d: &Data) -> anyhow::Result<()> {
     macro_rules! insert {
         ($pool:expr, $sql:expr, $rows:expr, $chunk:expr, |$b:ident, $r:ident| $push:expr) => {
@@ -220,9 +267,23 @@ async fn seed(store: &Store, d: &Data) -> anyhow::Result<()> {
             insert!($pool, "INSERT INTO votes (session_id, slug, helpful, reason, comment, search_id, created_at) ",
                 d.votes, 1000, |b, r| b.push_bind(&r.0).push_bind(&r.1).push_bind(r.2).push_bind(r.3)
                     .push_bind(None::<String>).push_bind(None::<String>).push_bind(r.4));
-            insert!($pool, "INSERT INTO tickets (id, session_id, email, subject, description, category, created_at) ",
-                d.tickets, 1000, |b, r| b.push_bind(&r.0).push_bind(&r.1).push_bind("c@example.com")
-                    .push_bind("Help").push_bind("It does not work").push_bind(&r.2).push_bind(r.3));
+            // The ticket queue may require more columns than the reports read: fill them.
+            let extra = required_ticket_columns(store).await?;
+            let names: String = extra.iter().map(|(n, _)| format!(", {n}")).collect();
+            let sql = format!("INSERT INTO tickets (id, session_id, email, subject, description, category, created_at{names}) ");
+            insert!($pool, sql.as_str(), d.tickets, 200, |b, r| {
+                b.push_bind(&r.0).push_bind(&r.1).push_bind("c@example.com")
+                    .push_bind("Help").push_bind("It does not work").push_bind(&r.2).push_bind(r.3);
+                for (_, kind) in &extra {
+                    match kind {
+                        'i' => { b.push_bind(0_i64); }
+                        'r' => { b.push_bind(0.0_f64); }
+                        'b' => { b.push_bind(false); }
+                        't' => { b.push_bind(r.3); }
+                        _ => { b.push_bind("x"); }
+                    }
+                }
+            });
         }};
     }
     match store {
