@@ -851,13 +851,22 @@ async fn session_buckets(store: &Store, period: Period) -> Result<Vec<SessionBuc
 }
 
 /// Keeps the closed days of the last 31 days aggregated, so the first report of a day is as
-/// fast as the next: runs now and then every hour, in the background.
-pub fn spawn_warmup(store: Store) -> tokio::task::JoinHandle<()> {
+/// fast as the next, and forgets aggregated days past the retention period (they hold
+/// queries as typed; `retention_days` 0 keeps them): runs now and then every hour, in the
+/// background.
+pub fn spawn_warmup(store: Store, retention_days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
             let now = Utc::now();
+            if retention_days > 0 {
+                let cutoff = now - Duration::days(i64::from(retention_days));
+                let day = cutoff.date_naive().format("%Y-%m-%d").to_string();
+                if let Err(e) = store.forget_report_days_before(&day).await {
+                    tracing::warn!("forgetting old report days: {e}");
+                }
+            }
             let period = Period {
                 since: midnight((now - Duration::days(31)).date_naive()),
                 until: now,

@@ -89,8 +89,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 )
             })?,
         };
-        // Reports (issue 4): closed days aggregated in the background.
-        let _warmup = crate::analytics::spawn_warmup(store.clone());
+        // Reports (issue 4): closed days aggregated in the background; aggregates older than
+        // the events' retention (180 days by default) are forgotten with them.
+        let _warmup = crate::analytics::spawn_warmup(store.clone(), 180);
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
         let state = Arc::new(state);
         let _watcher = if watch {

@@ -166,6 +166,15 @@ impl Store {
         Ok(())
     }
 
+    /// Drops the cached report rows of days before `day` (`YYYY-MM-DD`), with the retention purge.
+    pub async fn forget_report_days_before(&self, day: &str) -> Result<(), StoreError> {
+        const SQL: &str = "DELETE FROM report_days WHERE day < $1";
+        on_backend!(self, |pool| {
+            sqlx::query(SQL).bind(day).execute(pool).await?;
+        });
+        Ok(())
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect {
             sqlite: matches!(self, Store::Sqlite(_)),
