@@ -715,9 +715,9 @@ impl Report {
 // Closed days: aggregated once, then read back.
 
 /// A day's searches and refinements are final an hour after it ends (late clicks).
-const SETTLE_SEARCHES: Duration = Duration::hours(1);
+const SETTLE_SEARCHES: Duration = crate::store::reports::CLICK_SETTLE;
 /// A day's sessions are final once a ticket can no longer count against them (24 h) plus an hour.
-const SETTLE_SESSIONS: Duration = Duration::hours(25);
+const SETTLE_SESSIONS: Duration = crate::store::reports::SESSION_SETTLE;
 
 fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(chrono::NaiveTime::MIN).and_utc()

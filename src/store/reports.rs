@@ -92,6 +92,14 @@ pub struct SessionBucket {
     pub sessions: i64,
 }
 
+/// Clicks are counted up to this long after the searches' period: a day's searches are
+/// final (and cached) an hour after the day ends, and bounding the clicks read keeps each
+/// day's aggregate from scanning every later click.
+pub const CLICK_SETTLE: chrono::Duration = chrono::Duration::hours(1);
+/// A session's clicks, helpful votes and tickets are read up to this long after its period:
+/// a ticket within 24 h counts against its deflection.
+pub const SESSION_SETTLE: chrono::Duration = chrono::Duration::hours(25);
+
 /// Time-to-answer resolution: the median is exact to this many seconds.
 pub const ANSWER_BUCKET_SECS: i64 = 5;
 /// Longer times to answer are counted as this long (well past the 5-minute warning).
@@ -192,7 +200,7 @@ impl Store {
         // A click comes after its search, so clicks before `since` cannot belong to it.
         let sql = format!(
             "WITH clicked AS (
-                SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1
+                SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1 AND created_at < $3
             )
             SELECT s.normalized, {day} AS day, MAX(s.corrected_query), COUNT(*),
                 SUM(CASE WHEN s.result_count = 0 THEN 1 ELSE 0 END),
@@ -216,6 +224,7 @@ impl Store {
         let rows: Vec<Row> = on_backend!(self, |pool| sqlx::query_as(&sql)
             .bind(since)
             .bind(until)
+            .bind(until + CLICK_SETTLE)
             .fetch_all(pool)
             .await?);
         Ok(rows
@@ -278,7 +287,8 @@ impl Store {
         let d = self.dialect();
         let (t, prev_t) = (d.epoch("created_at"), d.epoch("prev_at"));
         let sql = format!(
-            "WITH clicked AS (SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1),
+            "WITH clicked AS (SELECT DISTINCT search_id FROM clicks
+                 WHERE created_at >= $1 AND created_at < $5),
              seq AS (
                 SELECT s.session_id, s.normalized, s.created_at,
                     CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END AS hit,
@@ -305,6 +315,7 @@ impl Store {
                 .bind(until)
                 .bind(window_secs)
                 .bind(limit)
+                .bind(until + CLICK_SETTLE)
                 .fetch_all(pool)
                 .await?);
         Ok(Refinements {
@@ -348,11 +359,12 @@ impl Store {
                 ) e GROUP BY session_id
             ),
             ck AS (SELECT session_id, MIN(created_at) AS first_click FROM clicks
-                   WHERE created_at >= $1 GROUP BY session_id),
+                   WHERE created_at >= $1 AND created_at < $6 GROUP BY session_id),
             hv AS (SELECT session_id, MIN(created_at) AS first_helpful FROM votes
-                   WHERE helpful AND created_at >= $1 GROUP BY session_id),
+                   WHERE helpful AND created_at >= $1 AND created_at < $6 GROUP BY session_id),
             tk AS (SELECT session_id, MIN(created_at) AS first_ticket FROM tickets
-                   WHERE created_at >= $1 AND session_id IS NOT NULL GROUP BY session_id),
+                   WHERE created_at >= $1 AND created_at < $6 AND session_id IS NOT NULL
+                   GROUP BY session_id),
             j AS (
                 SELECT {day} AS day,
                     CASE WHEN ck.first_click IS NULL THEN 0 ELSE 1 END AS clicked,
@@ -386,6 +398,7 @@ impl Store {
             .bind(ticket_window_secs)
             .bind(ANSWER_CAP_SECS as f64)
             .bind(ANSWER_BUCKET_SECS as f64)
+            .bind(until + SESSION_SETTLE)
             .fetch_all(pool)
             .await?);
         Ok(rows
