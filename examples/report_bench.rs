@@ -2,7 +2,8 @@
 //!
 //! Seeds, within the last 7 days: 1,000,000 searches in ~330,000 sessions (5,000 queries with a
 //! long tail, typo variants, ~8 % zero results), ~550,000 result clicks, ~500,000 article views,
-//! votes in 5 % and tickets in 2 % of sessions; then runs each report 3 times and prints the median.
+//! votes in 5 % and tickets in 2 % of sessions; then runs each report once (cold: closed days
+//! are aggregated and cached) and 3 more times, printing the median of those.
 //!
 //! ```text
 //! cargo run --release --example report_bench                 # both backends
@@ -195,6 +196,53 @@ fn generate(n: usize, slugs: &[String], ticket_types: &[String], now: DateTime<U
     d
 }
 
+/// Required ticket columns without a default beyond the reports' own, with a filler kind:
+/// `i`nteger, `r`eal, `b`oolean, `t`ime or text.
+async fn required_ticket_columns(store: &Store) -> anyhow::Result<Vec<(String, char)>> {
+    const OURS: [&str; 7] = [
+        "id",
+        "session_id",
+        "email",
+        "subject",
+        "description",
+        "category",
+        "created_at",
+    ];
+    let cols: Vec<(String, String)> = match store {
+        Store::Sqlite(pool) => sqlx::query_as(
+            "SELECT name, type FROM pragma_table_info('tickets') WHERE \"notnull\" = 1 AND dflt_value IS NULL",
+        )
+        .fetch_all(pool)
+        .await?,
+        Store::Postgres(pool) => sqlx::query_as(
+            "SELECT column_name::TEXT, data_type::TEXT FROM information_schema.columns
+             WHERE table_name = 'tickets' AND table_schema = current_schema()
+                 AND is_nullable = 'NO' AND column_default IS NULL",
+        )
+        .fetch_all(pool)
+        .await?,
+    };
+    Ok(cols
+        .into_iter()
+        .filter(|(n, _)| !OURS.contains(&n.as_str()))
+        .map(|(n, t)| {
+            let t = t.to_lowercase();
+            let kind = if t.contains("timestamp") || n.ends_with("_at") || n.ends_with("_due") {
+                't'
+            } else if t.contains("bool") {
+                'b'
+            } else if t.contains("int") {
+                'i'
+            } else if t.contains("real") || t.contains("double") || t.contains("numeric") {
+                'r'
+            } else {
+                's'
+            };
+            (n, kind)
+        })
+        .collect())
+}
+
 async fn seed(store: &Store, d: &Data) -> anyhow::Result<()> {
     macro_rules! insert {
         ($pool:expr, $sql:expr, $rows:expr, $chunk:expr, |$b:ident, $r:ident| $push:expr) => {
@@ -219,9 +267,23 @@ async fn seed(store: &Store, d: &Data) -> anyhow::Result<()> {
             insert!($pool, "INSERT INTO votes (session_id, slug, helpful, reason, comment, search_id, created_at) ",
                 d.votes, 1000, |b, r| b.push_bind(&r.0).push_bind(&r.1).push_bind(r.2).push_bind(r.3)
                     .push_bind(None::<String>).push_bind(None::<String>).push_bind(r.4));
-            insert!($pool, "INSERT INTO tickets (id, session_id, email, subject, description, category, created_at) ",
-                d.tickets, 1000, |b, r| b.push_bind(&r.0).push_bind(&r.1).push_bind("c@example.com")
-                    .push_bind("Help").push_bind("It does not work").push_bind(&r.2).push_bind(r.3));
+            // The ticket queue may require more columns than the reports read: fill them.
+            let extra = required_ticket_columns(store).await?;
+            let names: String = extra.iter().map(|(n, _)| format!(", {n}")).collect();
+            let sql = format!("INSERT INTO tickets (id, session_id, email, subject, description, category, created_at{names}) ");
+            insert!($pool, sql.as_str(), d.tickets, 200, |b, r| {
+                b.push_bind(&r.0).push_bind(&r.1).push_bind("c@example.com")
+                    .push_bind("Help").push_bind("It does not work").push_bind(&r.2).push_bind(r.3);
+                for (_, kind) in &extra {
+                    match kind {
+                        'i' => { b.push_bind(0_i64); }
+                        'r' => { b.push_bind(0.0_f64); }
+                        'b' => { b.push_bind(false); }
+                        't' => { b.push_bind(r.3); }
+                        _ => { b.push_bind("x"); }
+                    }
+                }
+            });
         }};
     }
     match store {
@@ -245,7 +307,10 @@ async fn run(
     engine: &SearchEngine,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    seed(store, data).await?;
+    // A kept database (DEFLECT_BENCH_KEEP) is reused as it is.
+    if store.search_count().await? == 0 {
+        seed(store, data).await?;
+    }
     println!(
         "{label}: seeded {} searches, {} clicks, {} views, {} votes, {} tickets in {:.1} s",
         data.searches.len(),
@@ -304,7 +369,12 @@ async fn run(
             t.elapsed().as_secs_f64() * 1000.0
         );
     }
+    // The first run aggregates the closed days and caches them; later runs read them back
+    // and compute only the partial first day and today live.
     for name in ReportName::ALL {
+        let t = Instant::now();
+        std::hint::black_box(Report::build(name, inputs, period).await?);
+        let cold = t.elapsed();
         let mut times: Vec<StdDuration> = Vec::new();
         for _ in 0..3 {
             let t = Instant::now();
@@ -314,8 +384,9 @@ async fn run(
         }
         times.sort();
         println!(
-            "{label:<8} {:<12} median {:>7.0} ms   (min {:.0}, max {:.0})",
+            "{label:<8} {:<12} first {:>7.0} ms   then median {:>7.0} ms (min {:.0}, max {:.0})",
             name.as_str(),
+            cold.as_secs_f64() * 1000.0,
             times[1].as_secs_f64() * 1000.0,
             times[0].as_secs_f64() * 1000.0,
             times[2].as_secs_f64() * 1000.0

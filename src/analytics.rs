@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::content::KnowledgeBase;
 use crate::search::{SearchEngine, SearchRequest};
-use crate::store::reports::{ANSWER_BUCKET_SECS, QueryDayStats, SessionBucket};
+use crate::store::reports::{
+    ANSWER_BUCKET_SECS, QueryDayStats, RefinementPair, Refinements, SessionBucket,
+};
 use crate::store::{Store, StoreError};
 
 /// The new-article signal: this many zero-result searches (or tickets) in a week.
@@ -710,6 +712,184 @@ impl Report {
 }
 
 // ---------------------------------------------------------------------------------------
+// Closed days: aggregated once, then read back.
+
+/// A day's searches and refinements are final an hour after it ends (late clicks).
+const SETTLE_SEARCHES: Duration = crate::store::reports::CLICK_SETTLE;
+/// A day's sessions are final once a ticket can no longer count against them (24 h) plus an hour.
+const SETTLE_SESSIONS: Duration = crate::store::reports::SESSION_SETTLE;
+
+fn midnight(d: NaiveDate) -> DateTime<Utc> {
+    d.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// Runs a per-day aggregate over `period`: the whole UTC days that are over (by `settle`)
+/// come from the store's cache, computed once each; the partial first day and the days still
+/// open are computed live. `compute(since, until)` must group its rows by day so the parts
+/// can simply be concatenated.
+async fn by_days<T, F, Fut>(
+    store: &Store,
+    query: &str,
+    period: Period,
+    settle: Duration,
+    compute: F,
+) -> Result<Vec<T>, ReportError>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+    F: Fn(DateTime<Utc>, DateTime<Utc>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+{
+    let since_day = period.since.date_naive();
+    let first_full = if midnight(since_day) == period.since {
+        since_day
+    } else {
+        since_day.succ_opt().unwrap_or(since_day)
+    };
+    let end = (Utc::now() - settle)
+        .date_naive()
+        .min(period.until.date_naive());
+    if first_full >= end {
+        return Ok(compute(period.since, period.until).await?);
+    }
+    let mut rows = Vec::new();
+    if period.since < midnight(first_full) {
+        rows.extend(compute(period.since, midnight(first_full)).await?);
+    }
+    let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let cached: HashMap<String, String> = store
+        .cached_days(query, &fmt(first_full), &fmt(end))
+        .await?
+        .into_iter()
+        .collect();
+    for day in first_full.iter_days().take_while(|d| *d < end) {
+        let key = fmt(day);
+        // A row format from another version does not parse: compute it again.
+        if let Some(day_rows) = cached
+            .get(&key)
+            .and_then(|json| serde_json::from_str::<Vec<T>>(json).ok())
+        {
+            rows.extend(day_rows);
+            continue;
+        }
+        let next = day.succ_opt().unwrap_or(day);
+        let day_rows = compute(midnight(day), midnight(next)).await?;
+        match serde_json::to_string(&day_rows) {
+            Ok(json) => store.cache_day(query, &key, &json).await?,
+            Err(e) => tracing::warn!("caching {query} for {key}: {e}"),
+        }
+        rows.extend(day_rows);
+    }
+    if midnight(end) < period.until {
+        rows.extend(compute(midnight(end), period.until).await?);
+    }
+    Ok(rows)
+}
+
+async fn query_day_stats(store: &Store, period: Period) -> Result<Vec<QueryDayStats>, ReportError> {
+    by_days(
+        store,
+        "query_day_stats/1",
+        period,
+        SETTLE_SEARCHES,
+        |a, b| store.query_day_stats(a, b),
+    )
+    .await
+}
+
+/// Refinements over the period: per-day top pairs merged (a pair that is never among a day's
+/// top 500 is missed; the total is exact).
+async fn refinements(store: &Store, period: Period) -> Result<Refinements, ReportError> {
+    let parts = by_days(
+        store,
+        "refinements/1",
+        period,
+        SETTLE_SEARCHES,
+        |a, b| async move {
+            Ok(vec![
+                store.refinements(a, b, REFINEMENT_WINDOW_SECS, 500).await?,
+            ])
+        },
+    )
+    .await?;
+    let mut total = 0;
+    let mut pairs: HashMap<(String, String), (i64, i64)> = HashMap::new();
+    for part in parts {
+        total += part.total;
+        for p in part.pairs {
+            let e = pairs.entry((p.from, p.to)).or_default();
+            *e = (e.0 + p.count, e.1 + p.fixed);
+        }
+    }
+    let mut pairs: Vec<RefinementPair> = pairs
+        .into_iter()
+        .map(|((from, to), (count, fixed))| RefinementPair {
+            from,
+            to,
+            count,
+            fixed,
+        })
+        .collect();
+    pairs.sort_by(|a, b| {
+        b.fixed
+            .cmp(&a.fixed)
+            .then(b.count.cmp(&a.count))
+            .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
+    });
+    pairs.truncate(200);
+    Ok(Refinements { total, pairs })
+}
+
+async fn session_buckets(store: &Store, period: Period) -> Result<Vec<SessionBucket>, ReportError> {
+    by_days(
+        store,
+        "session_buckets/1",
+        period,
+        SETTLE_SESSIONS,
+        |a, b| store.session_buckets(a, b, TICKET_WINDOW_SECS),
+    )
+    .await
+}
+
+/// Keeps the closed days of the last 31 days aggregated, so the first report of a day is as
+/// fast as the next, and forgets aggregated days past the retention period (they hold
+/// queries as typed; `retention_days` 0 keeps them): runs now and then every hour, in the
+/// background.
+pub fn spawn_warmup(store: Store, retention_days: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let now = Utc::now();
+            if retention_days > 0 {
+                let cutoff = now - Duration::days(i64::from(retention_days));
+                let day = cutoff.date_naive().format("%Y-%m-%d").to_string();
+                if let Err(e) = store.forget_report_days_before(&day).await {
+                    tracing::warn!("forgetting old report days: {e}");
+                }
+            }
+            let period = Period {
+                since: midnight((now - Duration::days(31)).date_naive()),
+                until: now,
+            };
+            let started = std::time::Instant::now();
+            let result = async {
+                query_day_stats(&store, period).await?;
+                refinements(&store, period).await?;
+                session_buckets(&store, period).await?;
+                Ok::<_, ReportError>(())
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    tracing::debug!(ms = started.elapsed().as_millis(), "report days aggregated");
+                }
+                Err(e) => tracing::warn!("aggregating report days: {e}"),
+            }
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
 // gaps
 
 /// Searches for one normalized query over the period.
@@ -880,7 +1060,7 @@ pub fn cluster_gaps(stats: &[QueryStats]) -> Vec<GapCluster> {
 
 async fn gaps(inputs: Inputs<'_>, period: Period) -> Result<GapsReport, ReportError> {
     let store = inputs.store;
-    let rows = store.query_day_stats(period.since, period.until).await?;
+    let rows = query_day_stats(store, period).await?;
     let stats = per_query(&rows, period.last_week_start().date_naive());
     let mut clusters = cluster_gaps(&stats);
     clusters.truncate(GAP_CLUSTERS);
@@ -988,16 +1168,14 @@ pub fn propose_synonyms(
 
 async fn searches(inputs: Inputs<'_>, period: Period) -> Result<SearchesReport, ReportError> {
     let store = inputs.store;
-    let rows = store.query_day_stats(period.since, period.until).await?;
+    let rows = query_day_stats(store, period).await?;
     let stats = per_query(&rows, period.last_week_start().date_naive());
     let mut days: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
     for r in &rows {
         let d = days.entry(r.day.as_str()).or_default();
         *d = (d.0 + r.searches, d.1 + r.zero_results, d.2 + r.clicked);
     }
-    let refinements = store
-        .refinements(period.since, period.until, REFINEMENT_WINDOW_SECS, 200)
-        .await?;
+    let refinements = refinements(store, period).await?;
     let (searches, zero_results, clicked) = stats.iter().fold((0, 0, 0), |(s, z, c), q| {
         (s + q.searches, z + q.zero_results, c + q.clicked)
     });
@@ -1141,9 +1319,7 @@ pub fn funnels(
 
 async fn deflection(inputs: Inputs<'_>, period: Period) -> Result<DeflectionReport, ReportError> {
     let store = inputs.store;
-    let buckets = store
-        .session_buckets(period.since, period.until, TICKET_WINDOW_SECS)
-        .await?;
+    let buckets = session_buckets(store, period).await?;
     let tickets = store.ticket_totals(period.since, period.until).await?;
     let (total, daily, weekly) = funnels(&buckets);
     Ok(DeflectionReport {

@@ -94,6 +94,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             store.clone(),
             config.analytics.clone(),
         ));
+        // Reports (issue 4): closed days aggregated in the background; aggregates older than
+        // the events' retention (180 days by default) are forgotten with them.
+        let _warmup =
+            crate::analytics::spawn_warmup(store.clone(), config.analytics.retention_days);
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
         let state = Arc::new(state);
         // The webhook hand-off: delivers the durable outbox until shutdown.

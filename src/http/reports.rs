@@ -242,7 +242,7 @@ struct Chart {
 const W: f64 = 640.0;
 const H: f64 = 200.0;
 const LEFT: f64 = 44.0;
-const RIGHT: f64 = 12.0;
+const RIGHT: f64 = 24.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 24.0;
 

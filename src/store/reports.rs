@@ -4,6 +4,7 @@
 //! timestamp) come from [`Dialect`].
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
@@ -44,7 +45,7 @@ impl Dialect {
 }
 
 /// Searches for one normalized query on one UTC day.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueryDayStats {
     pub normalized: String,
     /// `YYYY-MM-DD`.
@@ -60,7 +61,7 @@ pub struct QueryDayStats {
 }
 
 /// A query followed by another in the same session within the refinement window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefinementPair {
     pub from: String,
     pub to: String,
@@ -70,7 +71,7 @@ pub struct RefinementPair {
 }
 
 /// All refinements of the period, with the most telling pairs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Refinements {
     /// Searches followed by a different search in the same session within the window.
     pub total: i64,
@@ -79,7 +80,7 @@ pub struct Refinements {
 
 /// Self-service sessions grouped by the UTC day they started, what they reached, and how
 /// long they took to an answer (rounded down to [`ANSWER_BUCKET_SECS`], capped).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionBucket {
     pub day: String,
     pub clicked: bool,
@@ -90,6 +91,14 @@ pub struct SessionBucket {
     pub answer_secs: Option<i64>,
     pub sessions: i64,
 }
+
+/// Clicks are counted up to this long after the searches' period: a day's searches are
+/// final (and cached) an hour after the day ends, and bounding the clicks read keeps each
+/// day's aggregate from scanning every later click.
+pub const CLICK_SETTLE: chrono::Duration = chrono::Duration::hours(1);
+/// A session's clicks, helpful votes and tickets are read up to this long after its period:
+/// a ticket within 24 h counts against its deflection.
+pub const SESSION_SETTLE: chrono::Duration = chrono::Duration::hours(25);
 
 /// Time-to-answer resolution: the median is exact to this many seconds.
 pub const ANSWER_BUCKET_SECS: i64 = 5;
@@ -132,6 +141,48 @@ pub struct TicketTotals {
 }
 
 impl Store {
+    /// Cached per-day rows of a report query for days in `[from, to)` (`YYYY-MM-DD`), as
+    /// (day, JSON rows).
+    pub async fn cached_days(
+        &self,
+        query: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        const SQL: &str =
+            "SELECT day, payload FROM report_days WHERE query = $1 AND day >= $2 AND day < $3";
+        Ok(on_backend!(self, |pool| sqlx::query_as(SQL)
+            .bind(query)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Keeps a closed day's rows of a report query.
+    pub async fn cache_day(&self, query: &str, day: &str, rows: &str) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO report_days (query, day, payload) VALUES ($1, $2, $3)
+             ON CONFLICT (query, day) DO UPDATE SET payload = excluded.payload";
+        on_backend!(self, |pool| {
+            sqlx::query(SQL)
+                .bind(query)
+                .bind(day)
+                .bind(rows)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Drops the cached report rows of days before `day` (`YYYY-MM-DD`), with the retention purge.
+    pub async fn forget_report_days_before(&self, day: &str) -> Result<(), StoreError> {
+        const SQL: &str = "DELETE FROM report_days WHERE day < $1";
+        on_backend!(self, |pool| {
+            sqlx::query(SQL).bind(day).execute(pool).await?;
+        });
+        Ok(())
+    }
+
     fn dialect(&self) -> Dialect {
         Dialect {
             sqlite: matches!(self, Store::Sqlite(_)),
@@ -149,7 +200,7 @@ impl Store {
         // A click comes after its search, so clicks before `since` cannot belong to it.
         let sql = format!(
             "WITH clicked AS (
-                SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1
+                SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1 AND created_at < $3
             )
             SELECT s.normalized, {day} AS day, MAX(s.corrected_query), COUNT(*),
                 SUM(CASE WHEN s.result_count = 0 THEN 1 ELSE 0 END),
@@ -173,6 +224,7 @@ impl Store {
         let rows: Vec<Row> = on_backend!(self, |pool| sqlx::query_as(&sql)
             .bind(since)
             .bind(until)
+            .bind(until + CLICK_SETTLE)
             .fetch_all(pool)
             .await?);
         Ok(rows
@@ -235,7 +287,8 @@ impl Store {
         let d = self.dialect();
         let (t, prev_t) = (d.epoch("created_at"), d.epoch("prev_at"));
         let sql = format!(
-            "WITH clicked AS (SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1),
+            "WITH clicked AS (SELECT DISTINCT search_id FROM clicks
+                 WHERE created_at >= $1 AND created_at < $5),
              seq AS (
                 SELECT s.session_id, s.normalized, s.created_at,
                     CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END AS hit,
@@ -262,6 +315,7 @@ impl Store {
                 .bind(until)
                 .bind(window_secs)
                 .bind(limit)
+                .bind(until + CLICK_SETTLE)
                 .fetch_all(pool)
                 .await?);
         Ok(Refinements {
@@ -305,11 +359,12 @@ impl Store {
                 ) e GROUP BY session_id
             ),
             ck AS (SELECT session_id, MIN(created_at) AS first_click FROM clicks
-                   WHERE created_at >= $1 GROUP BY session_id),
+                   WHERE created_at >= $1 AND created_at < $6 GROUP BY session_id),
             hv AS (SELECT session_id, MIN(created_at) AS first_helpful FROM votes
-                   WHERE helpful AND created_at >= $1 GROUP BY session_id),
+                   WHERE helpful AND created_at >= $1 AND created_at < $6 GROUP BY session_id),
             tk AS (SELECT session_id, MIN(created_at) AS first_ticket FROM tickets
-                   WHERE created_at >= $1 AND session_id IS NOT NULL GROUP BY session_id),
+                   WHERE created_at >= $1 AND created_at < $6 AND session_id IS NOT NULL
+                   GROUP BY session_id),
             j AS (
                 SELECT {day} AS day,
                     CASE WHEN ck.first_click IS NULL THEN 0 ELSE 1 END AS clicked,
@@ -343,6 +398,7 @@ impl Store {
             .bind(ticket_window_secs)
             .bind(ANSWER_CAP_SECS as f64)
             .bind(ANSWER_BUCKET_SECS as f64)
+            .bind(until + SESSION_SETTLE)
             .fetch_all(pool)
             .await?);
         Ok(rows

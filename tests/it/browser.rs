@@ -245,7 +245,7 @@ fn drive(page: &mut Cdp, base: &str, shots: &Path) -> Result<()> {
 }
 
 /// `target/browser-screenshots`, in `CARGO_TARGET_DIR` when it is set.
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -253,7 +253,7 @@ fn screenshot_dir() -> PathBuf {
         .join("browser-screenshots")
 }
 
-fn find_chromium() -> Option<PathBuf> {
+pub(crate) fn find_chromium() -> Option<PathBuf> {
     let debian = PathBuf::from("/usr/bin/chromium");
     if debian.is_file() {
         return Some(debian);
@@ -264,7 +264,7 @@ fn find_chromium() -> Option<PathBuf> {
 }
 
 /// A headless Chromium with a throwaway profile, killed when dropped (also on panic).
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     /// The DevTools HTTP endpoint, `127.0.0.1:PORT`.
     devtools: String,
@@ -275,7 +275,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn launch(chromium: &Path) -> Result<Self> {
+    pub(crate) fn launch(chromium: &Path) -> Result<Self> {
         let profile = tempfile::tempdir().context("create a Chromium profile directory")?;
         let mut child = Command::new(chromium)
             .args([
@@ -346,7 +346,7 @@ impl Browser {
     }
 
     /// Connects to the page Chromium opened at start.
-    fn page(&self) -> Result<Cdp> {
+    pub(crate) fn page(&self) -> Result<Cdp> {
         let deadline = Instant::now() + LAUNCH_TIMEOUT;
         loop {
             let targets = http_get_json(&self.devtools, "/json/list")?;
@@ -366,7 +366,7 @@ impl Browser {
     }
 
     /// Prints Chromium's last stderr lines, leaving out its complaints about the missing D-Bus.
-    fn print_stderr(&self) {
+    pub(crate) fn print_stderr(&self) {
         let tail = self.stderr.lock().map(|t| t.clone()).unwrap_or_default();
         eprintln!("--- Chromium's last stderr lines ---");
         for line in tail.iter().filter(|l| !l.contains(":ERROR:dbus/")) {
@@ -418,7 +418,7 @@ fn http_get_json(host: &str, path: &str) -> Result<Value> {
 }
 
 /// A minimal Chrome DevTools Protocol client for one page target.
-struct Cdp {
+pub(crate) struct Cdp {
     ws: WebSocket<TcpStream>,
     next_id: u64,
     /// Every event received while waiting for answers, in order.
@@ -448,7 +448,7 @@ impl Cdp {
     }
 
     /// Sends one command and returns its `result`, keeping the events that arrive meanwhile.
-    fn call(&mut self, method: &str, params: Value) -> Result<Value> {
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut command = json!({"id": id, "method": method});
@@ -489,7 +489,7 @@ impl Cdp {
     }
 
     /// Evaluates a JavaScript expression in the page and returns its value.
-    fn evaluate(&mut self, expression: &str) -> Result<Value> {
+    pub(crate) fn evaluate(&mut self, expression: &str) -> Result<Value> {
         let mut r = self.call(
             "Runtime.evaluate",
             json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
@@ -502,7 +502,7 @@ impl Cdp {
 
     /// Polls `expression` until it is truthy, returning that value. Errors while the page
     /// navigates (no context yet) count as "not yet".
-    fn wait_for(&mut self, what: &str, expression: &str) -> Result<Value> {
+    pub(crate) fn wait_for(&mut self, what: &str, expression: &str) -> Result<Value> {
         let deadline = Instant::now() + WAIT_TIMEOUT;
         loop {
             let last = match self.evaluate(expression) {
@@ -521,7 +521,7 @@ impl Cdp {
     }
 
     /// Types `text` into the focused element one key at a time, at a brisk typing pace.
-    fn type_text(&mut self, text: &str) -> Result<()> {
+    pub(crate) fn type_text(&mut self, text: &str) -> Result<()> {
         for c in text.chars() {
             let key = c.to_string();
             self.call(
@@ -555,7 +555,7 @@ impl Cdp {
     }
 
     /// Saves a PNG of the viewport, or of the whole page, and returns its path.
-    fn screenshot(&mut self, path: &Path, whole_page: bool) -> Result<PathBuf> {
+    pub(crate) fn screenshot(&mut self, path: &Path, whole_page: bool) -> Result<PathBuf> {
         let mut params = json!({"format": "png"});
         if whole_page {
             let metrics = self.call("Page.getLayoutMetrics", json!({}))?;
@@ -576,7 +576,7 @@ impl Cdp {
 
     /// Console errors, uncaught exceptions and browser-logged errors (CSP violations, failed
     /// loads) seen so far.
-    fn console_problems(&self) -> Vec<String> {
+    pub(crate) fn console_problems(&self) -> Vec<String> {
         self.events
             .iter()
             .filter_map(|e| {

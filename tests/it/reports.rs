@@ -803,3 +803,117 @@ async fn home_shows_the_most_read_articles() {
         "most read first: {body}"
     );
 }
+
+// ----------------------------------------------------------------------------------------
+// A real browser: log in, read the dashboard's charts, and see user text as text.
+
+#[tokio::test]
+async fn the_dashboard_in_a_real_browser() {
+    if std::env::var("DEFLECT_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("DEFLECT_SKIP_BROWSER=1: skipping the headless-Chromium test");
+        return;
+    }
+    let chromium = crate::browser::find_chromium()
+        .expect("Chromium not found: install it or set DEFLECT_SKIP_BROWSER=1");
+    let f = help_center();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open_dir(dir.path()).await.expect("open");
+    seed(&store).await;
+    store
+        .record_events(&[Event::Search(SearchEvent {
+            id: "x1".into(),
+            session_id: "evil".into(),
+            query: XSS.into(),
+            normalized: XSS.into(),
+            result_count: 0,
+            top_slugs: Vec::new(),
+            corrected_query: None,
+            at: Utc::now() - Duration::minutes(5),
+        })])
+        .await
+        .expect("event");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(deflect::http::serve(
+        listener,
+        state(&f, store).await,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let journey = tokio::task::spawn_blocking(move || dashboard_journey(&chromium, &base)).await;
+    stop.send(()).expect("server running");
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    match journey {
+        Ok(result) => result.expect("the dashboard journey"),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("browser task: {e}"),
+    }
+}
+
+fn dashboard_journey(chromium: &std::path::Path, base: &str) -> anyhow::Result<()> {
+    use anyhow::{Context, bail};
+    use serde_json::json;
+    let browser = crate::browser::Browser::launch(chromium)?;
+    let mut page = browser.page().inspect_err(|_| browser.print_stderr())?;
+    page.call("Page.enable", json!({}))?;
+    page.call("Runtime.enable", json!({}))?;
+    page.call("Log.enable", json!({}))?;
+    page.call("Page.navigate", json!({"url": format!("{base}/admin")}))?;
+    page.wait_for(
+        "the login form",
+        "location.pathname === '/admin/login' && document.querySelector('input#token') !== null",
+    )?;
+    page.evaluate(
+        "document.querySelector('input#token').value = 's3cret-token'; \
+         document.querySelector('form.login').submit(); true",
+    )?;
+    let cards = page.wait_for(
+        "the dashboard with its charts",
+        "location.pathname === '/admin' && document.readyState === 'complete' \
+         && document.querySelectorAll('svg polyline.series').length === 2 \
+         && document.querySelectorAll('li.metric').length",
+    )?;
+    if cards.as_u64().unwrap_or(0) < 8 {
+        bail!("expected every metric on the dashboard, found {cards}");
+    }
+    // The chart is drawn: the line has a size on screen.
+    let width = page
+        .evaluate("document.querySelector('svg polyline.series').getBoundingClientRect().width")?;
+    if width.as_f64().unwrap_or(0.0) <= 0.0 {
+        bail!("the chart's line is not drawn (width {width})");
+    }
+    let shots = crate::browser::screenshot_dir();
+    std::fs::create_dir_all(&shots).context("screenshot folder")?;
+    let path = page.screenshot(&shots.join("admin-dashboard.png"), true)?;
+    eprintln!("screenshot: {}", path.display());
+
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{base}/admin/reports/gaps")}),
+    )?;
+    let shown = page.wait_for(
+        "the gaps report",
+        "location.pathname === '/admin/reports/gaps' && document.readyState === 'complete' \
+         && document.querySelector('table.report') !== null && document.body.innerText",
+    )?;
+    let text = shown.as_str().context("page text")?;
+    if !text.contains(XSS) {
+        bail!("the recorded query is not shown as text:\n{text}");
+    }
+    let scripts = page.evaluate("document.querySelectorAll('script').length")?;
+    if scripts != json!(0) {
+        bail!("the report page has {scripts} script elements: user text became markup");
+    }
+    let problems = page.console_problems();
+    if !problems.is_empty() {
+        bail!(
+            "the admin pages logged errors:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    Ok(())
+}
