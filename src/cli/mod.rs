@@ -5,6 +5,7 @@ mod check;
 mod eval;
 mod search;
 mod serve;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     },
     /// Measure relevance on labelled questions (CSV `text,category`) against a BM25 baseline.
     Eval(eval::Args),
+    /// Replay labelled questions as customer sessions through a running help center's API.
+    Simulate(simulate::Args),
 }
 
 /// Where the articles are, shared by the subcommands.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Config { example: _ } => {
             print!("{}", crate::config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

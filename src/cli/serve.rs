@@ -91,7 +91,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         };
         let purge = tokio::spawn(crate::store::retention::purge_job(
             store.clone(),
-            config.analytics.clone(),
+            config.analytics,
         ));
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
         let state = Arc::new(state);

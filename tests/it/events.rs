@@ -237,7 +237,7 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     .await;
     assert_eq!(
         searches,
-        [id.clone()],
+        std::slice::from_ref(&id),
         "the page search is in the cookie's session"
     );
     // The API's click on the same result is not a second one.

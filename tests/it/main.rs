@@ -3,7 +3,9 @@
 mod browser;
 mod cli;
 mod content;
+mod events;
 mod fixture;
 mod http;
+mod scale_out;
 mod search;
 mod store;
