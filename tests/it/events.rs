@@ -199,6 +199,10 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     )
     .await;
 
+    // Cacheable assets never carry one (a proxy could hand it to everyone).
+    let (_, headers, _) = get(&state, "/assets/style.css", &[]).await;
+    assert!(headers.get(header::SET_COOKIE).is_none());
+
     // A visitor who has one keeps it.
     let (_, headers, _) = get(&state, "/", &with_cookie).await;
     assert!(headers.get(header::SET_COOKIE).is_none());
