@@ -6,6 +6,7 @@ mod eval;
 mod report;
 mod search;
 mod serve;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ enum Command {
     },
     /// Measure relevance on labelled questions (CSV `text,category`) against a BM25 baseline.
     Eval(eval::Args),
+    /// Replay labelled questions as customer sessions through a running help center's API.
+    Simulate(simulate::Args),
     /// Print a KB manager's report: gaps, searches, deflection, helpfulness, freshness, coverage.
     Report(report::Args),
 }
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Config { example: _ } => {
             print!("{}", crate::config::EXAMPLE);

@@ -92,7 +92,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         };
         let purge = tokio::spawn(crate::store::retention::purge_job(
             store.clone(),
-            config.analytics.clone(),
+            config.analytics,
         ));
         // Reports (issue 4): closed days aggregated in the background; aggregates older than
         // the events' retention (180 days by default) are forgotten with them.

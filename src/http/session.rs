@@ -82,8 +82,8 @@ pub struct Session {
     pub bot: bool,
 }
 
-/// Page middleware: gives every request a [`Session`] and issues the cookie when missing
-/// (HttpOnly, SameSite=Lax, Secure when the public URL is https).
+/// Page middleware: gives every request a [`Session`] and, on HTML pages, issues the cookie
+/// when missing (HttpOnly, SameSite=Lax, Secure when the public URL is https).
 pub async fn pages(
     State(state): State<std::sync::Arc<AppState>>,
     mut req: Request,
@@ -98,7 +98,15 @@ pub async fn pages(
         bot,
     });
     let mut res = next.run(req).await;
-    if issue {
+    // Pages and the form's redirect only: a cookie on a cacheable asset could be cached by a
+    // proxy and handed to every visitor.
+    let page = res.status().is_redirection()
+        || res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html"));
+    if issue && page {
         let secure = if state.config.public_url.starts_with("https://") {
             "; Secure"
         } else {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Store, StoreError};
 
 /// The `[analytics]` table of deflect.toml.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnalyticsConfig {
     /// Record searches, clicks, article views and suggestion replies. Votes are customer

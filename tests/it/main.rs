@@ -3,9 +3,11 @@
 mod browser;
 mod cli;
 mod content;
+mod events;
 mod fixture;
 mod http;
 mod reports;
+mod scale_out;
 mod search;
 mod store;
 mod tickets;

@@ -81,7 +81,14 @@ fn vote(session: &str, slug: &str, helpful: bool, at: DateTime<Utc>) -> Vote {
     }
 }
 
-async fn ticket(store: &Store, id: &str, session: Option<&str>, category: &str, at: DateTime<Utc>) {
+/// Inserts a plausibly triaged ticket; only what the reports read matters.
+pub(crate) async fn ticket(
+    store: &Store,
+    id: &str,
+    session: Option<&str>,
+    category: &str,
+    at: DateTime<Utc>,
+) {
     // Only what the reports read matters; the rest is a plausible triaged ticket.
     const SQL: &str =
         "INSERT INTO tickets (id, session_id, email, email_domain, subject, description,
