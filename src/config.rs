@@ -58,6 +58,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to share one PostgreSQL between replicas; SQLite in `data_dir` when unset.
     pub database_url: Option<Secret>,
+    /// `[suggest]`: when the suggestion endpoint answers, suggests or hands off.
+    pub suggest: crate::suggest::SuggestConfig,
+    /// `[widget]`: CORS allow-list and rate limits of the embeddable widget.
+    pub widget: crate::http::widget::WidgetConfig,
 }
 
 impl Default for Config {
@@ -74,6 +78,8 @@ impl Default for Config {
             request_timeout_secs: 10,
             data_dir: PathBuf::from("data"),
             database_url: None,
+            suggest: crate::suggest::SuggestConfig::default(),
+            widget: crate::http::widget::WidgetConfig::default(),
         }
     }
 }
@@ -93,6 +99,8 @@ pub struct Layer {
     pub request_timeout_secs: Option<u64>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<Secret>,
+    pub suggest: Option<crate::suggest::SuggestConfig>,
+    pub widget: Option<crate::http::widget::WidgetConfig>,
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -123,6 +131,34 @@ request_timeout_secs = 10
 data_dir = "data"
 # Share one PostgreSQL between replicas instead. Prefer the DEFLECT_DATABASE_URL variable.
 # database_url = "postgres://postgres@127.0.0.1:5432/deflect"
+
+# The suggestion endpoint (POST /api/v1/suggest): answer when the confidence (a calibrated
+# probability that the first article is right) reaches answer_threshold, suggest articles
+# from suggest_threshold, hand off below.
+[suggest]
+answer_threshold = 0.8
+suggest_threshold = 0.2
+max_articles = 3
+# Tiers that go straight to a human, e.g. ["enterprise"].
+handoff_tiers = []
+# Articles whose category or tag the widget's page names score this much higher.
+page_boost = 0.2
+# The contact form the hand-off links to (prefilled with subject and description).
+contact_path = "/contact"
+
+# The embeddable widget (/widget.js).
+[widget]
+# Sites allowed to call the API from the browser (CORS), e.g. ["https://app.example.com"].
+allowed_origins = []
+# Client IP from X-Forwarded-For: only behind a load balancer that sets it.
+trust_proxy = false
+# Suggestions per minute (0 = unlimited) and burst, per session and per client IP.
+session_per_minute = 30
+session_burst = 10
+ip_per_minute = 600
+ip_burst = 120
+# Sessions and IPs tracked at most (bounds memory).
+max_tracked = 100000
 "#;
 
 impl Layer {
@@ -178,6 +214,8 @@ impl Layer {
                     })
                 })
                 .transpose()?,
+            suggest: None,
+            widget: None,
         })
     }
 
@@ -201,6 +239,12 @@ impl Layer {
         }
         if self.database_url.is_some() {
             c.database_url = self.database_url;
+        }
+        if let Some(s) = self.suggest {
+            c.suggest = s;
+        }
+        if let Some(w) = self.widget {
+            c.widget = w;
         }
     }
 }

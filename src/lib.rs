@@ -18,3 +18,5 @@ pub mod search;
 pub mod site;
 /// The store: searches, clicks and votes in SQLite or PostgreSQL.
 pub mod store;
+/// The suggestion decision: answer, suggest or hand off, with a calibrated confidence.
+pub mod suggest;

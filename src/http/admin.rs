@@ -87,7 +87,11 @@ fn urlencode(s: &str) -> String {
 /// Only admin paths are followed after login: never an open redirect.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with("/admin") && !n.starts_with("/admin/login") && !n.contains("//") => n,
+        Some(n)
+            if n.starts_with("/admin") && !n.starts_with("/admin/login") && !n.contains("//") =>
+        {
+            n
+        }
         _ => "/admin",
     }
 }
@@ -100,9 +104,9 @@ pub struct LoginQuery {
 /// The login form: the admin token, kept afterwards in a secure cookie.
 pub async fn login_page(
     State(state): State<Arc<AppState>>,
-    query: Option<axum::extract::Query<LoginQuery>>,
+    query: Result<axum::extract::Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let next = query.and_then(|q| q.0.next);
+    let next = query.ok().and_then(|q| q.0.next);
     super::pages::render(
         &state,
         "admin_login.html",
@@ -139,7 +143,9 @@ pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginFor
         .as_ref()
         .is_some_and(|t| t.matches(token));
     // The cookie carries the token itself, so it must be a valid cookie value to be usable.
-    let cookie_safe = token.bytes().all(|b| b.is_ascii_graphic() && !b";,\\\"".contains(&b));
+    let cookie_safe = token
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !b";,\\\"".contains(&b));
     if !ok || !cookie_safe {
         let mut res = super::pages::render(
             &state,
@@ -168,7 +174,9 @@ pub async fn logout() -> Response {
     let mut res = Redirect::to("/admin/login").into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("deflect_admin=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_static(
+            "deflect_admin=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+        ),
     );
     res
 }

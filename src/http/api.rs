@@ -118,7 +118,15 @@ pub struct ErrorBody {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Deflect help center API", version = "1"),
-    paths(search, autocomplete, article, healthz, readyz, super::admin::reindex),
+    paths(
+        search,
+        autocomplete,
+        article,
+        healthz,
+        readyz,
+        super::admin::reindex,
+        super::suggest::suggest_handler
+    ),
     components(schemas(
         SearchResponse,
         SearchResult,
@@ -127,7 +135,13 @@ pub struct ErrorBody {
         ArticleResponse,
         Health,
         ErrorEnvelope,
-        ErrorBody
+        ErrorBody,
+        super::suggest::SuggestRequest,
+        super::suggest::SuggestResponse,
+        super::suggest::AnswerBody,
+        super::suggest::SuggestedArticle,
+        super::suggest::Handoff,
+        crate::suggest::Context
     ))
 )]
 pub struct ApiDoc;

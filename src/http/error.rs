@@ -1,7 +1,7 @@
 //! The one error envelope of the HTTP API: `{"error": {"code", "message"}}` with a 4xx/5xx status.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -16,12 +16,16 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the request took too long; please retry")]
     Timeout,
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("too many requests; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -33,8 +37,10 @@ impl IntoResponse for ApiError {
             ApiError::QueryTooLong(_) => (StatusCode::BAD_REQUEST, "query_too_long"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable(detail) => {
                 tracing::error!(%detail, "storage unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
@@ -51,6 +57,16 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
+        if let ApiError::TooManyRequests { retry_after } = self {
+            return (
+                status,
+                [(header::RETRY_AFTER, retry_after.to_string())],
+                Json(json!({"error": {
+                    "code": code, "message": message, "retry_after": retry_after,
+                }})),
+            )
+                .into_response();
+        }
         (
             status,
             Json(json!({"error": {"code": code, "message": message}})),

@@ -6,9 +6,12 @@ mod admin;
 mod api;
 mod error;
 pub mod feedback;
+pub mod limits;
 pub mod metrics;
 mod pages;
+mod suggest;
 pub mod templates;
+pub mod widget;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -55,6 +58,8 @@ pub struct AppState {
     pub store: Option<Store>,
     /// Events (searches, views, suggestion replies) on their way to the store.
     pub events: Option<EventLog>,
+    /// Per-session and per-IP limits of the suggestion endpoint.
+    pub widget_limits: widget::WidgetLimits,
 }
 
 impl AppState {
@@ -66,6 +71,7 @@ impl AppState {
         );
         let csp = HeaderValue::from_str(&csp)
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+        let widget_limits = widget::WidgetLimits::new(&config.widget);
         let metrics = Metrics::default();
         metrics
             .articles
@@ -79,6 +85,7 @@ impl AppState {
             search_counter: AtomicU64::new(0),
             store: None,
             events: None,
+            widget_limits,
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -148,6 +155,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/articles/{slug}/votes", post(feedback::vote))
         .route("/api/v1/search/{search_id}/clicks", post(feedback::click))
         // Suggestions and the widget (issue 5).
+        .route("/api/v1/suggest", post(suggest::suggest_handler))
+        .route("/widget.js", get(widget::script))
         // Admin pages (login cookie) and admin API (bearer token or login cookie).
         .route("/admin", get(admin::dashboard))
         .route("/admin/login", get(admin::login_page).post(admin::login))
@@ -161,6 +170,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(admin::metrics))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            widget::cors,
+        ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
         .with_state(state)
 }
@@ -208,7 +221,9 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // With the peer address, for per-IP rate limits.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

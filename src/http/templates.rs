@@ -11,16 +11,43 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
     ("search.html", include_str!("../../templates/search.html")),
     ("article.html", include_str!("../../templates/article.html")),
-    ("category.html", include_str!("../../templates/category.html")),
-    ("not_found.html", include_str!("../../templates/not_found.html")),
+    (
+        "category.html",
+        include_str!("../../templates/category.html"),
+    ),
+    (
+        "not_found.html",
+        include_str!("../../templates/not_found.html"),
+    ),
     ("contact.html", include_str!("../../templates/contact.html")),
-    ("contact_done.html", include_str!("../../templates/contact_done.html")),
-    ("admin_base.html", include_str!("../../templates/admin_base.html")),
-    ("admin_login.html", include_str!("../../templates/admin_login.html")),
-    ("admin_dashboard.html", include_str!("../../templates/admin_dashboard.html")),
-    ("admin_report.html", include_str!("../../templates/admin_report.html")),
-    ("admin_tickets.html", include_str!("../../templates/admin_tickets.html")),
-    ("admin_ticket.html", include_str!("../../templates/admin_ticket.html")),
+    (
+        "contact_done.html",
+        include_str!("../../templates/contact_done.html"),
+    ),
+    (
+        "admin_base.html",
+        include_str!("../../templates/admin_base.html"),
+    ),
+    (
+        "admin_login.html",
+        include_str!("../../templates/admin_login.html"),
+    ),
+    (
+        "admin_dashboard.html",
+        include_str!("../../templates/admin_dashboard.html"),
+    ),
+    (
+        "admin_report.html",
+        include_str!("../../templates/admin_report.html"),
+    ),
+    (
+        "admin_tickets.html",
+        include_str!("../../templates/admin_tickets.html"),
+    ),
+    (
+        "admin_ticket.html",
+        include_str!("../../templates/admin_ticket.html"),
+    ),
 ];
 
 /// Builds the template environment, taking each template from `dir` when it has one.

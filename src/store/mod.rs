@@ -246,8 +246,7 @@ impl Store {
     pub async fn record_events(&self, batch: &[Event]) -> Result<(), StoreError> {
         const SEARCH: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
-        const VIEW: &str =
-            "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
+        const VIEW: &str = "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
         const SUGGEST: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
         on_backend!(self, |pool| {
