@@ -465,6 +465,8 @@ pub struct Suggestion<'a> {
     pub handoff: Option<HandoffReason>,
     /// The answer first (for `answer`), then the other articles worth reading, best first.
     pub articles: Vec<&'a Article>,
+    /// The first result, whatever the action: what the confidence is about.
+    pub top: Option<&'a Article>,
 }
 
 /// The decision, from the evidence alone.
@@ -579,6 +581,7 @@ pub fn suggest<'a>(
         evidence,
         handoff,
         articles,
+        top: hits.first().map(|s| s.hit.article),
     }
 }
 

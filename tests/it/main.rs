@@ -7,3 +7,4 @@ mod fixture;
 mod http;
 mod search;
 mod store;
+mod suggest;
