@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# HTTP load benchmark: throughput and p50/p99 latency of /api/v1/search with a mixed query set
-# (exact, misspelled, synonym, prefix, long) at 1, 16 and 64 connections, using wrk.
+# HTTP load benchmark: throughput and p50/p99 latency of /api/v1/search (GET) and
+# /api/v1/suggest (POST) with a mixed query set (exact, misspelled, synonym, prefix, long) at
+# 1, 16 and 64 connections, using wrk. The suggestion rate limits are switched off for the
+# run (a temporary deflect.toml): one client hammering from 127.0.0.1 would otherwise get 429s.
 #
 #   benches/http_load.sh                  # the sample content
 #   cargo run --release --example generate_corpus -- /tmp/corpus10k   # the 10,000-article corpus
@@ -9,6 +11,7 @@
 #   RECORDING=1 benches/http_load.sh      # what event recording costs: the same load at 64
 #                                         # connections, recording on and off, ROUNDS times each
 #   BIN=path/to/deflect benches/http_load.sh   # an already built release binary
+#   ENDPOINTS=suggest benches/http_load.sh   # only one endpoint (search, suggest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONTENT=${CONTENT:-content}
@@ -16,6 +19,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-1 16 64}
 PORT=${PORT:-18080}
 RECORDING=${RECORDING:-0}
+ENDPOINTS=${ENDPOINTS:-search suggest}
 ROUNDS=${ROUNDS:-3}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 work=$(mktemp -d)
@@ -29,15 +33,20 @@ else
   bin="$work/deflect"
 fi
 queries="$work/queries"
+messages="$work/messages"
 python3 -c 'import sys, urllib.parse; [print(urllib.parse.quote(l.rstrip("\n"))) for l in open(sys.argv[1]) if l.strip()]' \
   benches/queries.txt > "$queries"
+python3 -c 'import sys, json; [print(json.dumps(l.rstrip("\n"))) for l in open(sys.argv[1]) if l.strip()]' \
+  benches/queries.txt > "$messages"
+# The widget's rate limits off: one client hammering from 127.0.0.1 would otherwise get 429s.
+printf '[widget]\nsession_per_minute = 0\nip_per_minute = 0\n' > "$work/deflect.toml"
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 
 # start_server RECORD: a fresh SQLite store each time.
 start_server() {
   rm -rf "$work/data"
-  DEFLECT_ANALYTICS_RECORD=$1 "$bin" serve --content "$CONTENT" --bind "127.0.0.1:$PORT" --no-watch \
+  DEFLECT_ANALYTICS_RECORD=$1 "$bin" serve --config "$work/deflect.toml" --content "$CONTENT" --bind "127.0.0.1:$PORT" --no-watch \
     --data-dir "$work/data" >/dev/null &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
@@ -47,12 +56,17 @@ stop_server() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 # The server's CPU time so far, in clock ticks (user + system).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 
-# load CONNECTIONS: prints "requests/s p50 p99 server-CPU-µs-per-request".
+# load CONNECTIONS [ENDPOINT]: prints "requests/s p50 p99 server-CPU-µs-per-request".
 load() {
-  local c=$1 threads out before after requests
+  local c=$1 endpoint=${2:-search} file threads out before after requests
+  case $endpoint in
+    search) file=$queries ;;
+    suggest) file=$messages ;;
+    *) echo "unknown endpoint $endpoint (search, suggest)" >&2; exit 1 ;;
+  esac
   threads=$(( c < 2 ? c : 2 ))
   before=$(cpu_ticks)
-  out=$(QUERIES_FILE="$queries" wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s benches/wrk_search.lua "http://127.0.0.1:$PORT")
+  out=$(QUERIES_FILE="$file" wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s "benches/wrk_$endpoint.lua" "http://127.0.0.1:$PORT")
   sleep 0.5 # let the event writer finish its last batch
   after=$(cpu_ticks)
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -89,8 +103,10 @@ fi
 
 start_server true
 echo "content: $CONTENT ($(curl -s "http://127.0.0.1:$PORT/readyz"))"
-printf '%-12s %12s %10s %10s\n' connections requests/s p50 p99
-for c in $CONNECTIONS; do
-  read -r rps p50 p99 <<<"$(load "$c")"
-  printf '%-12s %12s %10s %10s\n' "$c" "$rps" "$p50" "$p99"
+printf '%-10s %-12s %12s %10s %10s\n' endpoint connections requests/s p50 p99
+for endpoint in $ENDPOINTS; do
+  for c in $CONNECTIONS; do
+    read -r rps p50 p99 _ <<<"$(load "$c" "$endpoint")"
+    printf '%-10s %-12s %12s %10s %10s\n' "$endpoint" "$c" "$rps" "$p50" "$p99"
+  done
 done

@@ -64,6 +64,10 @@ pub struct Config {
     pub triage: crate::triage::TriageConfig,
     /// `[webhook]`: where new tickets are handed off.
     pub webhook: crate::webhook::WebhookConfig,
+    /// `[suggest]`: when the suggestion endpoint answers, suggests or hands off.
+    pub suggest: crate::suggest::SuggestConfig,
+    /// `[widget]`: CORS allow-list and rate limits of the embeddable widget.
+    pub widget: crate::http::widget::WidgetConfig,
 }
 
 impl Default for Config {
@@ -83,6 +87,8 @@ impl Default for Config {
             analytics: crate::store::retention::AnalyticsConfig::default(),
             triage: crate::triage::TriageConfig::default(),
             webhook: crate::webhook::WebhookConfig::default(),
+            suggest: crate::suggest::SuggestConfig::default(),
+            widget: crate::http::widget::WidgetConfig::default(),
         }
     }
 }
@@ -106,6 +112,8 @@ pub struct Layer {
     pub analytics: crate::store::retention::AnalyticsLayer,
     pub triage: Option<crate::triage::TriageConfig>,
     pub webhook: Option<crate::webhook::WebhookConfig>,
+    pub suggest: Option<crate::suggest::SuggestConfig>,
+    pub widget: Option<crate::http::widget::WidgetConfig>,
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -203,6 +211,34 @@ resolution_minutes = 2700
 # timeout_secs = 10
 # retry_base_secs = 2
 # retry_max_secs = 600
+
+# The suggestion endpoint (POST /api/v1/suggest): answer when the confidence (a calibrated
+# probability that the first article is right) reaches answer_threshold, suggest articles
+# from suggest_threshold, hand off below.
+[suggest]
+answer_threshold = 0.8
+suggest_threshold = 0.2
+max_articles = 3
+# Tiers that go straight to a human, e.g. ["enterprise"].
+handoff_tiers = []
+# Articles whose category or tag the widget's page names score this much higher.
+page_boost = 0.2
+# The contact form the hand-off links to (prefilled with subject and description).
+contact_path = "/contact"
+
+# The embeddable widget (/widget.js).
+[widget]
+# Sites allowed to call the API from the browser (CORS), e.g. ["https://app.example.com"].
+allowed_origins = []
+# Client IP from X-Forwarded-For: only behind a load balancer that sets it.
+trust_proxy = false
+# Suggestions per minute (0 = unlimited) and burst, per session and per client IP.
+session_per_minute = 30
+session_burst = 10
+ip_per_minute = 600
+ip_burst = 120
+# Sessions and IPs tracked at most (bounds memory).
+max_tracked = 100000
 "#;
 
 impl Layer {
@@ -261,6 +297,8 @@ impl Layer {
                 })
                 .transpose()?,
             analytics: crate::store::retention::AnalyticsLayer::from_env(&get)?,
+            suggest: None,
+            widget: None,
         })
     }
 
@@ -291,6 +329,12 @@ impl Layer {
         }
         if let Some(w) = self.webhook {
             c.webhook.merge(w);
+        }
+        if let Some(s) = self.suggest {
+            c.suggest = s;
+        }
+        if let Some(w) = self.widget {
+            c.widget = w;
         }
     }
 }

@@ -190,6 +190,145 @@ where
     total
 }
 
+/// What the suggestion endpoint replied to one question, reduced to what is scored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub action: crate::suggest::Action,
+    pub confidence: f64,
+    /// Ticket types of the first result (what the confidence is about), if any.
+    pub top: Option<Vec<String>>,
+    /// Ticket types of the listed articles, best first.
+    pub articles: Vec<Vec<String>>,
+    /// Time taken, in milliseconds.
+    pub millis: f64,
+}
+
+/// Confidence buckets of the calibration table: `[i/10, (i+1)/10)`.
+pub const BUCKETS: usize = 10;
+
+/// Outcomes of the suggestion endpoint over a set of questions.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SuggestScores {
+    pub questions: usize,
+    pub answered_right: usize,
+    pub answered_wrong: usize,
+    pub suggested_right: usize,
+    pub suggested_wrong: usize,
+    pub handed_off: usize,
+    /// Per confidence bucket: questions with a first result, and how many it answers.
+    pub buckets: [(usize, usize); BUCKETS],
+    /// (confidence, first result right) per question with a result, for "≥ c" shares.
+    #[serde(skip)]
+    pub confident: Vec<(f64, bool)>,
+    #[serde(skip)]
+    pub millis: Vec<f64>,
+}
+
+impl SuggestScores {
+    /// Records one reply to a question of ticket type `category`.
+    pub fn add(&mut self, category: &str, r: &Reply) {
+        use crate::suggest::Action;
+        let fits = |types: &Vec<String>| types.iter().any(|t| t == category);
+        self.questions += 1;
+        self.millis.push(r.millis);
+        let top_right = r.top.as_ref().is_some_and(fits);
+        match r.action {
+            Action::Answer if top_right => self.answered_right += 1,
+            Action::Answer => self.answered_wrong += 1,
+            Action::Suggest if r.articles.iter().any(fits) => self.suggested_right += 1,
+            Action::Suggest => self.suggested_wrong += 1,
+            Action::Handoff => self.handed_off += 1,
+        }
+        if r.top.is_some() {
+            let b = ((r.confidence * BUCKETS as f64) as usize).min(BUCKETS - 1);
+            self.buckets[b].0 += 1;
+            self.buckets[b].1 += usize::from(top_right);
+            self.confident.push((r.confidence, top_right));
+        }
+    }
+
+    fn merge(&mut self, o: SuggestScores) {
+        self.questions += o.questions;
+        self.answered_right += o.answered_right;
+        self.answered_wrong += o.answered_wrong;
+        self.suggested_right += o.suggested_right;
+        self.suggested_wrong += o.suggested_wrong;
+        self.handed_off += o.handed_off;
+        for (a, b) in self.buckets.iter_mut().zip(o.buckets) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        self.confident.extend(o.confident);
+        self.millis.extend(o.millis);
+    }
+
+    pub fn rate(&self, n: usize) -> f64 {
+        rate(n, self.questions)
+    }
+
+    /// Share answered (right or wrong): for out-of-scope questions, every one is wrong.
+    pub fn answered_rate(&self) -> f64 {
+        rate(self.answered_right + self.answered_wrong, self.questions)
+    }
+
+    /// Among questions whose confidence is at least `c`: how many, and the share whose first
+    /// result is right.
+    pub fn at_least(&self, c: f64) -> (usize, f64) {
+        let above: Vec<bool> = self
+            .confident
+            .iter()
+            .filter(|(x, _)| *x >= c)
+            .map(|(_, r)| *r)
+            .collect();
+        (
+            above.len(),
+            rate(above.iter().filter(|r| **r).count(), above.len()),
+        )
+    }
+
+    /// The `p`-th percentile (0..100) of the time per question, in milliseconds.
+    pub fn percentile_millis(&self, p: f64) -> f64 {
+        let mut v = self.millis.clone();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return 0.0;
+        }
+        let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
+        v[i.min(v.len() - 1)]
+    }
+}
+
+/// Runs every question through `reply` on all cores.
+pub fn evaluate_suggest<F>(questions: &[Question], reply: F) -> SuggestScores
+where
+    F: Fn(&str) -> Reply + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = questions.len().div_ceil(threads).max(1);
+    let mut total = SuggestScores::default();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = questions
+            .chunks(chunk)
+            .map(|part| {
+                let reply = &reply;
+                scope.spawn(move || {
+                    let mut s = SuggestScores::default();
+                    for q in part {
+                        s.add(&q.category, &reply(&q.text));
+                    }
+                    s
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(s) = h.join() {
+                total.merge(s);
+            }
+        }
+    });
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +366,38 @@ mod tests {
         let s = evaluate(&qs, |_| vec![types(&["even"])]);
         assert_eq!(s.questions, 25);
         assert_eq!(s.top1, 13);
+    }
+
+    #[test]
+    fn suggestion_outcomes_and_calibration() {
+        use crate::suggest::Action;
+        let reply = |action, confidence, top: &[&str], articles: &[&[&str]]| Reply {
+            action,
+            confidence,
+            top: (!top.is_empty()).then(|| types(top)),
+            articles: articles.iter().map(|a| types(a)).collect(),
+            millis: 1.0,
+        };
+        let mut s = SuggestScores::default();
+        s.add("a", &reply(Action::Answer, 0.95, &["a"], &[&["a"]]));
+        s.add("a", &reply(Action::Answer, 0.91, &["b"], &[&["b"]]));
+        s.add("a", &reply(Action::Suggest, 0.5, &["b"], &[&["b"], &["a"]]));
+        s.add("a", &reply(Action::Suggest, 0.4, &["b"], &[&["b"]]));
+        s.add("a", &reply(Action::Handoff, 0.0, &[], &[]));
+        assert_eq!(
+            (
+                s.answered_right,
+                s.answered_wrong,
+                s.suggested_right,
+                s.suggested_wrong,
+                s.handed_off
+            ),
+            (1, 1, 1, 1, 1)
+        );
+        assert_eq!(s.buckets[9], (2, 1));
+        assert_eq!(s.buckets[5], (1, 0));
+        assert_eq!(s.at_least(0.9), (2, 0.5));
+        assert!((s.answered_rate() - 0.4).abs() < 1e-9);
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub mod search;
 pub mod site;
 /// The store: searches, clicks, votes and tickets in SQLite or PostgreSQL.
 pub mod store;
+/// The suggestion decision: answer, suggest or hand off, with a calibrated confidence.
+pub mod suggest;
 /// Ticket triage as pure functions: category, priority tree, SLA clocks, lifecycle.
 pub mod triage;
 /// The durable webhook outbox: signed ticket hand-offs to a help desk, retried with backoff.

@@ -141,7 +141,8 @@ pub struct ErrorBody {
         readyz,
         super::admin::reindex,
         super::reports::report_api,
-        super::tickets::create
+        super::tickets::create,
+        super::suggest::suggest_handler
     ),
     components(schemas(
         SearchResponse,
@@ -155,7 +156,13 @@ pub struct ErrorBody {
         super::tickets::TicketRequest,
         super::tickets::TicketResponse,
         super::tickets::SlaDue,
-        crate::triage::Status
+        crate::triage::Status,
+        super::suggest::SuggestRequest,
+        super::suggest::SuggestResponse,
+        super::suggest::AnswerBody,
+        super::suggest::SuggestedArticle,
+        super::suggest::Handoff,
+        crate::suggest::Context
     ))
 )]
 pub struct ApiDoc;

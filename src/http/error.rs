@@ -1,7 +1,7 @@
 //! The one error envelope of the HTTP API: `{"error": {"code", "message"}}` with a 4xx/5xx status.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -16,6 +16,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the request took too long; please retry")]
     Timeout,
     #[error("{0}")]
@@ -28,8 +30,8 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
-    #[error("{0}")]
-    TooManyRequests(String),
+    #[error("too many requests; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -41,10 +43,11 @@ impl IntoResponse for ApiError {
             ApiError::QueryTooLong(_) => (StatusCode::BAD_REQUEST, "query_too_long"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable(detail) => {
                 tracing::error!(%detail, "storage unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
@@ -61,12 +64,25 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = match &self {
-            ApiError::Invalid { field, .. } => {
-                json!({"error": {"code": code, "message": message, "field": field}})
-            }
-            _ => json!({"error": {"code": code, "message": message}}),
-        };
-        (status, Json(body)).into_response()
+        match &self {
+            ApiError::Invalid { field, .. } => (
+                status,
+                Json(json!({"error": {"code": code, "message": message, "field": field}})),
+            )
+                .into_response(),
+            ApiError::TooManyRequests { retry_after } => (
+                status,
+                [(header::RETRY_AFTER, retry_after.to_string())],
+                Json(json!({"error": {
+                    "code": code, "message": message, "retry_after": retry_after,
+                }})),
+            )
+                .into_response(),
+            _ => (
+                status,
+                Json(json!({"error": {"code": code, "message": message}})),
+            )
+                .into_response(),
+        }
     }
 }

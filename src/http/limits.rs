@@ -1,59 +1,142 @@
-//! A small bounded rate limiter: at most `limit` hits per key in a fixed window, remembering
-//! at most `max_keys` keys (expired ones are dropped first; when all are live, new keys are
-//! refused rather than letting memory grow).
+//! Rate limits for public write-ish endpoints (suggestions, tickets): a token bucket per key
+//! (session or client IP) in a map of bounded size, so a flood of fresh keys cannot grow memory.
+//!
+//! Hand-written rather than `governor`: a keyed limiter there needs periodic `retain_recent`
+//! calls and still has no size cap; this is one mutex-guarded map with a hard cap, which is
+//! enough for a few thousand requests per second on one replica.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use axum::extract::ConnectInfo;
+use axum::http::HeaderMap;
+use serde::Deserialize;
+
+use super::ApiError;
+
+/// A rate: `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Token buckets per key, at most `capacity` keys.
 #[derive(Debug)]
 pub struct RateLimiter {
-    limit: u32,
-    window: Duration,
-    max_keys: usize,
-    hits: Mutex<HashMap<String, (Instant, u32)>>,
+    /// Tokens a key may hold: requests allowed at once.
+    burst: u32,
+    /// Refill per second; 0 disables the limiter.
+    per_sec: f64,
+    capacity: usize,
+    buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl RateLimiter {
-    pub fn new(limit: u32, window: Duration, max_keys: usize) -> Self {
+    /// `rate.per_minute == 0` disables the limiter.
+    pub fn new(rate: Rate, capacity: usize) -> Self {
         Self {
-            limit,
-            window,
-            max_keys,
-            hits: Mutex::new(HashMap::new()),
+            burst: rate.burst,
+            per_sec: f64::from(rate.per_minute) / 60.0,
+            capacity: capacity.max(1),
+            buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts a hit for `key`; `false` when the key is over its limit (limit 0 = no limit).
-    pub fn allow(&self, key: &str) -> bool {
-        self.allow_at(key, Instant::now())
+    /// At most `limit` requests per `window` and key (all of them at once, if need be);
+    /// `limit == 0` disables the limiter.
+    pub fn per_window(limit: u32, window: Duration, capacity: usize) -> Self {
+        Self {
+            burst: limit,
+            per_sec: f64::from(limit) / window.as_secs_f64().max(1.0),
+            capacity: capacity.max(1),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
-    pub fn allow_at(&self, key: &str, now: Instant) -> bool {
-        if self.limit == 0 {
-            return true;
+    /// Takes one token for `key`, or says how long to wait for one.
+    pub fn check(&self, key: &str) -> Result<(), ApiError> {
+        self.check_at(key, Instant::now())
+    }
+
+    fn check_at(&self, key: &str, now: Instant) -> Result<(), ApiError> {
+        if self.per_sec <= 0.0 {
+            return Ok(());
         }
-        let mut hits = self
-            .hits
+        let burst = f64::from(self.burst.max(1));
+        let per_sec = self.per_sec;
+        let mut map = self
+            .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !hits.contains_key(key) && hits.len() >= self.max_keys {
-            let window = self.window;
-            hits.retain(|_, (start, _)| now.duration_since(*start) < window);
-            if hits.len() >= self.max_keys {
-                return false;
+        if !map.contains_key(key) && map.len() >= self.capacity {
+            // Forget buckets that have refilled: they hold no information.
+            map.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * per_sec < burst
+            });
+            if map.len() >= self.capacity {
+                // Still full of active keys: under a flood, refuse new keys rather than grow.
+                return Err(ApiError::TooManyRequests { retry_after: 1 });
             }
         }
-        let entry = hits.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
+        let b = map.entry(key.to_string()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * per_sec).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - b.tokens) / per_sec).ceil().max(1.0);
+            Err(ApiError::TooManyRequests {
+                retry_after: Duration::from_secs_f64(wait).as_secs(),
+            })
         }
-        if entry.1 >= self.limit {
-            return false;
-        }
-        entry.1 += 1;
-        true
     }
+
+    /// Keys currently tracked.
+    pub fn len(&self) -> usize {
+        self.buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The client's address: the socket's peer, or with `trust_proxy` the first address in
+/// `X-Forwarded-For` (as set by the load balancer in front). `None` in router-level tests,
+/// which have no socket.
+pub fn client_ip(
+    connect: Option<&ConnectInfo<SocketAddr>>,
+    headers: &HeaderMap,
+    trust_proxy: bool,
+) -> Option<IpAddr> {
+    if trust_proxy
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    connect.map(|c| c.0.ip())
 }
 
 #[cfg(test)]
@@ -61,16 +144,78 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_per_key_per_window_and_stays_bounded() {
-        let l = RateLimiter::new(2, Duration::from_secs(60), 2);
-        let t0 = Instant::now();
-        assert!(l.allow_at("a", t0));
-        assert!(l.allow_at("a", t0));
-        assert!(!l.allow_at("a", t0), "third hit in the window");
-        assert!(l.allow_at("b", t0), "other keys are separate");
-        assert!(!l.allow_at("c", t0), "full of live keys: refused");
-        let later = t0 + Duration::from_secs(61);
-        assert!(l.allow_at("a", later), "a new window");
-        assert!(l.allow_at("c", later), "expired keys make room");
+    fn a_key_gets_its_burst_then_waits_for_the_refill() {
+        let l = RateLimiter::new(
+            Rate {
+                per_minute: 60,
+                burst: 3,
+            },
+            100,
+        );
+        let t = Instant::now();
+        for _ in 0..3 {
+            l.check_at("a", t).expect("within the burst");
+        }
+        match l.check_at("a", t) {
+            Err(ApiError::TooManyRequests { retry_after }) => assert_eq!(retry_after, 1),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        l.check_at("b", t).expect("other keys are separate");
+        l.check_at("a", t + Duration::from_millis(1100))
+            .expect("one token back after a second");
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let l = RateLimiter::new(
+            Rate {
+                per_minute: 60,
+                burst: 2,
+            },
+            10,
+        );
+        let t = Instant::now();
+        for i in 0..10 {
+            l.check_at(&format!("k{i}"), t).expect("room");
+        }
+        assert!(l.check_at("new", t).is_err(), "full of active keys");
+        assert_eq!(l.len(), 10);
+        // A minute later every bucket has refilled and is forgotten to make room.
+        l.check_at("new", t + Duration::from_secs(60))
+            .expect("stale keys evicted");
+        assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn zero_disables() {
+        let l = RateLimiter::new(
+            Rate {
+                per_minute: 0,
+                burst: 0,
+            },
+            1,
+        );
+        for _ in 0..100 {
+            l.check("x").expect("disabled");
+        }
+    }
+
+    #[test]
+    fn forwarded_for_only_behind_a_trusted_proxy() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.7, 10.0.0.1".parse().expect("header"),
+        );
+        let sock = ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 5000)));
+        assert_eq!(
+            client_ip(Some(&sock), &h, true),
+            Some("203.0.113.7".parse().expect("ip"))
+        );
+        assert_eq!(
+            client_ip(Some(&sock), &h, false),
+            Some("10.0.0.1".parse().expect("ip"))
+        );
+        assert_eq!(client_ip(None, &HeaderMap::new(), true), None);
     }
 }

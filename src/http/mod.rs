@@ -12,8 +12,10 @@ pub mod metrics;
 mod pages;
 mod reports;
 pub mod session;
+mod suggest;
 pub mod templates;
 pub mod tickets;
+pub mod widget;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -67,6 +69,8 @@ pub struct AppState {
     typing: session::AsYouType,
     /// Tickets: the spam guard's rate limits and the webhook outbox's wake-up call.
     pub desk: tickets::Desk,
+    /// Per-session and per-IP limits of the suggestion endpoint.
+    pub widget_limits: widget::WidgetLimits,
 }
 
 impl AppState {
@@ -78,6 +82,7 @@ impl AppState {
         );
         let csp = HeaderValue::from_str(&csp)
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+        let widget_limits = widget::WidgetLimits::new(&config.widget);
         let metrics = Metrics::default();
         metrics
             .articles
@@ -95,6 +100,7 @@ impl AppState {
             popular: reports::PopularArticles::default(),
             typing: session::AsYouType::default(),
             desk,
+            widget_limits,
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -178,6 +184,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/articles/{slug}/votes", post(feedback::vote))
         .route("/api/v1/search/{search_id}/clicks", post(feedback::click))
         // Suggestions and the widget (issue 5).
+        .route("/api/v1/suggest", post(suggest::suggest_handler))
+        .route("/widget.js", get(widget::script))
         // Admin pages (login cookie) and admin API (bearer token or login cookie).
         .route("/admin", get(admin::dashboard))
         .route("/admin/login", get(admin::login_page).post(admin::login))
@@ -204,6 +212,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(admin::metrics))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            widget::cors,
+        ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
         .with_state(state)
 }
@@ -251,11 +263,9 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // With connection info, so the ticket spam guard can limit per client address.
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    // With the peer address, for per-IP rate limits.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

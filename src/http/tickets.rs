@@ -44,8 +44,12 @@ pub struct Desk {
 impl Desk {
     pub fn new(config: &TriageConfig) -> Self {
         Self {
-            per_session: RateLimiter::new(config.tickets_per_session, LIMIT_WINDOW, LIMIT_KEYS),
-            per_ip: RateLimiter::new(config.tickets_per_ip, LIMIT_WINDOW, LIMIT_KEYS),
+            per_session: RateLimiter::per_window(
+                config.tickets_per_session,
+                LIMIT_WINDOW,
+                LIMIT_KEYS,
+            ),
+            per_ip: RateLimiter::per_window(config.tickets_per_ip, LIMIT_WINDOW, LIMIT_KEYS),
             outbox: Arc::new(Notify::new()),
         }
     }
@@ -380,14 +384,11 @@ pub async fn file(state: &Arc<AppState>, new: NewTicket, source: &str) -> Result
 
 /// The spam guard's rate limits, per session and per address.
 pub fn rate_limit(state: &AppState, session: Option<&str>, ip: &ClientIp) -> Result<(), ApiError> {
-    let over = session.is_some_and(|s| !state.desk.per_session.allow(s))
-        || ip
-            .0
-            .is_some_and(|ip| !state.desk.per_ip.allow(&ip.to_string()));
-    if over {
-        return Err(ApiError::TooManyRequests(
-            "too many tickets from this session or address; please wait a few minutes".into(),
-        ));
+    if let Some(s) = session {
+        state.desk.per_session.check(s)?;
+    }
+    if let Some(ip) = ip.0 {
+        state.desk.per_ip.check(&ip.to_string())?;
     }
     Ok(())
 }

@@ -294,9 +294,15 @@ impl SearchEngine {
 
     /// Searches. Never fails: any text gives results or an empty list.
     pub fn search(&self, req: &SearchRequest<'_>) -> SearchResults<'_> {
+        self.search_with_plan(req).0
+    }
+
+    /// Searches, and returns the plan of the query the results are for (the corrected one
+    /// when the query as typed matched nothing): what the suggestion decision weighs.
+    pub fn search_with_plan(&self, req: &SearchRequest<'_>) -> (SearchResults<'_>, QueryPlan) {
         let query = clip(req.query);
         let limit = req.limit.clamp(1, MAX_LIMIT);
-        let plan = QueryPlan::new(query, &self.vocabulary, &self.synonyms);
+        let mut plan = QueryPlan::new(query, &self.vocabulary, &self.synonyms);
         let (mut total, mut hits) = self.run(&plan, limit, req.category);
         let mut corrected_query = None;
         if total < 3
@@ -305,15 +311,17 @@ impl SearchEngine {
             if total == 0 {
                 let better = QueryPlan::new(&corrected, &self.vocabulary, &self.synonyms);
                 (total, hits) = self.run(&better, limit, req.category);
+                plan = better;
             }
             corrected_query = Some(corrected);
         }
-        SearchResults {
+        let results = SearchResults {
             query: req.query.to_string(),
             total,
             corrected_query,
             hits,
-        }
+        };
+        (results, plan)
     }
 
     fn run(&self, plan: &QueryPlan, limit: usize, category: Option<&str>) -> (usize, Vec<Hit<'_>>) {

@@ -25,6 +25,8 @@ use tungstenite::{Message, WebSocket};
 
 use crate::fixture::{ArticleSrc, Fixture, today};
 
+mod widget;
+
 const TITLE: &str = "My card hasn't arrived";
 const SLUG: &str = "card-arrival";
 /// Only in the card-arrival article, so finding it proves the right page opened.

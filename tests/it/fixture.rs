@@ -92,6 +92,11 @@ impl ArticleSrc {
         self
     }
 
+    pub fn quick_answer(mut self, text: &str) -> Self {
+        self.quick_answer = Some(text.into());
+        self
+    }
+
     pub fn without_quick_answer(mut self) -> Self {
         self.quick_answer = None;
         self

@@ -10,4 +10,5 @@ mod reports;
 mod scale_out;
 mod search;
 mod store;
+mod suggest;
 mod tickets;

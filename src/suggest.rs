@@ -1,0 +1,787 @@
+//! The suggestion decision: for a customer's message, answer with one article, suggest a few,
+//! or hand off to a human — with a calibrated confidence, and never an article for small talk.
+//!
+//! The search engine ranks; this module weighs the evidence that the first article really
+//! answers the message: how much of the message (by word rarity) the article contains, in its
+//! strong fields too, how far it leads the second result, how many words had to be fixed or
+//! were unknown to the knowledge base at all. A logistic model, fitted offline on labelled
+//! questions (`examples/fit_suggest.rs`), turns that evidence into a probability.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::Article;
+use crate::search::analysis;
+use crate::search::vocabulary::Vocabulary;
+use crate::search::{Hit, QueryPlan, SearchEngine, SearchRequest};
+
+/// `[suggest]` in deflect.toml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SuggestConfig {
+    /// Answer with the first article when the confidence is at least this.
+    pub answer_threshold: f64,
+    /// Below this, hand off instead of suggesting articles.
+    pub suggest_threshold: f64,
+    /// Articles listed with a suggestion (and under an answer).
+    pub max_articles: usize,
+    /// Customer tiers that skip the bot and go straight to a human.
+    pub handoff_tiers: Vec<String>,
+    /// How much an article gains when the page the widget is on names its category or a tag
+    /// (0.2 = a 20 % higher score).
+    pub page_boost: f32,
+    /// Where the hand-off link points; the message is added as `subject` and `description`.
+    pub contact_path: String,
+}
+
+impl Default for SuggestConfig {
+    fn default() -> Self {
+        Self {
+            answer_threshold: 0.8,
+            suggest_threshold: 0.2,
+            max_articles: 3,
+            handoff_tiers: Vec::new(),
+            page_boost: 0.2,
+            contact_path: "/contact".into(),
+        }
+    }
+}
+
+/// What the endpoint does with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Answer,
+    Suggest,
+    Handoff,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Answer => "answer",
+            Action::Suggest => "suggest",
+            Action::Handoff => "handoff",
+        }
+    }
+}
+
+/// Messages that are not questions about the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallTalk {
+    Greeting,
+    Thanks,
+    /// "Are you a robot?"
+    AboutTheBot,
+    /// Keyboard mashing: no word the knowledge base knows, and not shaped like words.
+    Gibberish,
+}
+
+/// Why nothing was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    Greeting,
+    Thanks,
+    AboutTheBot,
+    Gibberish,
+    /// Nothing in the knowledge base matched.
+    NoMatch,
+    /// Articles matched, but none well enough.
+    LowConfidence,
+    /// The customer's tier goes straight to a human.
+    CustomerTier,
+}
+
+impl HandoffReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffReason::Greeting => "greeting",
+            HandoffReason::Thanks => "thanks",
+            HandoffReason::AboutTheBot => "about_the_bot",
+            HandoffReason::Gibberish => "gibberish",
+            HandoffReason::NoMatch => "no_match",
+            HandoffReason::LowConfidence => "low_confidence",
+            HandoffReason::CustomerTier => "customer_tier",
+        }
+    }
+
+    /// A friendly sentence for the customer.
+    pub fn reply(self) -> &'static str {
+        match self {
+            HandoffReason::Greeting => {
+                "Hi! Ask me a question about your account, cards or payments, in a sentence or two."
+            }
+            HandoffReason::Thanks => {
+                "You're welcome! Ask another question any time, or talk to a person if you still need help."
+            }
+            HandoffReason::AboutTheBot => {
+                "I'm an automated helper that searches our help articles. Ask a question, or talk to a person."
+            }
+            HandoffReason::Gibberish => {
+                "Sorry, I didn't understand that. Could you rephrase your question, or talk to a person?"
+            }
+            HandoffReason::NoMatch | HandoffReason::LowConfidence => {
+                "I couldn't find an article that answers this. Try rephrasing, or talk to a person."
+            }
+            HandoffReason::CustomerTier => "A member of our team will help you with this.",
+        }
+    }
+}
+
+/// How a message's content word was found in an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// The word or its stem.
+    Exact,
+    /// Only through a typo correction, a completion or a synonym.
+    Fuzzy,
+    Missing,
+}
+
+/// The evidence that the first result answers the message: the features of the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Evidence {
+    /// Content (non-stop) words of the message.
+    pub content_words: usize,
+    /// Share of the content words, weighted by rarity, found in the first article.
+    pub matched: f64,
+    /// The same, in its title, keywords or summary only.
+    pub strong: f64,
+    /// Share of the matched weight found only through typos, completions or synonyms.
+    pub fuzzy: f64,
+    /// Share of the content words the knowledge base does not know in any form.
+    pub unknown: f64,
+    /// How far the first result leads the second: `1 - second / first` (1 with one result).
+    pub margin: f64,
+    /// The second result answers the same ticket type as the first.
+    pub second_agrees: bool,
+    /// Results found.
+    pub hits: usize,
+}
+
+/// Model features, in the order of [`COEFFICIENTS`].
+pub const FEATURES: [&str; 8] = [
+    "matched",
+    "strong",
+    "fuzzy",
+    "unknown",
+    "margin",
+    "second_agrees",
+    "ln(1+content_words)",
+    "matched*margin",
+];
+
+/// Logistic model: `confidence = 1 / (1 + exp(-(INTERCEPT + Σ COEFFICIENTS[i] · feature[i])))`.
+///
+/// Fitted by `cargo run --release --example fit_suggest` (Newton's method, L2 0.01) on 80 % of
+/// `tests/data/banking77_train.csv` (label: the first result answers the question's ticket type)
+/// plus the out-of-scope questions in `tests/data/oos_train.csv` (label: wrong), against the
+/// sample content; the other 20 % is held out to check calibration.
+pub const INTERCEPT: f64 = -4.0;
+pub const COEFFICIENTS: [f64; 8] = [3.0, 1.5, -1.0, -3.0, 2.0, 1.0, 0.0, 2.0];
+
+impl Evidence {
+    /// The features, in the order of [`FEATURES`].
+    pub fn features(&self) -> [f64; 8] {
+        [
+            self.matched,
+            self.strong,
+            self.fuzzy,
+            self.unknown,
+            self.margin,
+            if self.second_agrees { 1.0 } else { 0.0 },
+            (1.0 + self.content_words as f64).ln(),
+            self.matched * self.margin,
+        ]
+    }
+
+    /// The probability that the first result answers the message.
+    pub fn confidence(&self) -> f64 {
+        if self.hits == 0 || self.content_words == 0 {
+            return 0.0;
+        }
+        let z = INTERCEPT
+            + self
+                .features()
+                .iter()
+                .zip(COEFFICIENTS)
+                .map(|(x, w)| x * w)
+                .sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// Weighs the results of a search for `plan`.
+    pub fn of(plan: &QueryPlan, hits: &[Scored<'_>], vocab: &Vocabulary, articles: usize) -> Self {
+        let content: Vec<usize> = (0..plan.words.len())
+            .filter(|&i| !plan.words[i].stop)
+            .collect();
+        let mut e = Evidence {
+            content_words: content.len(),
+            hits: hits.len(),
+            ..Evidence::default()
+        };
+        let (Some(first), false) = (hits.first(), content.is_empty()) else {
+            return e;
+        };
+        let n = articles.max(1) as f64;
+        // Inverse document frequency; a word the index lacks weighs like the rarest.
+        let idf = |i: usize| {
+            let w = &plan.words[i];
+            let df = vocab
+                .doc_freq(&w.word.text)
+                .or_else(|| w.typos.first().and_then(|(t, _)| vocab.doc_freq(t)))
+                .unwrap_or(0);
+            ((n + 1.0) / (f64::from(df) + 0.5)).ln().max(0.1)
+        };
+        let all = ArticleWords::of(first.hit.article, true);
+        let strong = ArticleWords::of(first.hit.article, false);
+        let (mut total, mut found, mut fuzzy, mut found_strong, mut unknown) =
+            (0.0, 0.0, 0.0, 0.0, 0usize);
+        for &i in &content {
+            let w = idf(i);
+            total += w;
+            let p = &plan.words[i];
+            let has_synonym = plan.synonyms.iter().any(|s| s.start <= i && i < s.end);
+            if !p.known && p.typos.is_empty() && p.completions.is_empty() && !has_synonym {
+                unknown += 1;
+            }
+            match all.find(plan, i) {
+                Found::Exact => found += w,
+                Found::Fuzzy => {
+                    found += w;
+                    fuzzy += w;
+                }
+                Found::Missing => {}
+            }
+            if strong.find(plan, i) != Found::Missing {
+                found_strong += w;
+            }
+        }
+        e.matched = found / total;
+        e.strong = found_strong / total;
+        e.fuzzy = if found > 0.0 { fuzzy / found } else { 0.0 };
+        e.unknown = unknown as f64 / content.len() as f64;
+        e.margin = match hits.get(1) {
+            Some(second) if first.score > 0.0 => {
+                f64::from(1.0 - second.score / first.score).clamp(0.0, 1.0)
+            }
+            _ => 1.0,
+        };
+        e.second_agrees = hits.get(1).is_some_and(|s| {
+            s.hit
+                .article
+                .front
+                .ticket_types
+                .iter()
+                .any(|t| first.hit.article.front.ticket_types.contains(t))
+        });
+        e
+    }
+}
+
+/// An article's words and stems, for checking which of a message's words it contains.
+struct ArticleWords {
+    exact: HashSet<String>,
+    stems: HashSet<String>,
+}
+
+impl ArticleWords {
+    /// Title, keywords and summary; with `body`, the headings and body too.
+    fn of(a: &Article, body: bool) -> Self {
+        let mut out = Self {
+            exact: HashSet::new(),
+            stems: HashSet::new(),
+        };
+        let mut add = |text: &str| {
+            for w in analysis::words(text) {
+                out.stems.insert(w.stem);
+                out.exact.insert(w.text);
+            }
+        };
+        add(&a.front.title);
+        add(&a.front.summary);
+        for k in &a.front.keywords {
+            add(k);
+        }
+        if body {
+            for h in &a.headings {
+                add(&h.text);
+            }
+            add(&a.text);
+        }
+        out
+    }
+
+    fn find(&self, plan: &QueryPlan, i: usize) -> Found {
+        let p = &plan.words[i];
+        if self.exact.contains(&p.word.text) || self.stems.contains(&p.word.stem) {
+            return Found::Exact;
+        }
+        let typo = p
+            .typos
+            .iter()
+            .any(|(t, _)| self.exact.contains(t) || self.stems.contains(&analysis::stem(t)));
+        let completion = p.completions.iter().any(|(c, _)| self.exact.contains(c));
+        let synonym = plan.synonyms.iter().any(|s| {
+            s.start <= i
+                && i < s.end
+                && s.expansions
+                    .iter()
+                    .any(|exp| exp.iter().all(|stem| self.stems.contains(stem)))
+        });
+        if typo || completion || synonym {
+            Found::Fuzzy
+        } else {
+            Found::Missing
+        }
+    }
+}
+
+/// Words of small talk: a message made only of these (and with one of the markers) is not a
+/// question about the product.
+const GREETINGS: &[&str] = &[
+    "afternoon",
+    "day",
+    "evening",
+    "good",
+    "greetings",
+    "hallo",
+    "hello",
+    "helo",
+    "hey",
+    "heya",
+    "hi",
+    "hiya",
+    "hola",
+    "howdy",
+    "morning",
+    "sup",
+    "yo",
+];
+const THANKS: &[&str] = &[
+    "appreciate",
+    "appreciated",
+    "awesome",
+    "bye",
+    "cheers",
+    "cool",
+    "goodbye",
+    "great",
+    "helpful",
+    "nice",
+    "ok",
+    "okay",
+    "perfect",
+    "thank",
+    "thanks",
+    "thx",
+    "ty",
+];
+const BOT: &[&str] = &[
+    "ai", "bot", "chatbot", "computer", "human", "machine", "person", "real", "robot",
+];
+const FILLER: &[&str] = &[
+    "a", "all", "am", "an", "are", "doing", "going", "how", "i", "is", "it", "lot", "much",
+    "really", "s", "so", "that", "the", "there", "very", "was", "what", "whats", "you", "your",
+    "u", "r", "up",
+];
+
+/// Greetings, thanks, questions about the bot and gibberish.
+pub fn small_talk(plan: &QueryPlan) -> Option<SmallTalk> {
+    let words: Vec<&str> = plan.words.iter().map(|w| w.word.text.as_str()).collect();
+    if words.is_empty() {
+        return Some(SmallTalk::Gibberish);
+    }
+    let is = |set: &[&str], w: &str| set.contains(&w);
+    if words.len() <= 8 {
+        let chatty = words
+            .iter()
+            .all(|w| is(GREETINGS, w) || is(THANKS, w) || is(BOT, w) || is(FILLER, w));
+        if chatty {
+            if words.contains(&"you") && words.iter().any(|w| is(BOT, w)) {
+                return Some(SmallTalk::AboutTheBot);
+            }
+            if words.iter().any(|w| is(THANKS, w)) {
+                return Some(SmallTalk::Thanks);
+            }
+            if words.iter().any(|w| is(GREETINGS, w)) {
+                return Some(SmallTalk::Greeting);
+            }
+        }
+    }
+    let anything_known = plan.words.iter().any(|w| {
+        (w.known && !w.stop) || !w.typos.is_empty() || w.completions.iter().any(|(_, d)| *d == 0)
+    }) || !plan.synonyms.is_empty();
+    if !anything_known && plan.words.iter().any(|w| looks_mashed(&w.word.text)) {
+        return Some(SmallTalk::Gibberish);
+    }
+    None
+}
+
+/// Keyboard mashing: a long run of consonants, no vowel in a long word, or a keyboard row.
+fn looks_mashed(word: &str) -> bool {
+    const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
+    if word.len() < 4 || word.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let vowel = |c: char| "aeiouy".contains(c);
+    let mut run = 0;
+    let mut longest = 0;
+    for c in word.chars() {
+        run = if vowel(c) { 0 } else { run + 1 };
+        longest = longest.max(run);
+    }
+    let on_one_row = ROWS
+        .iter()
+        .any(|r| word.len() >= 5 && word.chars().all(|c| r.contains(c)));
+    longest >= 5 || !word.chars().any(vowel) || on_one_row
+}
+
+/// A result with its score after the page context's bias.
+#[derive(Debug, Clone)]
+pub struct Scored<'a> {
+    pub hit: Hit<'a>,
+    pub score: f32,
+}
+
+/// Where the widget is and who the customer is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    /// The page (path or URL) the widget is on; articles whose category or tags it names rank higher.
+    pub page: Option<String>,
+    /// The customer's plan, e.g. `enterprise`; some tiers go straight to a human.
+    pub customer_tier: Option<String>,
+}
+
+/// The decision for one message.
+#[derive(Debug, Clone)]
+pub struct Suggestion<'a> {
+    pub action: Action,
+    pub confidence: f64,
+    pub evidence: Evidence,
+    pub handoff: Option<HandoffReason>,
+    /// The answer first (for `answer`), then the other articles worth reading, best first.
+    pub articles: Vec<&'a Article>,
+    /// The first result, whatever the action: what the confidence is about.
+    pub top: Option<&'a Article>,
+}
+
+/// The decision, from the evidence alone.
+pub fn decide(
+    evidence: &Evidence,
+    talk: Option<SmallTalk>,
+    tier_handoff: bool,
+    cfg: &SuggestConfig,
+) -> (Action, f64, Option<HandoffReason>) {
+    if let Some(t) = talk {
+        let reason = match t {
+            SmallTalk::Greeting => HandoffReason::Greeting,
+            SmallTalk::Thanks => HandoffReason::Thanks,
+            SmallTalk::AboutTheBot => HandoffReason::AboutTheBot,
+            SmallTalk::Gibberish => HandoffReason::Gibberish,
+        };
+        return (Action::Handoff, 0.0, Some(reason));
+    }
+    let confidence = evidence.confidence();
+    if tier_handoff {
+        return (
+            Action::Handoff,
+            confidence,
+            Some(HandoffReason::CustomerTier),
+        );
+    }
+    if evidence.hits == 0 || evidence.matched == 0.0 {
+        return (Action::Handoff, confidence, Some(HandoffReason::NoMatch));
+    }
+    if confidence >= cfg.answer_threshold {
+        (Action::Answer, confidence, None)
+    } else if confidence >= cfg.suggest_threshold {
+        (Action::Suggest, confidence, None)
+    } else {
+        (
+            Action::Handoff,
+            confidence,
+            Some(HandoffReason::LowConfidence),
+        )
+    }
+}
+
+/// Does `page` name the article's category (any level) or one of its tags?
+fn page_names(page: &[String], a: &Article) -> bool {
+    let named = |s: &str| {
+        let words: Vec<String> = analysis::words(s).into_iter().map(|w| w.text).collect();
+        !words.is_empty() && page.windows(words.len()).any(|win| win == words.as_slice())
+    };
+    a.category.split('/').filter(|c| !c.is_empty()).any(named)
+        || a.front.tags.iter().any(|t| named(t))
+}
+
+/// Searches the message and decides.
+pub fn suggest<'a>(
+    engine: &'a SearchEngine,
+    message: &str,
+    ctx: &Context,
+    cfg: &SuggestConfig,
+) -> Suggestion<'a> {
+    let (found, plan) = engine.search_with_plan(&SearchRequest {
+        query: message,
+        limit: 10,
+        category: None,
+    });
+    let page: Vec<String> = ctx
+        .page
+        .as_deref()
+        .map(|p| analysis::words(p).into_iter().map(|w| w.text).collect())
+        .unwrap_or_default();
+    let mut hits: Vec<Scored<'a>> = found
+        .hits
+        .into_iter()
+        .map(|hit| {
+            let bias = if !page.is_empty() && page_names(&page, hit.article) {
+                1.0 + cfg.page_boost.max(0.0)
+            } else {
+                1.0
+            };
+            Scored {
+                score: hit.score * bias,
+                hit,
+            }
+        })
+        .collect();
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let talk = small_talk(&plan);
+    let evidence = Evidence::of(&plan, &hits, engine.vocabulary(), engine.articles().len());
+    let tier_handoff = ctx.customer_tier.as_deref().is_some_and(|t| {
+        cfg.handoff_tiers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(t.trim()))
+    });
+    let (action, confidence, handoff) = decide(&evidence, talk, tier_handoff, cfg);
+    let articles = match handoff {
+        // Small talk never shows articles; a weak match may still list what came closest.
+        Some(
+            HandoffReason::Greeting
+            | HandoffReason::Thanks
+            | HandoffReason::AboutTheBot
+            | HandoffReason::Gibberish
+            | HandoffReason::NoMatch,
+        ) => Vec::new(),
+        _ => hits
+            .iter()
+            .take(cfg.max_articles)
+            .map(|s| s.hit.article)
+            .collect(),
+    };
+    Suggestion {
+        action,
+        confidence,
+        evidence,
+        handoff,
+        articles,
+        top: hits.first().map(|s| s.hit.article),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::synonyms::SynonymMap;
+    use std::collections::HashMap;
+
+    fn evidence(matched: f64, margin: f64, unknown: f64, hits: usize) -> Evidence {
+        Evidence {
+            content_words: 4,
+            matched,
+            strong: matched,
+            fuzzy: 0.0,
+            unknown,
+            margin,
+            second_agrees: false,
+            hits,
+        }
+    }
+
+    #[test]
+    fn decisions_follow_the_evidence() {
+        let cfg = SuggestConfig::default();
+        let strong = evidence(1.0, 0.6, 0.0, 5);
+        let close = evidence(0.6, 0.05, 0.0, 5);
+        let nothing = evidence(0.0, 1.0, 1.0, 0);
+        let foreign = evidence(0.2, 0.1, 0.75, 3);
+        let cases: &[(
+            &str,
+            Evidence,
+            Option<SmallTalk>,
+            bool,
+            Action,
+            Option<HandoffReason>,
+        )] = &[
+            ("clear match", strong, None, false, Action::Answer, None),
+            ("close call", close, None, false, Action::Suggest, None),
+            (
+                "no results",
+                nothing,
+                None,
+                false,
+                Action::Handoff,
+                Some(HandoffReason::NoMatch),
+            ),
+            (
+                "mostly unknown words",
+                foreign,
+                None,
+                false,
+                Action::Handoff,
+                Some(HandoffReason::LowConfidence),
+            ),
+            (
+                "greeting beats a match",
+                strong,
+                Some(SmallTalk::Greeting),
+                false,
+                Action::Handoff,
+                Some(HandoffReason::Greeting),
+            ),
+            (
+                "thanks",
+                strong,
+                Some(SmallTalk::Thanks),
+                false,
+                Action::Handoff,
+                Some(HandoffReason::Thanks),
+            ),
+            (
+                "gibberish",
+                nothing,
+                Some(SmallTalk::Gibberish),
+                false,
+                Action::Handoff,
+                Some(HandoffReason::Gibberish),
+            ),
+            (
+                "tier skips the bot",
+                strong,
+                None,
+                true,
+                Action::Handoff,
+                Some(HandoffReason::CustomerTier),
+            ),
+        ];
+        for (name, e, talk, tier, action, reason) in cases {
+            let (a, c, r) = decide(e, *talk, *tier, &cfg);
+            assert_eq!((a, r), (*action, *reason), "{name}: confidence {c}");
+            assert!((0.0..=1.0).contains(&c), "{name}: {c}");
+        }
+    }
+
+    #[test]
+    fn confidence_grows_with_each_kind_of_evidence() {
+        let base = evidence(0.6, 0.2, 0.0, 5);
+        let c = base.confidence();
+        for (name, better) in [
+            (
+                "more matched",
+                Evidence {
+                    matched: 0.9,
+                    ..base
+                },
+            ),
+            (
+                "bigger margin",
+                Evidence {
+                    margin: 0.6,
+                    ..base
+                },
+            ),
+            (
+                "second agrees",
+                Evidence {
+                    second_agrees: true,
+                    ..base
+                },
+            ),
+        ] {
+            assert!(
+                better.confidence() > c,
+                "{name}: {} <= {c}",
+                better.confidence()
+            );
+        }
+        for (name, worse) in [
+            (
+                "unknown words",
+                Evidence {
+                    unknown: 0.5,
+                    ..base
+                },
+            ),
+            ("only fuzzy", Evidence { fuzzy: 1.0, ..base }),
+        ] {
+            assert!(
+                worse.confidence() < c,
+                "{name}: {} >= {c}",
+                worse.confidence()
+            );
+        }
+        assert_eq!(Evidence::default().confidence(), 0.0);
+    }
+
+    #[test]
+    fn thresholds_are_configurable() {
+        let e = evidence(0.6, 0.05, 0.0, 5);
+        let c = e.confidence();
+        let eager = SuggestConfig {
+            answer_threshold: c - 0.01,
+            ..SuggestConfig::default()
+        };
+        assert_eq!(decide(&e, None, false, &eager).0, Action::Answer);
+        let shy = SuggestConfig {
+            suggest_threshold: c + 0.01,
+            answer_threshold: 0.99,
+            ..SuggestConfig::default()
+        };
+        assert_eq!(decide(&e, None, false, &shy).0, Action::Handoff);
+    }
+
+    fn plan(text: &str, known: &[&str]) -> QueryPlan {
+        let words: HashMap<String, u32> = known.iter().map(|w| ((*w).to_string(), 1)).collect();
+        let stems = known.iter().map(|w| analysis::stem(w)).collect();
+        QueryPlan::new(text, &Vocabulary::new(words, stems), &SynonymMap::default())
+    }
+
+    #[test]
+    fn small_talk_is_recognised() {
+        let known = ["card", "arrive", "robot", "transfer", "thanks"];
+        let cases: &[(&str, Option<SmallTalk>)] = &[
+            ("hi", Some(SmallTalk::Greeting)),
+            ("Hello there!", Some(SmallTalk::Greeting)),
+            ("good morning", Some(SmallTalk::Greeting)),
+            ("thanks", Some(SmallTalk::Thanks)),
+            ("Thank you so much", Some(SmallTalk::Thanks)),
+            ("are you a robot?", Some(SmallTalk::AboutTheBot)),
+            ("am I talking to a real person", None),
+            ("asdfgh", Some(SmallTalk::Gibberish)),
+            ("qwrtzp kjhgf", Some(SmallTalk::Gibberish)),
+            ("", Some(SmallTalk::Gibberish)),
+            ("hi, my card did not arrive", None),
+            ("thanks, but how do I transfer money", None),
+            ("what's the weather in Paris", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(small_talk(&plan(text, &known)), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn mashed_words_are_not_real_words() {
+        for w in ["asdfgh", "qwerty", "xkcdq", "zzzz", "hjklm"] {
+            assert!(looks_mashed(w), "{w}");
+        }
+        for w in ["card", "strength", "transfer", "rhythm2", "pin"] {
+            assert!(!looks_mashed(w), "{w}");
+        }
+    }
+}
