@@ -239,7 +239,8 @@ fn run_suggest(args: &Args, file: &Path) -> anyhow::Result<ExitCode> {
     let cfg = SuggestConfig::default();
     let all = evaluate_suggest(&questions, |q| ask(&engine, &cfg, q));
     let split = args.holdout_every.filter(|n| *n > 1).map(|n| {
-        let (held, rest): (Vec<(usize, &Question)>, Vec<(usize, &Question)>) = questions
+        type Numbered<'a> = Vec<(usize, &'a Question)>;
+        let (held, rest): (Numbered<'_>, Numbered<'_>) = questions
             .iter()
             .enumerate()
             .partition(|(i, _)| i % n == n - 1);
