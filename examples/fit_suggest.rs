@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use deflect::content::KnowledgeBase;
 use deflect::eval::read_questions;
 use deflect::search::SearchEngine;
-use deflect::suggest::{Context, FEATURES, SuggestConfig, suggest};
+use deflect::suggest::{Context, FEATURES, HandoffReason, SuggestConfig, suggest};
 
 const HOLDOUT_EVERY: usize = 5;
 const L2: f64 = 0.01;
@@ -32,11 +32,17 @@ fn main() -> anyhow::Result<()> {
     let cfg = SuggestConfig::default();
     let mut rows: Vec<(Vec<f64>, f64, f64)> = Vec::new(); // features, label, weight
     let in_scope = read_questions(Path::new("tests/data/banking77_train.csv"))?;
+    // Every question as (features, top right, any listed article right, small talk or no match).
+    let mut fit_set = Vec::new();
+    let mut held_set = Vec::new();
     for (i, q) in in_scope.iter().enumerate() {
+        let s = suggest(&engine, &q.text, &Context::default(), &cfg);
+        let case = outcome_case(&s, Some(&q.category));
         if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 {
+            held_set.push(case);
             continue;
         }
-        let s = suggest(&engine, &q.text, &Context::default(), &cfg);
+        fit_set.push(case);
         let Some(top) = s.top else { continue };
         if s.evidence.content_words == 0 {
             continue;
@@ -99,6 +105,66 @@ fn main() -> anyhow::Result<()> {
         "{n_in} in-scope rows ({right} with a right first result), {} out-of-scope rows at weight {w:.3}",
         rows.len() - n_in
     );
+    let mut sets = vec![
+        ("in scope, fitted rows", fit_set),
+        ("in scope, held-out rows", held_set),
+    ];
+    for f in [
+        "tests/data/clinc150_oos_val.csv",
+        "tests/data/oos_handwritten.csv",
+    ] {
+        let qs = read_questions(Path::new(f))?;
+        let cases = qs
+            .iter()
+            .map(|q| outcome_case(&suggest(&engine, &q.text, &Context::default(), &cfg), None))
+            .collect();
+        sets.push((f, cases));
+    }
+    for (name, cases) in &sets {
+        eprintln!("{name}: {} questions", cases.len());
+        for t in [0.6, 0.7, 0.75, 0.8, 0.85, 0.9] {
+            let (mut right, mut wrong, mut sug_right, mut sug_wrong, mut off) = (0, 0, 0, 0, 0);
+            for c in cases {
+                let p = prob(&beta, &c.0);
+                if c.3 || p < cfg.suggest_threshold {
+                    off += 1;
+                } else if p >= t {
+                    if c.1 { right += 1 } else { wrong += 1 }
+                } else if c.2 {
+                    sug_right += 1;
+                } else {
+                    sug_wrong += 1;
+                }
+            }
+            let pc = |n: usize| 100.0 * n as f64 / cases.len().max(1) as f64;
+            eprintln!(
+                "  answer ≥ {t:.2}: answered right {:5.1}%  wrong {:5.1}%  suggested right {:5.1}%  without {:5.1}%  handed off {:5.1}%",
+                pc(right),
+                pc(wrong),
+                pc(sug_right),
+                pc(sug_wrong),
+                pc(off)
+            );
+        }
+        let scored: Vec<(f64, bool)> = cases
+            .iter()
+            .filter(|c| !c.3)
+            .map(|c| (prob(&beta, &c.0), c.1))
+            .collect();
+        for c in [0.5, 0.7, 0.8, 0.9] {
+            let above: Vec<bool> = scored
+                .iter()
+                .filter(|(p, _)| *p >= c)
+                .map(|x| x.1)
+                .collect();
+            let share = above.iter().filter(|r| **r).count() as f64 / above.len().max(1) as f64;
+            eprintln!(
+                "  confidence ≥ {c:.1}: {:>6} questions, {:5.1}% right",
+                above.len(),
+                100.0 * share
+            );
+        }
+    }
     println!("pub const INTERCEPT: f64 = {:.4};", beta[0]);
     println!(
         "pub const COEFFICIENTS: [f64; {}] = [{}];",
@@ -113,6 +179,40 @@ fn main() -> anyhow::Result<()> {
         eprintln!("  {name:<22} {b:>8.4}");
     }
     Ok(())
+}
+
+type Case = (Vec<f64>, bool, bool, bool);
+
+/// Features, first result right, a listed article right, handed off regardless (small talk,
+/// no match, no content words).
+fn outcome_case(s: &deflect::suggest::Suggestion<'_>, category: Option<&str>) -> Case {
+    let fits = |a: &deflect::content::Article| {
+        category.is_some_and(|c| a.front.ticket_types.iter().any(|t| t == c))
+    };
+    let forced = s.top.is_none()
+        || s.evidence.content_words == 0
+        || s.evidence.matched == 0.0
+        || matches!(
+            s.handoff,
+            Some(
+                HandoffReason::Greeting
+                    | HandoffReason::Thanks
+                    | HandoffReason::AboutTheBot
+                    | HandoffReason::Gibberish
+                    | HandoffReason::NoMatch
+            )
+        );
+    (
+        s.evidence.features().to_vec(),
+        s.top.is_some_and(fits),
+        s.articles.iter().any(|a| fits(a)),
+        forced,
+    )
+}
+
+fn prob(beta: &[f64], f: &[f64]) -> f64 {
+    let z: f64 = beta[0] + f.iter().zip(&beta[1..]).map(|(x, b)| x * b).sum::<f64>();
+    1.0 / (1.0 + (-z).exp())
 }
 
 /// Solves `a · x = b` by Gaussian elimination with partial pivoting.

@@ -216,7 +216,7 @@ resolution_minutes = 2700
 # probability that the first article is right) reaches answer_threshold, suggest articles
 # from suggest_threshold, hand off below.
 [suggest]
-answer_threshold = 0.8
+answer_threshold = 0.75
 suggest_threshold = 0.2
 max_articles = 3
 # Tiers that go straight to a human, e.g. ["enterprise"].

@@ -38,7 +38,7 @@ pub struct SuggestConfig {
 impl Default for SuggestConfig {
     fn default() -> Self {
         Self {
-            answer_threshold: 0.8,
+            answer_threshold: 0.75,
             suggest_threshold: 0.2,
             max_articles: 3,
             handoff_tiers: Vec::new(),
@@ -175,12 +175,16 @@ pub const FEATURES: [&str; 8] = [
 
 /// Logistic model: `confidence = 1 / (1 + exp(-(INTERCEPT + Σ COEFFICIENTS[i] · feature[i])))`.
 ///
-/// Fitted by `cargo run --release --example fit_suggest` (Newton's method, L2 0.01) on 80 % of
-/// `tests/data/banking77_train.csv` (label: the first result answers the question's ticket type)
-/// plus the out-of-scope questions in `tests/data/oos_train.csv` (label: wrong), against the
-/// sample content; the other 20 % is held out to check calibration.
-pub const INTERCEPT: f64 = -4.0;
-pub const COEFFICIENTS: [f64; 8] = [3.0, 1.5, -1.0, -3.0, 2.0, 1.0, 0.0, 2.0];
+/// Fitted by `cargo run --example fit_suggest` (Newton's method, small L2 penalty, 7 iterations)
+/// against the sample content on 80 % of `tests/data/banking77_train.csv` (8,001 rows with a
+/// result; label: the first result answers the question's ticket type) plus the out-of-scope
+/// questions of `tests/data/clinc150_oos_train.csv` (11,470 rows, label: wrong, weighted to
+/// count as 30 % of the in-scope rows). Every 5th banking row is held out: there, confidence
+/// ≥ 0.8 → 93.6 % right, ≥ 0.9 → 96.9 % (fitted rows: 93.0 %, 96.1 %).
+pub const INTERCEPT: f64 = -5.1997;
+pub const COEFFICIENTS: [f64; 8] = [
+    0.0193, 3.0231, -1.2655, -4.2322, 3.1632, 1.3631, 1.8666, 2.7851,
+];
 
 impl Evidence {
     /// The features, in the order of [`FEATURES`].
