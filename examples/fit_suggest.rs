@@ -47,7 +47,7 @@ fn main() -> anyhow::Result<()> {
         if s.evidence.content_words == 0 {
             continue;
         }
-        let right = top.front.ticket_types.iter().any(|t| *t == q.category);
+        let right = top.front.ticket_types.contains(&q.category);
         rows.push((
             s.evidence.features().to_vec(),
             f64::from(u8::from(right)),
@@ -227,8 +227,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         b.swap(col, pivot);
         for row in col + 1..n {
             let f = a[row][col] / a[col][col];
-            for c in col..n {
-                a[row][c] -= f * a[col][c];
+            let (above, below) = a.split_at_mut(row);
+            for (x, p) in below[0][col..].iter_mut().zip(&above[col][col..]) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
