@@ -10,6 +10,9 @@
 //! Run from the repository root: `cargo run --release --example fit_suggest [CONTENT]`.
 //! It prints the constants to paste into `src/suggest.rs`.
 
+// Index loops read like the linear algebra they implement.
+#![allow(clippy::needless_range_loop)]
+
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -47,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         if s.evidence.content_words == 0 {
             continue;
         }
-        let right = top.front.ticket_types.iter().any(|t| *t == q.category);
+        let right = top.front.ticket_types.contains(&q.category);
         rows.push((
             s.evidence.features().to_vec(),
             f64::from(u8::from(right)),
