@@ -10,6 +10,9 @@
 //! Run from the repository root: `cargo run --release --example fit_suggest [CONTENT]`.
 //! It prints the constants to paste into `src/suggest.rs`.
 
+// Index loops read like the linear algebra they implement.
+#![allow(clippy::needless_range_loop)]
+
 use std::path::Path;
 
 use anyhow::Context as _;

@@ -615,16 +615,15 @@ mod tests {
         let close = evidence(0.6, 0.05, 0.0, 5);
         let nothing = evidence(0.0, 1.0, 1.0, 0);
         let foreign = evidence(0.2, 0.1, 0.75, 3);
-        // (name, evidence, small talk, tier skips the bot, expected action, expected reason)
-        type Case<'a> = (
-            &'a str,
+        type Case = (
+            &'static str,
             Evidence,
             Option<SmallTalk>,
             bool,
             Action,
             Option<HandoffReason>,
         );
-        let cases: &[Case<'_>] = &[
+        let cases: &[Case] = &[
             ("clear match", strong, None, false, Action::Answer, None),
             ("close call", close, None, false, Action::Suggest, None),
             (

@@ -239,13 +239,16 @@ fn run_suggest(args: &Args, file: &Path) -> anyhow::Result<ExitCode> {
     let cfg = SuggestConfig::default();
     let all = evaluate_suggest(&questions, |q| ask(&engine, &cfg, q));
     let split = args.holdout_every.filter(|n| *n > 1).map(|n| {
-        type Numbered<'a> = Vec<(usize, &'a Question)>;
-        let (held, rest): (Numbered<'_>, Numbered<'_>) = questions
-            .iter()
-            .enumerate()
-            .partition(|(i, _)| i % n == n - 1);
-        let strip =
-            |v: Vec<(usize, &Question)>| v.into_iter().map(|(_, q)| q.clone()).collect::<Vec<_>>();
+        let pick = |held: bool| -> Vec<Question> {
+            questions
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i % n == n - 1) == held)
+                .map(|(_, q)| q.clone())
+                .collect()
+        };
+        let (held, rest) = (pick(true), pick(false));
+        let strip = |v: Vec<Question>| v;
         (
             n,
             evaluate_suggest(&strip(rest), |q| ask(&engine, &cfg, q)),
