@@ -70,7 +70,8 @@ fn session(headers: &HeaderMap, state: &AppState) -> (String, Option<HeaderValue
         ""
     };
     let v = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={s}; Path=/; HttpOnly; SameSite=Lax; Max-Age=15552000{secure}"
+        "{SESSION_COOKIE}={s}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        super::session::SESSION_SECS
     ))
     .ok();
     (s, v)

@@ -23,7 +23,7 @@ use crate::store::{ArticleView, Click};
 pub const SESSION_COOKIE: &str = "deflect_session";
 /// How long a session cookie lives: the deflection window (no ticket within 24 h), so a
 /// ticket filed later the same day still belongs to the visit that searched first.
-const SESSION_SECS: u32 = 24 * 60 * 60;
+pub const SESSION_SECS: u32 = 24 * 60 * 60;
 const MAX_ID_CHARS: usize = 128;
 /// Keystroke searches further apart than this are separate searches.
 pub const TYPING_WINDOW: Duration = Duration::from_secs(3);
