@@ -255,61 +255,81 @@ impl Store {
     /// stored is the same search typed further (as-you-type grouping): it takes the new query
     /// and results and keeps its start time.
     pub async fn record_events(&self, batch: &[Event]) -> Result<(), StoreError> {
-        const SEARCH: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET query = excluded.query,
+        // Searches, views and suggestion replies go in one multi-row statement each: a
+        // statement per event made the writer's round trips the main cost of recording.
+        const SEARCHES: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at) ";
+        const SEARCH_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET query = excluded.query,
                  normalized = excluded.normalized, result_count = excluded.result_count,
                  top_slugs = excluded.top_slugs, corrected_query = excluded.corrected_query";
-        const VIEW: &str = "INSERT INTO article_views (session_id, slug, search_id, created_at) VALUES ($1, $2, $3, $4)";
-        const SUGGEST: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
+        const VIEWS: &str = "INSERT INTO article_views (session_id, slug, search_id, created_at) ";
+        const SUGGESTIONS: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at) ";
+        let searches = latest_searches(batch);
+        let views: Vec<&ArticleView> = batch
+            .iter()
+            .filter_map(|e| match e {
+                Event::View(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        let suggestions: Vec<&SuggestEvent> = batch
+            .iter()
+            .filter_map(|e| match e {
+                Event::Suggest(s) => Some(s),
+                _ => None,
+            })
+            .collect();
         on_backend!(self, |pool| {
             let mut tx = pool.begin().await?;
+            if !searches.is_empty() {
+                let mut q = sqlx::QueryBuilder::new(SEARCHES);
+                q.push_values(&searches, |mut row, (e, started)| {
+                    row.push_bind(&e.id)
+                        .push_bind(&e.session_id)
+                        .push_bind(&e.query)
+                        .push_bind(&e.normalized)
+                        .push_bind(e.result_count)
+                        .push_bind(e.top_slugs.join(" "))
+                        .push_bind(&e.corrected_query)
+                        .push_bind(*started);
+                });
+                q.push(SEARCH_CONFLICT);
+                q.build().execute(&mut *tx).await?;
+            }
+            if !views.is_empty() {
+                let mut q = sqlx::QueryBuilder::new(VIEWS);
+                q.push_values(&views, |mut row, v| {
+                    row.push_bind(&v.session_id)
+                        .push_bind(&v.slug)
+                        .push_bind(&v.search_id)
+                        .push_bind(v.at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            if !suggestions.is_empty() {
+                let mut q = sqlx::QueryBuilder::new(SUGGESTIONS);
+                q.push_values(&suggestions, |mut row, e| {
+                    row.push_bind(&e.id)
+                        .push_bind(&e.session_id)
+                        .push_bind(&e.message)
+                        .push_bind(&e.action)
+                        .push_bind(e.confidence)
+                        .push_bind(&e.slug)
+                        .push_bind(e.at);
+                });
+                q.push(" ON CONFLICT (id) DO NOTHING");
+                q.build().execute(&mut *tx).await?;
+            }
+            // Clicks stay one statement each: each checks the clicks before it.
             for event in batch {
-                match event {
-                    Event::Search(e) => {
-                        sqlx::query(SEARCH)
-                            .bind(&e.id)
-                            .bind(&e.session_id)
-                            .bind(&e.query)
-                            .bind(&e.normalized)
-                            .bind(e.result_count)
-                            .bind(e.top_slugs.join(" "))
-                            .bind(&e.corrected_query)
-                            .bind(e.at)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Event::View(v) => {
-                        sqlx::query(VIEW)
-                            .bind(&v.session_id)
-                            .bind(&v.slug)
-                            .bind(&v.search_id)
-                            .bind(v.at)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Event::Click(c) => {
-                        sqlx::query(CLICK)
-                            .bind(&c.search_id)
-                            .bind(&c.slug)
-                            .bind(c.position)
-                            .bind(&c.session_id)
-                            .bind(c.at)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    Event::Suggest(e) => {
-                        sqlx::query(SUGGEST)
-                            .bind(&e.id)
-                            .bind(&e.session_id)
-                            .bind(&e.message)
-                            .bind(&e.action)
-                            .bind(e.confidence)
-                            .bind(&e.slug)
-                            .bind(e.at)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                if let Event::Click(c) = event {
+                    sqlx::query(CLICK)
+                        .bind(&c.search_id)
+                        .bind(&c.slug)
+                        .bind(c.position)
+                        .bind(&c.session_id)
+                        .bind(c.at)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             tx.commit().await?;
@@ -347,4 +367,23 @@ impl Store {
             .await?);
         Ok(n)
     }
+}
+
+/// The batch's searches, one per id (a statement may not update a row twice): the latest
+/// state of an as-you-type search, with the time its first event in the batch started.
+fn latest_searches(batch: &[Event]) -> Vec<(&SearchEvent, DateTime<Utc>)> {
+    let mut out: Vec<(&SearchEvent, DateTime<Utc>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for event in batch {
+        if let Event::Search(e) = event {
+            match index.get(e.id.as_str()) {
+                Some(&i) => out[i].0 = e,
+                None => {
+                    index.insert(&e.id, out.len());
+                    out.push((e, e.at));
+                }
+            }
+        }
+    }
+    out
 }

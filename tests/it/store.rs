@@ -122,6 +122,35 @@ async fn behaves(store: &Store) {
         .expect("a repeated event is stored once");
     assert_eq!(store.search_count().await.expect("count"), 2);
 
+    // One batch holding a search typed further: one row, the last query, the first start.
+    let start = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let mut first = search("q3");
+    first.query = "pas".into();
+    first.at = start;
+    let mut later = search("q3");
+    later.query = "password".into();
+    later.at = start + chrono::Duration::seconds(2);
+    store
+        .record_searches(&[first, search("q4"), later])
+        .await
+        .expect("a grouped search in one batch");
+    assert_eq!(store.search_count().await.expect("count"), 4);
+    let (query, at): (String, chrono::DateTime<chrono::Utc>) = match store {
+        Store::Sqlite(p) => {
+            sqlx::query_as("SELECT query, created_at FROM searches WHERE id = 'q3'")
+                .fetch_one(p)
+                .await
+        }
+        Store::Postgres(p) => {
+            sqlx::query_as("SELECT query, created_at FROM searches WHERE id = 'q3'")
+                .fetch_one(p)
+                .await
+        }
+    }
+    .expect("q3");
+    assert_eq!(query, "password");
+    assert_eq!(at.timestamp_micros(), start.timestamp_micros());
+
     let click = Click {
         search_id: "q1".into(),
         slug: "card-arrival".into(),
@@ -143,7 +172,7 @@ async fn sqlite_store() {
     // Data survives reopening: migrations are idempotent and writes were committed.
     drop(store);
     let again = Store::open_dir(dir.path()).await.expect("reopen");
-    assert_eq!(again.search_count().await.expect("count"), 2);
+    assert_eq!(again.search_count().await.expect("count"), 4);
 }
 
 #[tokio::test]
