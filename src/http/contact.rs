@@ -64,16 +64,7 @@ fn session(headers: &HeaderMap, state: &AppState) -> (String, Option<HeaderValue
         return (s, None);
     }
     let s = new_session_id();
-    let secure = if state.config.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let v = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={s}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        super::session::SESSION_SECS
-    ))
-    .ok();
+    let v = super::session::set_cookie(state, &s);
     (s, v)
 }
 

@@ -10,11 +10,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::ConnectInfo;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use serde::Deserialize;
 
-use super::ApiError;
+use super::{ApiError, AppState};
 
 /// A rate: `burst` requests at once, refilled at `per_minute`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -116,6 +119,26 @@ impl RateLimiter {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// The client's address as the rate limits see it ([`client_ip`] with the configured
+/// `[widget] trust_proxy`); `None` without a socket, as in router-level tests.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<Arc<AppState>> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+            &parts.headers,
+            state.config.widget.trust_proxy,
+        )))
     }
 }
 

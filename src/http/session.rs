@@ -23,7 +23,7 @@ use crate::store::{ArticleView, Click};
 pub const SESSION_COOKIE: &str = "deflect_session";
 /// How long a session cookie lives: the deflection window (no ticket within 24 h), so a
 /// ticket filed later the same day still belongs to the visit that searched first.
-pub const SESSION_SECS: u32 = 24 * 60 * 60;
+const SESSION_SECS: u32 = 24 * 60 * 60;
 const MAX_ID_CHARS: usize = 128;
 /// Keystroke searches further apart than this are separate searches.
 pub const TYPING_WINDOW: Duration = Duration::from_secs(3);
@@ -106,20 +106,27 @@ pub async fn pages(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|t| t.starts_with("text/html"));
-    if issue && page {
-        let secure = if state.config.public_url.starts_with("https://") {
-            "; Secure"
-        } else {
-            ""
-        };
-        let value = format!(
-            "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECS}{secure}"
-        );
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if issue
+        && page
+        && let Some(v) = set_cookie(&state, &id)
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+/// The `Set-Cookie` value issuing session `id` (HttpOnly, SameSite=Lax, Secure when the
+/// public URL is https, living as long as the deflection window).
+pub fn set_cookie(state: &AppState, id: &str) -> Option<HeaderValue> {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECS}{secure}"
+    ))
+    .ok()
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Session {

@@ -2,12 +2,10 @@
 //! hand-off to a human with a prefilled ticket link. Every reply is recorded in the session's
 //! trail.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
-use axum::{Extension, Json};
+use axum::Json;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -169,16 +167,10 @@ fn validate(body: &SuggestRequest) -> Result<(), ApiError> {
 ))]
 pub async fn suggest_handler(
     State(state): State<Arc<AppState>>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    super::limits::ClientIp(ip): super::limits::ClientIp,
     ApiJson(body): ApiJson<SuggestRequest>,
 ) -> Result<Json<SuggestResponse>, ApiError> {
     validate(&body)?;
-    let ip = super::limits::client_ip(
-        connect.as_ref().map(|e| &e.0),
-        &headers,
-        state.config.widget.trust_proxy,
-    );
     if let Some(ip) = ip {
         state.widget_limits.ip.check(&ip.to_string())?;
     }

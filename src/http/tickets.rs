@@ -1,13 +1,11 @@
 //! Fallback tickets over HTTP: `POST /api/v1/tickets` (triaged on creation, `201` only after
 //! the commit), the agents' queue and updates (admin API and pages), and CSV/JSON export.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -18,6 +16,7 @@ use utoipa::ToSchema;
 
 use super::admin::{Admin, AdminPage};
 use super::feedback::{ApiJson, SESSION_COOKIE, cookie};
+pub use super::limits::ClientIp;
 use super::limits::RateLimiter;
 use super::{ApiError, AppState};
 use crate::content::Priority;
@@ -52,22 +51,6 @@ impl Desk {
             per_ip: RateLimiter::per_window(config.tickets_per_ip, LIMIT_WINDOW, LIMIT_KEYS),
             outbox: Arc::new(Notify::new()),
         }
-    }
-}
-
-/// The client's address, when the server was started with connection info.
-pub struct ClientIp(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
     }
 }
 
