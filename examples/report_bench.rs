@@ -345,18 +345,6 @@ async fn run(
             clusters.len()
         );
         let t = Instant::now();
-        let groups: Vec<(String, i64)> = clusters
-            .iter()
-            .take(100)
-            .enumerate()
-            .flat_map(|(i, c)| c.variants.iter().map(move |v| (v.clone(), i as i64)))
-            .collect();
-        store.failed_sessions(since, until, &groups).await?;
-        println!(
-            "{label:<8} sessions/gap {:>7.0} ms",
-            t.elapsed().as_secs_f64() * 1000.0
-        );
-        let t = Instant::now();
         store.refinements(since, until, 120.0, 200).await?;
         println!(
             "{label:<8} refinements  {:>7.0} ms",

@@ -444,7 +444,9 @@ pub struct GapCluster {
     pub no_click: i64,
     /// Failed searches (zero results + no click).
     pub failed: i64,
-    /// Distinct sessions with a failed search of any variant.
+    /// Sessions with a failed search, counted per variant and day (a session that failed on
+    /// two variants, or on two days, counts for each: the counts come from closed days' and
+    /// hours' aggregates, which keep no session ids).
     pub sessions: i64,
     pub last_seen: Option<DateTime<Utc>>,
     /// The article the index finds closest now, if any.
@@ -712,7 +714,7 @@ impl Report {
 }
 
 // ---------------------------------------------------------------------------------------
-// Closed days: aggregated once, then read back.
+// Closed days and hours: aggregated once, then read back.
 
 /// A day's searches and refinements are final an hour after it ends (late clicks).
 const SETTLE_SEARCHES: Duration = crate::store::reports::CLICK_SETTLE;
@@ -723,11 +725,77 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
-/// Runs a per-day aggregate over `period`: the whole UTC days that are over (by `settle`)
-/// come from the store's cache, computed once each; the partial first day and the days still
-/// open are computed live. `compute(since, until)` must group its rows by day so the parts
-/// can simply be concatenated.
-async fn by_days<T, F, Fut>(
+/// `t` rounded down to the hour.
+fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp().div_euclid(3600) * 3600;
+    DateTime::from_timestamp(secs, 0).unwrap_or(t)
+}
+
+/// `t` rounded up to the hour.
+fn hour_ceil(t: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = hour_floor(t);
+    if floor == t {
+        t
+    } else {
+        floor + Duration::hours(1)
+    }
+}
+
+/// How long a chunk computed before its numbers were final (late clicks, a ticket within
+/// 24 h of a session) is read back before it is computed again: the last day's numbers in a
+/// report can be this old. The background job refreshes them about as often.
+pub const REFRESH: Duration = Duration::minutes(5);
+
+/// A kept piece of a period: a whole UTC day (`2026-11-16`) or one hour (`2026-11-16T05`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Chunk {
+    key: String,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+/// Splits `[since, until)` (whole hours) into hours, and whole days where the day ends by
+/// `days_until` (days whose numbers are final: they are computed once, not refreshed).
+fn chunks(since: DateTime<Utc>, until: DateTime<Utc>, days_until: DateTime<Utc>) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    let mut t = since;
+    while t < until {
+        let day = t.date_naive();
+        let next_midnight = midnight(day.succ_opt().unwrap_or(day));
+        let (key, next) =
+            if t == midnight(day) && next_midnight <= until && next_midnight <= days_until {
+                (day.format("%Y-%m-%d").to_string(), next_midnight)
+            } else {
+                (t.format("%Y-%m-%dT%H").to_string(), t + Duration::hours(1))
+            };
+        out.push(Chunk {
+            key,
+            since: t,
+            until: next,
+        });
+        t = next;
+    }
+    out
+}
+
+/// Whether a kept chunk ending at `until` can be read back at `now`: it was computed once its
+/// numbers were final (`settle` after its end), or less than [`REFRESH`] ago.
+fn usable(
+    computed_at: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+    settle: Duration,
+    now: DateTime<Utc>,
+) -> bool {
+    computed_at.is_some_and(|at| at >= until + settle || now - at < REFRESH)
+}
+
+/// Runs a chunked aggregate over `period`: every whole hour (whole days once they are final)
+/// is computed once and kept, then read back — while its numbers can still change (for
+/// `settle` after its end) for [`REFRESH`] at a time; only the partial first and current
+/// hours are always computed live, so a report's cost does not grow with the traffic of the
+/// period. `compute(since, until)` must return rows that can simply be concatenated (the
+/// callers sum rows with the same key).
+async fn by_chunks<T, F, Fut>(
     store: &Store,
     query: &str,
     period: Period,
@@ -739,56 +807,60 @@ where
     F: Fn(DateTime<Utc>, DateTime<Utc>) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
 {
-    let since_day = period.since.date_naive();
-    let first_full = if midnight(since_day) == period.since {
-        since_day
-    } else {
-        since_day.succ_opt().unwrap_or(since_day)
-    };
-    let end = (Utc::now() - settle)
-        .date_naive()
-        .min(period.until.date_naive());
-    if first_full >= end {
+    let now = Utc::now();
+    let start = hour_ceil(period.since);
+    let end = hour_floor(period.until.min(now));
+    if start >= end {
         return Ok(compute(period.since, period.until).await?);
     }
     let mut rows = Vec::new();
-    if period.since < midnight(first_full) {
-        rows.extend(compute(period.since, midnight(first_full)).await?);
+    if period.since < start {
+        rows.extend(compute(period.since, start).await?);
     }
     let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let cached: HashMap<String, String> = store
-        .cached_days(query, &fmt(first_full), &fmt(end))
+    let last_day = end.date_naive();
+    let cached: HashMap<String, (String, Option<DateTime<Utc>>)> = store
+        .cached_days(
+            query,
+            &fmt(start.date_naive()),
+            &fmt(last_day.succ_opt().unwrap_or(last_day)),
+        )
         .await?
         .into_iter()
+        .map(|(key, json, at)| (key, (json, at)))
         .collect();
-    for day in first_full.iter_days().take_while(|d| *d < end) {
-        let key = fmt(day);
+    for chunk in chunks(start, end, now - settle) {
         // A row format from another version does not parse: compute it again.
-        if let Some(day_rows) = cached
-            .get(&key)
-            .and_then(|json| serde_json::from_str::<Vec<T>>(json).ok())
+        if let Some(chunk_rows) = cached
+            .get(&chunk.key)
+            .filter(|(_, at)| usable(*at, chunk.until, settle, now))
+            .and_then(|(json, _)| serde_json::from_str::<Vec<T>>(json).ok())
         {
-            rows.extend(day_rows);
+            rows.extend(chunk_rows);
             continue;
         }
-        let next = day.succ_opt().unwrap_or(day);
-        let day_rows = compute(midnight(day), midnight(next)).await?;
-        match serde_json::to_string(&day_rows) {
-            Ok(json) => store.cache_day(query, &key, &json).await?,
-            Err(e) => tracing::warn!("caching {query} for {key}: {e}"),
+        let computed_at = Utc::now();
+        let chunk_rows = compute(chunk.since, chunk.until).await?;
+        match serde_json::to_string(&chunk_rows) {
+            Ok(json) => {
+                store
+                    .cache_day(query, &chunk.key, &json, computed_at)
+                    .await?;
+            }
+            Err(e) => tracing::warn!("caching {query} for {}: {e}", chunk.key),
         }
-        rows.extend(day_rows);
+        rows.extend(chunk_rows);
     }
-    if midnight(end) < period.until {
-        rows.extend(compute(midnight(end), period.until).await?);
+    if end < period.until {
+        rows.extend(compute(end, period.until).await?);
     }
     Ok(rows)
 }
 
 async fn query_day_stats(store: &Store, period: Period) -> Result<Vec<QueryDayStats>, ReportError> {
-    by_days(
+    by_chunks(
         store,
-        "query_day_stats/1",
+        "query_day_stats/2",
         period,
         SETTLE_SEARCHES,
         |a, b| store.query_day_stats(a, b),
@@ -796,12 +868,12 @@ async fn query_day_stats(store: &Store, period: Period) -> Result<Vec<QueryDaySt
     .await
 }
 
-/// Refinements over the period: per-day top pairs merged (a pair that is never among a day's
-/// top 500 is missed; the total is exact).
+/// Refinements over the period: the chunks' top pairs merged (a pair that is never among a
+/// day's or an hour's top 500 is missed; the total is exact).
 async fn refinements(store: &Store, period: Period) -> Result<Refinements, ReportError> {
-    let parts = by_days(
+    let parts = by_chunks(
         store,
-        "refinements/1",
+        "refinements/2",
         period,
         SETTLE_SEARCHES,
         |a, b| async move {
@@ -840,9 +912,9 @@ async fn refinements(store: &Store, period: Period) -> Result<Refinements, Repor
 }
 
 async fn session_buckets(store: &Store, period: Period) -> Result<Vec<SessionBucket>, ReportError> {
-    by_days(
+    by_chunks(
         store,
-        "session_buckets/1",
+        "session_buckets/2",
         period,
         SETTLE_SESSIONS,
         |a, b| store.session_buckets(a, b, TICKET_WINDOW_SECS),
@@ -850,13 +922,13 @@ async fn session_buckets(store: &Store, period: Period) -> Result<Vec<SessionBuc
     .await
 }
 
-/// Keeps the closed days of the last 31 days aggregated, so the first report of a day is as
-/// fast as the next, and forgets aggregated days past the retention period (they hold
-/// queries as typed; `retention_days` 0 keeps them): runs now and then every hour, in the
-/// background.
+/// Keeps the hours and days of the last 31 days aggregated — the ones still changing
+/// refreshed a little more often than [`REFRESH`] — so a report request finds them ready, and
+/// forgets aggregated days past the retention period (they hold queries as typed;
+/// `retention_days` 0 keeps them): runs now and then every 4 minutes, in the background.
 pub fn spawn_warmup(store: Store, retention_days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(240));
         loop {
             every.tick().await;
             let now = Utc::now();
@@ -904,6 +976,8 @@ pub struct QueryStats {
     pub no_click: i64,
     /// Zero-result searches on the last 7 days of the period.
     pub zero_results_last_week: i64,
+    /// Sessions with a failed search, per day (see [`GapCluster::sessions`]).
+    pub failed_sessions: i64,
     pub last_seen: DateTime<Utc>,
     pub last_failed: Option<DateTime<Utc>>,
 }
@@ -924,12 +998,14 @@ pub fn per_query(rows: &[QueryDayStats], last_week_from: NaiveDate) -> Vec<Query
                 clicked: 0,
                 no_click: 0,
                 zero_results_last_week: 0,
+                failed_sessions: 0,
                 last_seen: r.last_seen,
                 last_failed: None,
             });
         q.searches += r.searches;
         q.zero_results += r.zero_results;
         q.clicked += r.clicked;
+        q.failed_sessions += r.failed_sessions;
         // Zero-result searches are never clicked: the rest of the unclicked had results.
         q.no_click += r.searches - r.clicked - r.zero_results;
         if recent {
@@ -1041,7 +1117,7 @@ pub fn cluster_gaps(stats: &[QueryStats]) -> Vec<GapCluster> {
                 zero_results,
                 no_click,
                 failed: zero_results + no_click,
-                sessions: 0,
+                sessions: variants.iter().map(|q| q.failed_sessions).sum(),
                 last_seen: variants.iter().filter_map(|q| q.last_failed).max(),
                 closest_article: None,
                 zero_results_last_week: last_week,
@@ -1064,23 +1140,6 @@ async fn gaps(inputs: Inputs<'_>, period: Period) -> Result<GapsReport, ReportEr
     let stats = per_query(&rows, period.last_week_start().date_naive());
     let mut clusters = cluster_gaps(&stats);
     clusters.truncate(GAP_CLUSTERS);
-    let groups: Vec<(String, i64)> = clusters
-        .iter()
-        .enumerate()
-        .flat_map(|(i, c)| {
-            let i = i64::try_from(i).unwrap_or(i64::MAX);
-            c.variants.iter().map(move |v| (v.clone(), i))
-        })
-        .take(2000)
-        .collect();
-    for (i, n) in store
-        .failed_sessions(period.since, period.until, &groups)
-        .await?
-    {
-        if let Some(c) = usize::try_from(i).ok().and_then(|i| clusters.get_mut(i)) {
-            c.sessions = n;
-        }
-    }
     for c in clusters.iter_mut().take(CLOSEST_LOOKUPS) {
         let mut req = SearchRequest::new(&c.query);
         req.limit = 1;
@@ -1955,6 +2014,88 @@ mod tests {
             .unwrap_or_default()
     }
 
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn chunks_are_whole_days_between_hours() {
+        let far = at("2030-01-01T00:00:00Z");
+        let keys = |a: &str, b: &str| -> Vec<String> {
+            chunks(at(a), at(b), far)
+                .into_iter()
+                .map(|c| c.key)
+                .collect()
+        };
+        assert_eq!(
+            keys("2026-11-20T22:00:00Z", "2026-11-23T02:00:00Z"),
+            [
+                "2026-11-20T22",
+                "2026-11-20T23",
+                "2026-11-21",
+                "2026-11-22",
+                "2026-11-23T00",
+                "2026-11-23T01"
+            ]
+        );
+        // Less than a day: hours only, even across midnight.
+        assert_eq!(
+            keys("2026-11-20T23:00:00Z", "2026-11-21T01:00:00Z"),
+            ["2026-11-20T23", "2026-11-21T00"]
+        );
+        assert!(keys("2026-11-20T23:00:00Z", "2026-11-20T23:00:00Z").is_empty());
+        // The chunks tile the range: each starts where the one before ended.
+        // Days that are not final yet stay hours.
+        assert_eq!(
+            chunks(
+                at("2026-11-21T00:00:00Z"),
+                at("2026-11-22T02:00:00Z"),
+                at("2026-11-21T23:00:00Z")
+            )
+            .len(),
+            26
+        );
+        let c = chunks(at("2026-11-01T05:00:00Z"), at("2026-11-09T17:00:00Z"), far);
+        assert_eq!(c[0].since, at("2026-11-01T05:00:00Z"));
+        assert!(c.windows(2).all(|w| w[0].until == w[1].since));
+        assert_eq!(c.last().map(|c| c.until), Some(at("2026-11-09T17:00:00Z")));
+        assert_eq!(
+            hour_ceil(at("2026-11-01T05:00:01Z")),
+            at("2026-11-01T06:00:00Z")
+        );
+        assert_eq!(
+            hour_floor(at("2026-11-01T05:59:59Z")),
+            at("2026-11-01T05:00:00Z")
+        );
+    }
+
+    #[test]
+    fn kept_chunks_are_final_or_recent() {
+        let until = at("2026-11-22T10:00:00Z");
+        let settle = Duration::hours(1);
+        let now = at("2026-11-22T12:00:00Z");
+        // Computed after it settled: read back for good.
+        assert!(usable(Some(at("2026-11-22T11:00:00Z")), until, settle, now));
+        assert!(usable(
+            Some(at("2026-11-22T11:00:00Z")),
+            until,
+            settle,
+            now + Duration::days(30)
+        ));
+        // Computed before it settled: only while recent.
+        let early = at("2026-11-22T10:58:00Z");
+        assert!(usable(
+            Some(early),
+            until,
+            settle,
+            early + Duration::minutes(4)
+        ));
+        assert!(!usable(Some(early), until, settle, early + REFRESH));
+        assert!(!usable(None, until, settle, now));
+    }
+
     #[test]
     fn periods() {
         let n = now();
@@ -2028,6 +2169,7 @@ mod tests {
             clicked: 1,
             no_click,
             zero_results_last_week: zero,
+            failed_sessions: 1,
             last_seen: now(),
             last_failed: Some(now()),
         }

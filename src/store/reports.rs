@@ -55,6 +55,8 @@ pub struct QueryDayStats {
     pub zero_results: i64,
     /// Searches with at least one result click.
     pub clicked: i64,
+    /// Distinct sessions with a zero-result or unclicked search.
+    pub failed_sessions: i64,
     pub last_seen: DateTime<Utc>,
     /// The latest zero-result or unclicked search.
     pub last_failed: Option<DateTime<Utc>>,
@@ -100,6 +102,9 @@ pub const CLICK_SETTLE: chrono::Duration = chrono::Duration::hours(1);
 /// a ticket within 24 h counts against its deflection.
 pub const SESSION_SETTLE: chrono::Duration = chrono::Duration::hours(25);
 
+/// A session's events this long apart are two visits: the page cookie's lifetime.
+pub const SESSION_IDLE: chrono::Duration = chrono::Duration::hours(24);
+
 /// Time-to-answer resolution: the median is exact to this many seconds.
 pub const ANSWER_BUCKET_SECS: i64 = 5;
 /// Longer times to answer are counted as this long (well past the 5-minute warning).
@@ -141,16 +146,16 @@ pub struct TicketTotals {
 }
 
 impl Store {
-    /// Cached per-day rows of a report query for days in `[from, to)` (`YYYY-MM-DD`), as
-    /// (day, JSON rows).
+    /// Kept chunks of a report query with keys in `[from, to)` (`YYYY-MM-DD` days and
+    /// `YYYY-MM-DDTHH` hours sort together), as (key, JSON rows, when computed).
     pub async fn cached_days(
         &self,
         query: &str,
         from: &str,
         to: &str,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        const SQL: &str =
-            "SELECT day, payload FROM report_days WHERE query = $1 AND day >= $2 AND day < $3";
+    ) -> Result<Vec<(String, String, Option<DateTime<Utc>>)>, StoreError> {
+        const SQL: &str = "SELECT day, payload, computed_at FROM report_days
+             WHERE query = $1 AND day >= $2 AND day < $3";
         Ok(on_backend!(self, |pool| sqlx::query_as(SQL)
             .bind(query)
             .bind(from)
@@ -159,17 +164,40 @@ impl Store {
             .await?))
     }
 
-    /// Keeps a closed day's rows of a report query.
-    pub async fn cache_day(&self, query: &str, day: &str, rows: &str) -> Result<(), StoreError> {
-        const SQL: &str = "INSERT INTO report_days (query, day, payload) VALUES ($1, $2, $3)
-             ON CONFLICT (query, day) DO UPDATE SET payload = excluded.payload";
+    /// Keeps a day's (`YYYY-MM-DD`) or hour's (`YYYY-MM-DDTHH`) rows of a report query,
+    /// computed at `computed_at`; a day replaces its hours.
+    pub async fn cache_day(
+        &self,
+        query: &str,
+        key: &str,
+        rows: &str,
+        computed_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO report_days (query, day, payload, computed_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (query, day) DO UPDATE SET payload = excluded.payload,
+                 computed_at = excluded.computed_at";
+        // `2026-11-16` < `2026-11-16T05` < `2026-11-16U`: the day's hour keys.
+        const HOURS: &str = "DELETE FROM report_days WHERE query = $1 AND day > $2 AND day < $3";
+        let whole_day = key.len() == "YYYY-MM-DD".len();
         on_backend!(self, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(SQL)
                 .bind(query)
-                .bind(day)
+                .bind(key)
                 .bind(rows)
-                .execute(pool)
+                .bind(computed_at)
+                .execute(&mut *tx)
                 .await?;
+            if whole_day {
+                sqlx::query(HOURS)
+                    .bind(query)
+                    .bind(key)
+                    .bind(format!("{key}U"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -205,6 +233,8 @@ impl Store {
             SELECT s.normalized, {day} AS day, MAX(s.corrected_query), COUNT(*),
                 SUM(CASE WHEN s.result_count = 0 THEN 1 ELSE 0 END),
                 SUM(CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END),
+                COUNT(DISTINCT CASE WHEN (s.result_count = 0 OR k.search_id IS NULL)
+                    AND s.session_id <> '' THEN s.session_id END),
                 MAX(s.created_at),
                 MAX(CASE WHEN s.result_count = 0 OR k.search_id IS NULL THEN s.created_at END)
             FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
@@ -215,6 +245,7 @@ impl Store {
             String,
             String,
             Option<String>,
+            i64,
             i64,
             i64,
             i64,
@@ -236,47 +267,17 @@ impl Store {
                 searches: r.3,
                 zero_results: r.4,
                 clicked: r.5,
-                last_seen: r.6,
-                last_failed: r.7,
+                failed_sessions: r.6,
+                last_seen: r.7,
+                last_failed: r.8,
             })
             .collect())
     }
 
-    /// Distinct sessions with a failed (zero-result or unclicked) search in `[since, until)`,
-    /// per group of normalized queries: `groups` maps a query to its group number.
-    pub async fn failed_sessions(
-        &self,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        groups: &[(String, i64)],
-    ) -> Result<Vec<(i64, i64)>, StoreError> {
-        if groups.is_empty() {
-            return Ok(Vec::new());
-        }
-        let values = (0..groups.len())
-            .map(|i| format!("(${}, CAST(${} AS BIGINT))", 3 + 2 * i, 4 + 2 * i))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "WITH m (normalized, grp) AS (VALUES {values})
-             SELECT m.grp, COUNT(DISTINCT s.session_id)
-             FROM searches s JOIN m ON m.normalized = s.normalized
-             WHERE s.created_at >= $1 AND s.created_at < $2 AND s.session_id <> ''
-                 AND (s.result_count = 0
-                      OR NOT EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id))
-             GROUP BY m.grp"
-        );
-        Ok(on_backend!(self, |pool| {
-            let mut q = sqlx::query_as(&sql).bind(since).bind(until);
-            for (normalized, grp) in groups {
-                q = q.bind(normalized).bind(grp);
-            }
-            q.fetch_all(pool).await?
-        }))
-    }
-
     /// Searches followed by a different one in the same session within `window_secs`, and
-    /// the `limit` pairs that most often turned a failed search into a clicked one.
+    /// the `limit` pairs that most often turned a failed search into a clicked one. A pair
+    /// belongs to the period of its second search (the first may be up to the window before
+    /// `since`), so adjacent periods count each pair once.
     pub async fn refinements(
         &self,
         since: DateTime<Utc>,
@@ -288,7 +289,7 @@ impl Store {
         let (t, prev_t) = (d.epoch("created_at"), d.epoch("prev_at"));
         let sql = format!(
             "WITH clicked AS (SELECT DISTINCT search_id FROM clicks
-                 WHERE created_at >= $1 AND created_at < $5),
+                 WHERE created_at >= $6 AND created_at < $5),
              seq AS (
                 SELECT s.session_id, s.normalized, s.created_at,
                     CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END AS hit,
@@ -297,14 +298,15 @@ impl Store {
                     LAG(s.created_at) OVER w AS prev_at,
                     LAG(CASE WHEN s.result_count = 0 OR k.search_id IS NULL THEN 1 ELSE 0 END) OVER w AS prev_failed
                 FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
-                WHERE s.created_at >= $1 AND s.created_at < $2 AND s.session_id <> ''
+                WHERE s.created_at >= $6 AND s.created_at < $2 AND s.session_id <> ''
                 WINDOW w AS (PARTITION BY s.session_id ORDER BY s.created_at)
              )
              SELECT prev, normalized, COUNT(*),
                  SUM(CASE WHEN prev_failed = 1 AND hit = 1 THEN 1 ELSE 0 END) AS fixed,
                  CAST(SUM(COUNT(*)) OVER () AS BIGINT)
              FROM seq
-             WHERE prev IS NOT NULL AND prev <> normalized AND {t} - {prev_t} <= $3
+             WHERE created_at >= $1 AND prev IS NOT NULL AND prev <> normalized
+                 AND {t} - {prev_t} <= $3
              GROUP BY prev, normalized
              ORDER BY fixed DESC, COUNT(*) DESC, prev, normalized
              LIMIT $4"
@@ -316,6 +318,7 @@ impl Store {
                 .bind(window_secs)
                 .bind(limit)
                 .bind(until + CLICK_SETTLE)
+                .bind(since - chrono::Duration::milliseconds((window_secs * 1000.0) as i64))
                 .fetch_all(pool)
                 .await?);
         Ok(Refinements {
@@ -334,7 +337,8 @@ impl Store {
 
     /// Self-service sessions (a search or an article view) that started in `[since, until)`,
     /// grouped by day and by how far they got: clicked, voted helpful, filed a ticket within
-    /// `ticket_window_secs` of their start, and their time to answer.
+    /// `ticket_window_secs` of their start, and their time to answer. A session starts with
+    /// its first event after a day without any, so adjacent periods count each session once.
     pub async fn session_buckets(
         &self,
         since: DateTime<Utc>,
@@ -342,12 +346,14 @@ impl Store {
         ticket_window_secs: f64,
     ) -> Result<Vec<SessionBucket>, StoreError> {
         let d = self.dialect();
-        let day = d.day("ss.started");
-        let started = d.epoch("ss.started");
-        let ticket = d.epoch("tk.first_ticket");
-        let click = d.epoch("ck.first_click");
-        let helpful = d.epoch("hv.first_helpful");
+        let day = d.day("started");
+        let started = d.epoch("started");
+        let ticket = d.epoch("first_ticket");
+        let click = d.epoch("first_click");
+        let helpful = d.epoch("first_helpful");
         let bucket = d.floor("answer / $5");
+        // Per session, the first click, helpful vote and ticket are index lookups
+        // (`(session_id, created_at)` on each table), not scans of everything after `since`.
         let sql = format!(
             "WITH ss AS (
                 SELECT session_id, MIN(created_at) AS started FROM (
@@ -358,29 +364,36 @@ impl Store {
                         WHERE created_at >= $1 AND created_at < $2 AND session_id <> ''
                 ) e GROUP BY session_id
             ),
-            ck AS (SELECT session_id, MIN(created_at) AS first_click FROM clicks
-                   WHERE created_at >= $1 AND created_at < $6 GROUP BY session_id),
-            hv AS (SELECT session_id, MIN(created_at) AS first_helpful FROM votes
-                   WHERE helpful AND created_at >= $1 AND created_at < $6 GROUP BY session_id),
-            tk AS (SELECT session_id, MIN(created_at) AS first_ticket FROM tickets
-                   WHERE created_at >= $1 AND created_at < $6 AND session_id IS NOT NULL
-                   GROUP BY session_id),
+            fresh AS (
+                SELECT ss.started,
+                    (SELECT MIN(c.created_at) FROM clicks c WHERE c.session_id = ss.session_id
+                        AND c.created_at >= ss.started AND c.created_at < $6) AS first_click,
+                    (SELECT MIN(v.created_at) FROM votes v WHERE v.session_id = ss.session_id
+                        AND v.helpful AND v.created_at >= ss.started AND v.created_at < $6)
+                        AS first_helpful,
+                    (SELECT MIN(t.created_at) FROM tickets t WHERE t.session_id = ss.session_id
+                        AND t.created_at >= ss.started AND t.created_at < $6) AS first_ticket
+                FROM ss
+                WHERE NOT EXISTS (SELECT 1 FROM searches p WHERE p.session_id = ss.session_id
+                        AND p.created_at >= $7 AND p.created_at < $1)
+                    AND NOT EXISTS (SELECT 1 FROM article_views p
+                        WHERE p.session_id = ss.session_id
+                        AND p.created_at >= $7 AND p.created_at < $1)
+            ),
             j AS (
                 SELECT {day} AS day,
-                    CASE WHEN ck.first_click IS NULL THEN 0 ELSE 1 END AS clicked,
-                    CASE WHEN hv.first_helpful IS NULL THEN 0 ELSE 1 END AS helpful,
-                    CASE WHEN tk.first_ticket IS NOT NULL AND {ticket} - {started} <= $3
+                    CASE WHEN first_click IS NULL THEN 0 ELSE 1 END AS clicked,
+                    CASE WHEN first_helpful IS NULL THEN 0 ELSE 1 END AS helpful,
+                    CASE WHEN first_ticket IS NOT NULL AND {ticket} - {started} <= $3
                         THEN 1 ELSE 0 END AS ticket,
                     CASE
-                        WHEN ck.first_click IS NULL AND hv.first_helpful IS NULL THEN NULL
-                        WHEN hv.first_helpful IS NULL OR (ck.first_click IS NOT NULL AND ck.first_click < hv.first_helpful)
+                        WHEN first_click IS NULL AND first_helpful IS NULL THEN NULL
+                        WHEN first_helpful IS NULL
+                            OR (first_click IS NOT NULL AND first_click < first_helpful)
                             THEN {click} - {started}
                         ELSE {helpful} - {started}
                     END AS answer
-                FROM ss
-                LEFT JOIN ck ON ck.session_id = ss.session_id
-                LEFT JOIN hv ON hv.session_id = ss.session_id
-                LEFT JOIN tk ON tk.session_id = ss.session_id
+                FROM fresh
             )
             SELECT day, clicked, helpful, ticket,
                 CAST(CASE WHEN answer IS NULL THEN NULL
@@ -399,6 +412,7 @@ impl Store {
             .bind(ANSWER_CAP_SECS as f64)
             .bind(ANSWER_BUCKET_SECS as f64)
             .bind(until + SESSION_SETTLE)
+            .bind(since - SESSION_IDLE)
             .fetch_all(pool)
             .await?);
         Ok(rows
