@@ -82,7 +82,11 @@ if [ "$RECORDING" = 1 ]; then
   printf '%-8s %-10s %12s %10s %10s %14s\n' round recording requests/s p50 p99 cpu-µs/request
   on=(); off=(); con=(); coff=()
   for r in $(seq "$ROUNDS"); do
-    for record in true false; do
+    # Alternating which goes first: a machine that warms up (or slows down) during a run
+    # would otherwise always favour the second.
+    order="true false"
+    [ $((r % 2)) = 0 ] && order="false true"
+    for record in $order; do
       start_server "$record"
       read -r rps p50 p99 cpu <<<"$(load 64)"
       stop_server
