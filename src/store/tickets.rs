@@ -2,7 +2,7 @@
 //! transaction), the queue, updates with an audit log, the session's self-service trail,
 //! the durable webhook outbox, and the new-article signals tickets give the content team.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Store, StoreError};
@@ -89,23 +89,6 @@ pub struct Delivery {
     pub event: String,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
-}
-
-/// A ticket type with many tickets in the window: write (or fix) an article for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BusyTicketType {
-    pub ticket_type: String,
-    pub tickets: i64,
-}
-
-/// A ticket filed soon after a search that found nothing, in the same session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TicketAfterZeroResults {
-    pub ticket_id: String,
-    pub category: Option<String>,
-    pub query: String,
-    pub searched_at: DateTime<Utc>,
-    pub filed_at: DateTime<Utc>,
 }
 
 const TICKET_COLUMNS: &str =
@@ -515,83 +498,6 @@ impl Store {
         const SQL: &str = "SELECT COUNT(*) FROM webhook_outbox WHERE delivered_at IS NULL";
         let (n,): (i64,) = on_backend!(self, |pool| sqlx::query_as(SQL).fetch_one(pool).await?);
         Ok(n)
-    }
-
-    /// New-article signal: ticket types with at least `min_tickets` tickets filed in
-    /// `[since, until)`, busiest first (PRODUCT.md: ≥ 10 in a week).
-    pub async fn busy_ticket_types(
-        &self,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        min_tickets: i64,
-    ) -> Result<Vec<BusyTicketType>, StoreError> {
-        const SQL: &str = "SELECT category, COUNT(*) AS n FROM tickets
-             WHERE category IS NOT NULL AND created_at >= $1 AND created_at < $2
-             GROUP BY category HAVING COUNT(*) >= $3 ORDER BY n DESC, category";
-        let rows: Vec<(String, i64)> = on_backend!(self, |pool| sqlx::query_as(SQL)
-            .bind(since)
-            .bind(until)
-            .bind(min_tickets)
-            .fetch_all(pool)
-            .await?);
-        Ok(rows
-            .into_iter()
-            .map(|(ticket_type, tickets)| BusyTicketType {
-                ticket_type,
-                tickets,
-            })
-            .collect())
-    }
-
-    /// New-article signal: tickets filed in `[since, until)` within `within` after a
-    /// zero-result search of the same session (the latest such search per ticket).
-    pub async fn tickets_after_zero_result_searches(
-        &self,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        within: Duration,
-    ) -> Result<Vec<TicketAfterZeroResults>, StoreError> {
-        const TICKETS: &str = "SELECT id, session_id, category, created_at FROM tickets
-             WHERE session_id IS NOT NULL AND created_at >= $1 AND created_at < $2
-             ORDER BY created_at";
-        const SEARCHES: &str = "SELECT session_id, query, created_at FROM searches
-             WHERE result_count = 0 AND created_at >= $1 AND created_at < $2";
-        type Row = (String, String, Option<String>, DateTime<Utc>);
-        type SearchRow = (String, String, DateTime<Utc>);
-        let (tickets, searches): (Vec<Row>, Vec<SearchRow>) = on_backend!(self, |pool| (
-            sqlx::query_as(TICKETS)
-                .bind(since)
-                .bind(until)
-                .fetch_all(pool)
-                .await?,
-            sqlx::query_as(SEARCHES)
-                .bind(since - within)
-                .bind(until)
-                .fetch_all(pool)
-                .await?
-        ));
-        let mut by_session: std::collections::HashMap<&str, Vec<(&str, DateTime<Utc>)>> =
-            std::collections::HashMap::new();
-        for (s, q, at) in &searches {
-            by_session.entry(s).or_default().push((q, *at));
-        }
-        Ok(tickets
-            .iter()
-            .filter_map(|(id, session, category, filed)| {
-                let (query, searched_at) = by_session
-                    .get(session.as_str())?
-                    .iter()
-                    .filter(|(_, at)| at <= filed && *filed - *at <= within)
-                    .max_by_key(|(_, at)| *at)?;
-                Some(TicketAfterZeroResults {
-                    ticket_id: id.clone(),
-                    category: category.clone(),
-                    query: (*query).to_string(),
-                    searched_at: *searched_at,
-                    filed_at: *filed,
-                })
-            })
-            .collect())
     }
 }
 
