@@ -353,7 +353,8 @@ impl Store {
         let helpful = d.epoch("first_helpful");
         let bucket = d.floor("answer / $5");
         // Per session, the first click, helpful vote and ticket are index lookups
-        // (`(session_id, created_at)` on each table), not scans of everything after `since`.
+        // (`(session_id, created_at)` on each table), not scans of everything after `since`;
+        // MATERIALIZED, or each use of a column below runs its lookup again.
         let sql = format!(
             "WITH ss AS (
                 SELECT session_id, MIN(created_at) AS started FROM (
@@ -364,7 +365,7 @@ impl Store {
                         WHERE created_at >= $1 AND created_at < $2 AND session_id <> ''
                 ) e GROUP BY session_id
             ),
-            fresh AS (
+            fresh AS MATERIALIZED (
                 SELECT ss.started,
                     (SELECT MIN(c.created_at) FROM clicks c WHERE c.session_id = ss.session_id
                         AND c.created_at >= ss.started AND c.created_at < $6) AS first_click,
