@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::{Event, Store};
 
-const BATCH: usize = 256;
+const BATCH: usize = 1024;
 const LINGER: Duration = Duration::from_millis(200);
 
 /// The queue of events waiting to be written.
