@@ -1,5 +1,27 @@
 //! The one integration-test binary: each module builds its own small knowledge base.
 
+/// Two tests from one async check of a `&Store`: on SQLite (in a temporary directory) and
+/// on a fresh database of the real PostgreSQL.
+macro_rules! on_both_backends {
+    ($check:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = deflect::store::Store::open_dir(dir.path())
+                .await
+                .expect("open");
+            $check(&store).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            let (db, store) = crate::store::PgDatabase::create().await;
+            $check(&store).await;
+            db.drop_now(store).await;
+        }
+    };
+}
+
 mod browser;
 mod cli;
 mod content;

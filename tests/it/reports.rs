@@ -18,7 +18,6 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::fixture::{ArticleSrc, Fixture, date, today};
-use crate::store::PgDatabase;
 
 const XSS: &str = "<script>alert(1)</script>";
 
@@ -533,33 +532,11 @@ async fn hour_chunks_count_once(store: &Store) {
     }
 }
 
-#[tokio::test]
-async fn hour_chunks_count_once_on_sqlite() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_dir(dir.path()).await.expect("open");
-    hour_chunks_count_once(&store).await;
-}
-
-#[tokio::test]
-async fn hour_chunks_count_once_on_postgres() {
-    let (db, store) = PgDatabase::create().await;
-    hour_chunks_count_once(&store).await;
-    db.drop_now(store).await;
-}
-
-#[tokio::test]
-async fn reports_on_sqlite() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_dir(dir.path()).await.expect("open");
-    reports_are_exact(&store).await;
-}
-
-#[tokio::test]
-async fn reports_on_postgres() {
-    let (db, store) = PgDatabase::create().await;
-    reports_are_exact(&store).await;
-    db.drop_now(store).await;
-}
+on_both_backends!(
+    hour_chunks_count_once: hour_chunks_count_once_on_sqlite,
+    hour_chunks_count_once_on_postgres
+);
+on_both_backends!(reports_are_exact: reports_on_sqlite, reports_on_postgres);
 
 #[tokio::test]
 async fn freshness_reads_the_last_change_from_git() {

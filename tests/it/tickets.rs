@@ -297,19 +297,7 @@ async fn store_behaves(store: &Store) {
     assert_eq!(after, [("card lost".to_string(), 1)]);
 }
 
-#[tokio::test]
-async fn ticket_store_on_sqlite() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_dir(dir.path()).await.expect("sqlite");
-    store_behaves(&store).await;
-}
-
-#[tokio::test]
-async fn ticket_store_on_postgres() {
-    let (db, store) = crate::store::PgDatabase::create().await;
-    store_behaves(&store).await;
-    db.drop_now(store).await;
-}
+on_both_backends!(store_behaves: ticket_store_on_sqlite, ticket_store_on_postgres);
 
 #[tokio::test]
 async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
