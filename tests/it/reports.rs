@@ -195,6 +195,10 @@ async fn seed(store: &Store) {
 }
 
 async fn report(store: &Store, f: &Fixture, name: ReportName) -> Report {
+    report_over(store, f, name, period()).await
+}
+
+async fn report_over(store: &Store, f: &Fixture, name: ReportName, period: Period) -> Report {
     let loaded = f.load();
     let engine = SearchEngine::build(&loaded.kb).expect("index");
     let inputs = Inputs {
@@ -203,7 +207,7 @@ async fn report(store: &Store, f: &Fixture, name: ReportName) -> Report {
         engine: &engine,
         today: today(),
     };
-    Report::build(name, inputs, period())
+    Report::build(name, inputs, period)
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", name.as_str()))
 }
@@ -493,19 +497,10 @@ async fn hour_chunks_count_once(store: &Store) {
             since,
             until: day0() + Duration::hours(3),
         };
-        let loaded = f.load();
-        let engine = SearchEngine::build(&loaded.kb).expect("index");
-        let inputs = Inputs {
-            store,
-            kb: &loaded.kb,
-            engine: &engine,
-            today: today(),
-        };
         // Twice: computed (and kept), then read back.
         for round in 0..2 {
-            let Report::Deflection(d) = Report::build(ReportName::Deflection, inputs, period)
-                .await
-                .expect("deflection")
+            let Report::Deflection(d) =
+                report_over(store, &f, ReportName::Deflection, period).await
             else {
                 panic!("deflection")
             };
@@ -514,9 +509,7 @@ async fn hour_chunks_count_once(store: &Store) {
                 (2, 1),
                 "since {since}, round {round}"
             );
-            let Report::Searches(r) = Report::build(ReportName::Searches, inputs, period)
-                .await
-                .expect("searches")
+            let Report::Searches(r) = report_over(store, &f, ReportName::Searches, period).await
             else {
                 panic!("searches")
             };
