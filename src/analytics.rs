@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::content::KnowledgeBase;
 use crate::search::{SearchEngine, SearchRequest};
 use crate::store::reports::{
-    ANSWER_BUCKET_SECS, QueryDayStats, RefinementPair, Refinements, SessionBucket,
+    ANSWER_BUCKET_SECS, BaseSessions, QueryDayStats, RefinementPair, Refinements, SessionBucket,
 };
 use crate::store::{Store, StoreError};
 
@@ -444,9 +444,9 @@ pub struct GapCluster {
     pub no_click: i64,
     /// Failed searches (zero results + no click).
     pub failed: i64,
-    /// Sessions with a failed search, counted per variant and day (a session that failed on
-    /// two variants, or on two days, counts for each: the counts come from closed days' and
-    /// hours' aggregates, which keep no session ids).
+    /// Sessions with a failed search of any variant, counted per typo-corrected query and
+    /// per day or hour (the kept aggregates hold no session ids): a session retrying a typo
+    /// counts once; one that failed on two different wordings, or on two days, counts for each.
     pub sessions: i64,
     pub last_seen: Option<DateTime<Utc>>,
     /// The article the index finds closest now, if any.
@@ -860,10 +860,24 @@ where
 async fn query_day_stats(store: &Store, period: Period) -> Result<Vec<QueryDayStats>, ReportError> {
     by_chunks(
         store,
-        "query_day_stats/2",
+        "query_day_stats/3",
         period,
         SETTLE_SEARCHES,
         |a, b| store.query_day_stats(a, b),
+    )
+    .await
+}
+
+async fn failed_sessions_by_base(
+    store: &Store,
+    period: Period,
+) -> Result<Vec<BaseSessions>, ReportError> {
+    by_chunks(
+        store,
+        "failed_sessions_by_base/1",
+        period,
+        SETTLE_SEARCHES,
+        |a, b| store.failed_sessions_by_base(a, b),
     )
     .await
 }
@@ -946,6 +960,7 @@ pub fn spawn_warmup(store: Store, retention_days: u32) -> tokio::task::JoinHandl
             let started = std::time::Instant::now();
             let result = async {
                 query_day_stats(&store, period).await?;
+                failed_sessions_by_base(&store, period).await?;
                 refinements(&store, period).await?;
                 session_buckets(&store, period).await?;
                 Ok::<_, ReportError>(())
@@ -976,8 +991,6 @@ pub struct QueryStats {
     pub no_click: i64,
     /// Zero-result searches on the last 7 days of the period.
     pub zero_results_last_week: i64,
-    /// Sessions with a failed search, per day (see [`GapCluster::sessions`]).
-    pub failed_sessions: i64,
     pub last_seen: DateTime<Utc>,
     pub last_failed: Option<DateTime<Utc>>,
 }
@@ -998,14 +1011,12 @@ pub fn per_query(rows: &[QueryDayStats], last_week_from: NaiveDate) -> Vec<Query
                 clicked: 0,
                 no_click: 0,
                 zero_results_last_week: 0,
-                failed_sessions: 0,
                 last_seen: r.last_seen,
                 last_failed: None,
             });
         q.searches += r.searches;
         q.zero_results += r.zero_results;
         q.clicked += r.clicked;
-        q.failed_sessions += r.failed_sessions;
         // Zero-result searches are never clicked: the rest of the unclicked had results.
         q.no_click += r.searches - r.clicked - r.zero_results;
         if recent {
@@ -1117,7 +1128,7 @@ pub fn cluster_gaps(stats: &[QueryStats]) -> Vec<GapCluster> {
                 zero_results,
                 no_click,
                 failed: zero_results + no_click,
-                sessions: variants.iter().map(|q| q.failed_sessions).sum(),
+                sessions: 0,
                 last_seen: variants.iter().filter_map(|q| q.last_failed).max(),
                 closest_article: None,
                 zero_results_last_week: last_week,
@@ -1140,6 +1151,27 @@ async fn gaps(inputs: Inputs<'_>, period: Period) -> Result<GapsReport, ReportEr
     let stats = per_query(&rows, period.last_week_start().date_naive());
     let mut clusters = cluster_gaps(&stats);
     clusters.truncate(GAP_CLUSTERS);
+    let mut sessions: HashMap<String, i64> = HashMap::new();
+    for b in failed_sessions_by_base(store, period).await? {
+        *sessions.entry(b.base).or_default() += b.sessions;
+    }
+    let base_of: HashMap<&str, &str> = stats
+        .iter()
+        .map(|q| {
+            let base = q.corrected_query.as_deref().filter(|c| !c.is_empty());
+            (q.normalized.as_str(), base.unwrap_or(&q.normalized))
+        })
+        .collect();
+    for c in &mut clusters {
+        let mut bases: Vec<&str> = c
+            .variants
+            .iter()
+            .map(|v| base_of.get(v.as_str()).copied().unwrap_or(v))
+            .collect();
+        bases.sort_unstable();
+        bases.dedup();
+        c.sessions = bases.iter().filter_map(|b| sessions.get(*b)).sum();
+    }
     for c in clusters.iter_mut().take(CLOSEST_LOOKUPS) {
         let mut req = SearchRequest::new(&c.query);
         req.limit = 1;
@@ -2169,7 +2201,6 @@ mod tests {
             clicked: 1,
             no_click,
             zero_results_last_week: zero,
-            failed_sessions: 1,
             last_seen: now(),
             last_failed: Some(now()),
         }

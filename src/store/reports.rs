@@ -55,11 +55,17 @@ pub struct QueryDayStats {
     pub zero_results: i64,
     /// Searches with at least one result click.
     pub clicked: i64,
-    /// Distinct sessions with a zero-result or unclicked search.
-    pub failed_sessions: i64,
     pub last_seen: DateTime<Utc>,
     /// The latest zero-result or unclicked search.
     pub last_failed: Option<DateTime<Utc>>,
+}
+
+/// Sessions with a failed (zero-result or unclicked) search of one base query: its
+/// typo-corrected form, else the query as normalized, so one person retrying a typo counts once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseSessions {
+    pub base: String,
+    pub sessions: i64,
 }
 
 /// A query followed by another in the same session within the refinement window.
@@ -233,8 +239,6 @@ impl Store {
             SELECT s.normalized, {day} AS day, MAX(s.corrected_query), COUNT(*),
                 SUM(CASE WHEN s.result_count = 0 THEN 1 ELSE 0 END),
                 SUM(CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END),
-                COUNT(DISTINCT CASE WHEN (s.result_count = 0 OR k.search_id IS NULL)
-                    AND s.session_id <> '' THEN s.session_id END),
                 MAX(s.created_at),
                 MAX(CASE WHEN s.result_count = 0 OR k.search_id IS NULL THEN s.created_at END)
             FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
@@ -245,7 +249,6 @@ impl Store {
             String,
             String,
             Option<String>,
-            i64,
             i64,
             i64,
             i64,
@@ -267,10 +270,36 @@ impl Store {
                 searches: r.3,
                 zero_results: r.4,
                 clicked: r.5,
-                failed_sessions: r.6,
-                last_seen: r.7,
-                last_failed: r.8,
+                last_seen: r.6,
+                last_failed: r.7,
             })
+            .collect())
+    }
+
+    /// Distinct sessions with a failed search in `[since, until)`, per base query.
+    pub async fn failed_sessions_by_base(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<BaseSessions>, StoreError> {
+        const SQL: &str = "WITH clicked AS (
+                SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1 AND created_at < $3
+            )
+            SELECT COALESCE(NULLIF(s.corrected_query, ''), s.normalized) AS base,
+                COUNT(DISTINCT s.session_id)
+            FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
+            WHERE s.created_at >= $1 AND s.created_at < $2 AND s.session_id <> ''
+                AND (s.result_count = 0 OR k.search_id IS NULL)
+            GROUP BY base";
+        let rows: Vec<(String, i64)> = on_backend!(self, |pool| sqlx::query_as(SQL)
+            .bind(since)
+            .bind(until)
+            .bind(until + CLICK_SETTLE)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows
+            .into_iter()
+            .map(|(base, sessions)| BaseSessions { base, sessions })
             .collect())
     }
 
