@@ -7,14 +7,11 @@
 //! were unknown to the knowledge base at all. A logistic model, fitted offline on labelled
 //! questions (`examples/fit_suggest.rs`), turns that evidence into a probability.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 
 use crate::content::Article;
 use crate::search::analysis;
-use crate::search::vocabulary::Vocabulary;
-use crate::search::{Hit, QueryPlan, SearchEngine, SearchRequest};
+use crate::search::{ArticleWords, Hit, QueryPlan, SearchEngine, SearchRequest};
 
 /// `[suggest]` in deflect.toml.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -217,7 +214,8 @@ impl Evidence {
     }
 
     /// Weighs the results of a search for `plan`.
-    pub fn of(plan: &QueryPlan, hits: &[Scored<'_>], vocab: &Vocabulary, articles: usize) -> Self {
+    pub fn of(plan: &QueryPlan, hits: &[Scored<'_>], engine: &SearchEngine) -> Self {
+        let (vocab, articles) = (engine.vocabulary(), engine.articles().len());
         let content: Vec<usize> = (0..plan.words.len())
             .filter(|&i| !plan.words[i].stop)
             .collect();
@@ -239,8 +237,11 @@ impl Evidence {
                 .unwrap_or(0);
             ((n + 1.0) / (f64::from(df) + 0.5)).ln().max(0.1)
         };
-        let all = ArticleWords::of(first.hit.article, true);
-        let strong = ArticleWords::of(first.hit.article, false);
+        // Collected at index time (every hit is one of the engine's articles).
+        let Some(words) = engine.article_words(&first.hit.article.slug) else {
+            return e;
+        };
+        let (all, strong) = (&words.all, &words.strong);
         let (mut total, mut found, mut fuzzy, mut found_strong, mut unknown) =
             (0.0, 0.0, 0.0, 0.0, 0usize);
         for &i in &content {
@@ -285,39 +286,8 @@ impl Evidence {
     }
 }
 
-/// An article's words and stems, for checking which of a message's words it contains.
-struct ArticleWords {
-    exact: HashSet<String>,
-    stems: HashSet<String>,
-}
-
+/// Which of a message's words an article contains.
 impl ArticleWords {
-    /// Title, keywords and summary; with `body`, the headings and body too.
-    fn of(a: &Article, body: bool) -> Self {
-        let mut out = Self {
-            exact: HashSet::new(),
-            stems: HashSet::new(),
-        };
-        let mut add = |text: &str| {
-            for w in analysis::words(text) {
-                out.stems.insert(w.stem);
-                out.exact.insert(w.text);
-            }
-        };
-        add(&a.front.title);
-        add(&a.front.summary);
-        for k in &a.front.keywords {
-            add(k);
-        }
-        if body {
-            for h in &a.headings {
-                add(&h.text);
-            }
-            add(&a.text);
-        }
-        out
-    }
-
     fn find(&self, plan: &QueryPlan, i: usize) -> Found {
         let p = &plan.words[i];
         if self.exact.contains(&p.word.text) || self.stems.contains(&p.word.stem) {
@@ -557,7 +527,7 @@ pub fn suggest<'a>(
         .collect();
     hits.sort_by(|a, b| b.score.total_cmp(&a.score));
     let talk = small_talk(&plan);
-    let evidence = Evidence::of(&plan, &hits, engine.vocabulary(), engine.articles().len());
+    let evidence = Evidence::of(&plan, &hits, engine);
     let tier_handoff = ctx.customer_tier.as_deref().is_some_and(|t| {
         cfg.handoff_tiers
             .iter()
@@ -593,6 +563,7 @@ pub fn suggest<'a>(
 mod tests {
     use super::*;
     use crate::search::synonyms::SynonymMap;
+    use crate::search::vocabulary::Vocabulary;
     use std::collections::HashMap;
 
     fn evidence(matched: f64, margin: f64, unknown: f64, hits: usize) -> Evidence {

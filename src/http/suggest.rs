@@ -77,29 +77,18 @@ pub struct SuggestResponse {
     pub handoff: Option<Handoff>,
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn answer_body(a: &Article) -> AnswerBody {
     let text = a.quick_answer.clone().unwrap_or_default();
     let html = text
         .split('\n')
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p)))
-        .collect();
+        .fold(String::new(), |mut html, p| {
+            html.push_str("<p>");
+            crate::search::snippet::escape_html(p, &mut html);
+            html.push_str("</p>");
+            html
+        });
     AnswerBody {
         slug: a.slug.clone(),
         title: a.front.title.clone(),
@@ -237,6 +226,13 @@ mod tests {
             url,
             "/contact?subject=Card+%26+PIN%3F+%3Cb%3Ehelp%3C%2Fb%3E&description=Card+%26+PIN%3F+%3Cb%3Ehelp%3C%2Fb%3E"
         );
+    }
+
+    /// The escaping `answer_body` uses.
+    fn escape(text: &str) -> String {
+        let mut out = String::new();
+        crate::search::snippet::escape_html(text, &mut out);
+        out
     }
 
     #[test]

@@ -168,7 +168,57 @@ pub struct SearchEngine {
     categories: BTreeMap<String, usize>,
     /// Each article's body and summary, tokenized once for snippets.
     tokens: Vec<ArticleTokens>,
+    /// Each article's words, collected once for the suggestion endpoint's evidence.
+    words: Vec<WordSets>,
     lexicon: Lexicon,
+}
+
+/// Words of an article and their stems: which of a message's words it contains.
+#[derive(Debug, Default)]
+pub struct ArticleWords {
+    pub exact: HashSet<String>,
+    pub stems: HashSet<String>,
+}
+
+impl ArticleWords {
+    /// Title, keywords and summary; with `body`, the headings and body too.
+    pub fn of(a: &Article, body: bool) -> Self {
+        let mut out = Self::default();
+        let mut add = |text: &str| {
+            for w in analysis::words(text) {
+                out.stems.insert(w.stem);
+                out.exact.insert(w.text);
+            }
+        };
+        add(&a.front.title);
+        add(&a.front.summary);
+        for k in &a.front.keywords {
+            add(k);
+        }
+        if body {
+            for h in &a.headings {
+                add(&h.text);
+            }
+            add(&a.text);
+        }
+        out
+    }
+}
+
+/// An article's words at index time: of its title, keywords and summary, and of all of it.
+#[derive(Debug)]
+pub struct WordSets {
+    pub strong: ArticleWords,
+    pub all: ArticleWords,
+}
+
+impl WordSets {
+    pub fn of(a: &Article) -> Self {
+        Self {
+            strong: ArticleWords::of(a, false),
+            all: ArticleWords::of(a, true),
+        }
+    }
 }
 
 /// An article's snippet sources, tokenized at index time.
@@ -250,6 +300,7 @@ impl SearchEngine {
             .enumerate()
             .map(|(i, a)| (a.slug.clone(), i))
             .collect();
+        let words = articles.iter().map(WordSets::of).collect();
         let mut categories: BTreeMap<String, usize> = BTreeMap::new();
         for c in articles.iter().flat_map(Article::category_ancestors) {
             *categories.entry(c).or_default() += 1;
@@ -264,6 +315,7 @@ impl SearchEngine {
             by_slug,
             categories,
             tokens,
+            words,
             lexicon,
         })
     }
@@ -281,6 +333,11 @@ impl SearchEngine {
     /// A published article by slug.
     pub fn article(&self, slug: &str) -> Option<&Article> {
         self.by_slug.get(slug).map(|&i| &self.articles[i])
+    }
+
+    /// An article's words, collected at index time.
+    pub fn article_words(&self, slug: &str) -> Option<&WordSets> {
+        self.by_slug.get(slug).map(|&i| &self.words[i])
     }
 
     pub fn vocabulary(&self) -> &Vocabulary {

@@ -151,6 +151,18 @@ pub struct TicketTotals {
     pub after_search: i64,
 }
 
+/// The searches' clicks read with a period: `clicked` holds the ids of searches clicked in
+/// `[from, to)` (placeholders), joined as `LEFT JOIN clicked k ON k.search_id = s.id`.
+fn clicked_cte(from: &str, to: &str) -> String {
+    format!(
+        "clicked AS (SELECT DISTINCT search_id FROM clicks \
+         WHERE created_at >= {from} AND created_at < {to})"
+    )
+}
+
+/// A search that found nothing, or found something nobody clicked (with [`clicked_cte`]).
+const FAILED: &str = "(s.result_count = 0 OR k.search_id IS NULL)";
+
 impl Store {
     /// Kept chunks of a report query with keys in `[from, to)` (`YYYY-MM-DD` days and
     /// `YYYY-MM-DDTHH` hours sort together), as (key, JSON rows, when computed).
@@ -232,15 +244,14 @@ impl Store {
     ) -> Result<Vec<QueryDayStats>, StoreError> {
         let day = self.dialect().day("s.created_at");
         // A click comes after its search, so clicks before `since` cannot belong to it.
+        let clicked = clicked_cte("$1", "$3");
         let sql = format!(
-            "WITH clicked AS (
-                SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1 AND created_at < $3
-            )
+            "WITH {clicked}
             SELECT s.normalized, {day} AS day, MAX(s.corrected_query), COUNT(*),
                 SUM(CASE WHEN s.result_count = 0 THEN 1 ELSE 0 END),
                 SUM(CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END),
                 MAX(s.created_at),
-                MAX(CASE WHEN s.result_count = 0 OR k.search_id IS NULL THEN s.created_at END)
+                MAX(CASE WHEN {FAILED} THEN s.created_at END)
             FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
             WHERE s.created_at >= $1 AND s.created_at < $2
             GROUP BY s.normalized, day"
@@ -282,16 +293,17 @@ impl Store {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<BaseSessions>, StoreError> {
-        const SQL: &str = "WITH clicked AS (
-                SELECT DISTINCT search_id FROM clicks WHERE created_at >= $1 AND created_at < $3
-            )
+        let clicked = clicked_cte("$1", "$3");
+        let sql = format!(
+            "WITH {clicked}
             SELECT COALESCE(NULLIF(s.corrected_query, ''), s.normalized) AS base,
                 COUNT(DISTINCT s.session_id)
             FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
             WHERE s.created_at >= $1 AND s.created_at < $2 AND s.session_id <> ''
-                AND (s.result_count = 0 OR k.search_id IS NULL)
-            GROUP BY base";
-        let rows: Vec<(String, i64)> = on_backend!(self, |pool| sqlx::query_as(SQL)
+                AND {FAILED}
+            GROUP BY base"
+        );
+        let rows: Vec<(String, i64)> = on_backend!(self, |pool| sqlx::query_as(&sql)
             .bind(since)
             .bind(until)
             .bind(until + CLICK_SETTLE)
@@ -316,16 +328,15 @@ impl Store {
     ) -> Result<Refinements, StoreError> {
         let d = self.dialect();
         let (t, prev_t) = (d.epoch("created_at"), d.epoch("prev_at"));
+        let clicked = clicked_cte("$6", "$5");
         let sql = format!(
-            "WITH clicked AS (SELECT DISTINCT search_id FROM clicks
-                 WHERE created_at >= $6 AND created_at < $5),
+            "WITH {clicked},
              seq AS (
                 SELECT s.session_id, s.normalized, s.created_at,
                     CASE WHEN k.search_id IS NULL THEN 0 ELSE 1 END AS hit,
-                    CASE WHEN s.result_count = 0 OR k.search_id IS NULL THEN 1 ELSE 0 END AS failed,
                     LAG(s.normalized) OVER w AS prev,
                     LAG(s.created_at) OVER w AS prev_at,
-                    LAG(CASE WHEN s.result_count = 0 OR k.search_id IS NULL THEN 1 ELSE 0 END) OVER w AS prev_failed
+                    LAG(CASE WHEN {FAILED} THEN 1 ELSE 0 END) OVER w AS prev_failed
                 FROM searches s LEFT JOIN clicked k ON k.search_id = s.id
                 WHERE s.created_at >= $6 AND s.created_at < $2 AND s.session_id <> ''
                 WINDOW w AS (PARTITION BY s.session_id ORDER BY s.created_at)
