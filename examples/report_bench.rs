@@ -15,8 +15,8 @@ use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
-use deflect::analytics::{Inputs, Period, Report, ReportName};
 use deflect::content::KnowledgeBase;
+use deflect::reports::{Inputs, Period, Report, ReportName};
 use deflect::search::SearchEngine;
 use deflect::store::Store;
 use sqlx::{Connection, QueryBuilder};
@@ -337,8 +337,8 @@ async fn run(
             rows.len()
         );
         let t = Instant::now();
-        let stats = deflect::analytics::per_query(&rows, since.date_naive());
-        let clusters = deflect::analytics::cluster_gaps(&stats);
+        let stats = deflect::reports::per_query(&rows, since.date_naive());
+        let clusters = deflect::reports::cluster_gaps(&stats);
         println!(
             "{label:<8} clustering   {:>7.0} ms ({} clusters)",
             t.elapsed().as_secs_f64() * 1000.0,

@@ -1,40 +1,42 @@
 //! One typed configuration: defaults < `deflect.toml` < `DEFLECT_*` environment < flags.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-/// A secret string: compared in constant time, never printed.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
+pub use crate::secret::Secret;
 
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-
-    /// The secret itself, for the one place that must use it (e.g. connecting).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Constant-time comparison, so response timing does not leak the secret.
-    pub fn matches(&self, candidate: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), candidate.as_bytes());
-        if a.len() != b.len() {
-            return false;
-        }
-        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
+/// `[widget]` in deflect.toml.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WidgetConfig {
+    /// Origins (e.g. `https://app.example.com`) whose pages may call the API; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Take the client address from `X-Forwarded-For` (only behind a load balancer that sets it).
+    pub trust_proxy: bool,
+    /// Suggestions per minute per session (0 = unlimited), and the burst allowed at once.
+    pub session_per_minute: u32,
+    pub session_burst: u32,
+    /// Suggestions per minute per client IP (0 = unlimited), and the burst allowed at once.
+    pub ip_per_minute: u32,
+    pub ip_burst: u32,
+    /// Sessions and addresses tracked at most (memory bound).
+    pub max_tracked: usize,
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+impl Default for WidgetConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            trust_proxy: false,
+            session_per_minute: 30,
+            session_burst: 10,
+            ip_per_minute: 600,
+            ip_burst: 120,
+            max_tracked: 100_000,
+        }
     }
 }
 
@@ -67,7 +69,7 @@ pub struct Config {
     /// `[suggest]`: when the suggestion endpoint answers, suggests or hands off.
     pub suggest: crate::suggest::SuggestConfig,
     /// `[widget]`: CORS allow-list and rate limits of the embeddable widget.
-    pub widget: crate::http::widget::WidgetConfig,
+    pub widget: WidgetConfig,
 }
 
 impl Default for Config {
@@ -88,7 +90,7 @@ impl Default for Config {
             triage: crate::triage::TriageConfig::default(),
             webhook: crate::webhook::WebhookConfig::default(),
             suggest: crate::suggest::SuggestConfig::default(),
-            widget: crate::http::widget::WidgetConfig::default(),
+            widget: WidgetConfig::default(),
         }
     }
 }
@@ -113,7 +115,7 @@ pub struct Layer {
     pub triage: Option<crate::triage::TriageConfig>,
     pub webhook: Option<crate::webhook::WebhookConfig>,
     pub suggest: Option<crate::suggest::SuggestConfig>,
-    pub widget: Option<crate::http::widget::WidgetConfig>,
+    pub widget: Option<WidgetConfig>,
 }
 
 /// The file read when `--config` is not given, if it exists.

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// `[webhook]` of deflect.toml (every key optional; no `url` = no hand-off).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -3,8 +3,9 @@
 
 use std::process::ExitCode;
 
-use super::{ContentArgs, today};
+use super::ContentArgs;
 use crate::content::KnowledgeBase;
+use crate::content::today;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -10,8 +10,9 @@ use std::time::Instant;
 use anyhow::Context;
 use serde_json::json;
 
-use super::{ContentArgs, today};
+use super::ContentArgs;
 use crate::content::KnowledgeBase;
+use crate::content::today;
 use crate::eval::{
     BUCKETS, Question, Reply, Scores, SuggestScores, evaluate, evaluate_suggest, read_questions,
 };

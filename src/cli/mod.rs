@@ -81,8 +81,3 @@ pub fn main() -> ExitCode {
         }
     }
 }
-
-/// Today's date in local time: content freshness is judged against it.
-pub fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
-}

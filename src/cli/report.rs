@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::today;
-use crate::analytics::{Inputs, Period, Report, ReportName};
 use crate::config::{Config, Layer};
 use crate::content::KnowledgeBase;
+use crate::content::today;
+use crate::reports::{Inputs, Period, Report, ReportName};
 use crate::search::SearchEngine;
 use crate::store::Store;
 
@@ -52,7 +52,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let flags = Layer {
         content: args.content.clone(),
         data_dir: args.data_dir.clone(),
-        database_url: args.database_url.clone().map(crate::config::Secret::new),
+        database_url: args.database_url.clone().map(crate::secret::Secret::new),
         ..Layer::default()
     };
     let config = Config::load(args.config.as_deref(), flags)?;

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::json;
 
-use super::{ContentArgs, today};
+use super::ContentArgs;
 use crate::content::KnowledgeBase;
+use crate::content::today;
 use crate::search::{SearchEngine, SearchRequest, SearchResults};
 
 #[derive(Debug, clap::Args)]

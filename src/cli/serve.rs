@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::today;
 use crate::config::{Config, Layer};
+use crate::content::today;
 use crate::http::{AppState, serve, templates};
 use crate::site::{LiveSite, Site};
 use crate::store::Store;
@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         templates: args.templates.clone(),
         watch: args.no_watch.then_some(false),
         data_dir: args.data_dir.clone(),
-        database_url: args.database_url.clone().map(crate::config::Secret::new),
+        database_url: args.database_url.clone().map(crate::secret::Secret::new),
         ..Layer::default()
     };
     let mut config = Config::load(args.config.as_deref(), flags)?;
@@ -96,8 +96,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ));
         // Reports (issue 4): closed days aggregated in the background; aggregates older than
         // the events' retention (180 days by default) are forgotten with them.
-        let _warmup =
-            crate::analytics::spawn_warmup(store.clone(), config.analytics.retention_days);
+        let _warmup = crate::reports::spawn_warmup(store.clone(), config.analytics.retention_days);
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
         let state = Arc::new(state);
         // The webhook hand-off: delivers the durable outbox until shutdown.

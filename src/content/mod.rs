@@ -20,6 +20,11 @@ pub use front_matter::{FrontMatter, Status};
 pub use synonyms::SynonymRule;
 pub use ticket_types::{Priority, TicketType, Tier};
 
+/// Today's date in local time: content freshness and "not in the future" are judged against it.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
 pub const TICKET_TYPES_FILE: &str = "ticket-types.toml";
 

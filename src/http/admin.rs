@@ -225,7 +225,9 @@ pub async fn reindex(
     _: Admin,
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Value>, ApiError> {
-    let result = state.cpu(|s| s.live.reload(crate::cli::today())).await?;
+    let result = state
+        .cpu(|s| s.live.reload(crate::content::today()))
+        .await?;
     state.metrics.reloaded(result.is_ok());
     let report = result.map_err(|e| ApiError::Internal(format!("reindex failed: {e:#}")))?;
     state

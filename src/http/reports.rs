@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 
 use super::admin::{Admin, AdminPage};
 use super::{ApiError, AppState};
-use crate::analytics::{self, Inputs, Metric, Period, Report, ReportError, ReportName, Status};
+use crate::reports::{self, Inputs, Metric, Period, Report, ReportError, ReportName, Status};
 use crate::store::Store;
 
 /// How long the home page's popular articles are reused before asking the store again.
@@ -70,7 +70,7 @@ async fn build(state: &AppState, name: ReportName, period: Period) -> Result<Rep
         store,
         kb: &site.kb,
         engine: &site.engine,
-        today: crate::cli::today(),
+        today: crate::content::today(),
     };
     Ok(Report::build(name, inputs, period).await?)
 }
@@ -272,7 +272,7 @@ fn chart(
                 x: r(x(i)),
                 y: r(y(v)),
                 label: d.format("%b %d").to_string(),
-                value: analytics::percent(v),
+                value: reports::percent(v),
             })
         })
         .collect();
@@ -287,7 +287,7 @@ fn chart(
         (r(y(1.0)), "100 %".to_string(), "grid"),
     ];
     for &(v, class) in guides {
-        all_guides.push((r(y(v)), analytics::percent(v), class));
+        all_guides.push((r(y(v)), reports::percent(v), class));
     }
     let step = days.len().div_ceil(8).max(1);
     let x_labels = days

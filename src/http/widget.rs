@@ -10,44 +10,12 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use super::limits::{Rate, RateLimiter};
 use super::{ApiError, AppState};
+use crate::config::WidgetConfig;
 
 const WIDGET_JS: &str = include_str!("../../assets/widget.js");
-
-/// `[widget]` in deflect.toml.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WidgetConfig {
-    /// Origins (e.g. `https://app.example.com`) whose pages may call the API; `*` allows any.
-    pub allowed_origins: Vec<String>,
-    /// Take the client address from `X-Forwarded-For` (only behind a load balancer that sets it).
-    pub trust_proxy: bool,
-    /// Suggestions per minute per session (0 = unlimited), and the burst allowed at once.
-    pub session_per_minute: u32,
-    pub session_burst: u32,
-    /// Suggestions per minute per client IP (0 = unlimited), and the burst allowed at once.
-    pub ip_per_minute: u32,
-    pub ip_burst: u32,
-    /// Sessions and addresses tracked at most (memory bound).
-    pub max_tracked: usize,
-}
-
-impl Default for WidgetConfig {
-    fn default() -> Self {
-        Self {
-            allowed_origins: Vec::new(),
-            trust_proxy: false,
-            session_per_minute: 30,
-            session_burst: 10,
-            ip_per_minute: 600,
-            ip_burst: 120,
-            max_tracked: 100_000,
-        }
-    }
-}
 
 /// The suggestion endpoint's rate limits.
 #[derive(Debug)]

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use deflect::analytics::{Inputs, Period, Report, ReportName, Status};
 use deflect::config::{Config, Secret};
 use deflect::http::{AppState, router, templates};
+use deflect::reports::{Inputs, Period, Report, ReportName, Status};
 use deflect::search::SearchEngine;
 use deflect::site::{LiveSite, Site};
 use deflect::store::{ArticleView, Click, Event, SearchEvent, Store, Vote, VoteReason};
@@ -348,7 +348,7 @@ async fn reports_are_exact(store: &Store) {
     let Report::Deflection(d) = r else {
         panic!("deflection")
     };
-    let funnel = |f: &deflect::analytics::DeflectionFunnel| {
+    let funnel = |f: &deflect::reports::DeflectionFunnel| {
         (
             f.period.clone(),
             f.sessions,

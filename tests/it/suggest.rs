@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use deflect::config::Config;
-use deflect::http::widget::WidgetConfig;
+use deflect::config::WidgetConfig;
 use deflect::http::{AppState, router, templates};
 use deflect::site::{LiveSite, Site};
 use deflect::store::Store;

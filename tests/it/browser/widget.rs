@@ -5,7 +5,7 @@
 use super::*;
 
 use axum::response::Html;
-use deflect::http::widget::WidgetConfig;
+use deflect::config::WidgetConfig;
 
 const QUESTION: &str = "my card hasn't arrived yet";
 /// Only in the card-arrival article's Quick answer.
