@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut loaded = KnowledgeBase::load(&args.content.content, today())?;
+    let mut loaded = KnowledgeBase::load(&args.content.config()?.content, today())?;
     loaded
         .diagnostics
         .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));

@@ -48,9 +48,6 @@ pub struct Args {
     /// triaged category equals the label.
     #[arg(long)]
     triage: bool,
-    /// A deflect.toml whose `[triage]` table (keyword rules, hits) to use [default: built-in].
-    #[arg(long)]
-    config: Option<PathBuf>,
 }
 
 fn row(name: &str, s: &Scores) -> String {
@@ -83,10 +80,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("give a CSV of questions, or --suggest FILE");
     };
     let questions = read_questions(file)?;
-    let loaded = KnowledgeBase::load(&args.content.content, today())?;
+    let config = args.content.config()?;
+    let loaded = KnowledgeBase::load(&config.content, today())?;
     let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
     if args.triage {
-        return triage(args, file, &questions, &engine);
+        return triage(args, file, &questions, &engine, &config.triage);
     }
     let baseline = BaselineEngine::build(&loaded.kb).context("building the baseline index")?;
     let ours = evaluate(&questions, |q| {
@@ -235,9 +233,10 @@ fn print_in_scope(name: &str, s: &SuggestScores) {
 
 fn run_suggest(args: &Args, file: &Path) -> anyhow::Result<ExitCode> {
     let questions = read_questions(file)?;
-    let loaded = KnowledgeBase::load(&args.content.content, today())?;
+    let config = args.content.config()?;
+    let loaded = KnowledgeBase::load(&config.content, today())?;
     let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
-    let cfg = SuggestConfig::default();
+    let cfg = config.suggest;
     let all = evaluate_suggest(&questions, |q| ask(&engine, &cfg, q));
     let split = args.holdout_every.filter(|n| *n > 1).map(|n| {
         let pick = |held: bool| -> Vec<Question> {
@@ -314,10 +313,8 @@ fn triage(
     file: &Path,
     questions: &[crate::eval::Question],
     engine: &SearchEngine,
+    config: &crate::triage::TriageConfig,
 ) -> anyhow::Result<ExitCode> {
-    let config =
-        crate::config::Config::load(args.config.as_deref(), crate::config::Layer::default())?
-            .triage;
     let started = std::time::Instant::now();
     let score = crate::eval::evaluate_triage(questions, |q| {
         crate::triage::category::from_search(engine, q, config.category_hits, &config.keyword_rules)

@@ -43,19 +43,44 @@ enum Command {
     Report(report::Args),
 }
 
-/// Where the articles are, shared by the subcommands.
+/// Where the configuration and the articles are: the one path every subcommand resolves its
+/// settings through (defaults < deflect.toml < `DEFLECT_*` < flags).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ContentArgs {
-    /// The content directory (articles, synonyms.txt, ticket-types.toml).
-    #[arg(long, default_value = "content", env = "DEFLECT_CONTENT")]
-    pub content: PathBuf,
+    /// The content directory (articles, synonyms.txt, ticket-types.toml) [default: `content =`
+    /// in deflect.toml, else DEFLECT_CONTENT, else ./content].
+    #[arg(long)]
+    pub content: Option<PathBuf>,
+    /// A deflect.toml to read [default: ./deflect.toml if present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl ContentArgs {
+    /// The configuration with these flags on top.
+    pub fn config(&self) -> anyhow::Result<crate::config::Config> {
+        self.config_with(crate::config::Layer::default())
+    }
+
+    /// The configuration with these flags and a subcommand's own `flags` on top.
+    pub fn config_with(
+        &self,
+        mut flags: crate::config::Layer,
+    ) -> anyhow::Result<crate::config::Config> {
+        if self.content.is_some() {
+            flags.content.clone_from(&self.content);
+        }
+        crate::config::Config::load(self.config.as_deref(), flags)
+    }
 }
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Colours only on a terminal: piped logs and CI logs stay plain text.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),

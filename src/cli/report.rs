@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::{Config, Layer};
+use crate::config::Layer;
 use crate::content::KnowledgeBase;
 use crate::content::today;
 use crate::reports::{Inputs, Period, Report, ReportName};
@@ -32,12 +32,8 @@ pub struct Args {
     /// For CSV: which table of the report (default: its main one).
     #[arg(long)]
     table: Option<String>,
-    /// The content directory [default: content].
-    #[arg(long)]
-    content: Option<PathBuf>,
-    /// A deflect.toml to read [default: ./deflect.toml if present].
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    content: super::ContentArgs,
     /// Where the SQLite database is kept [default: data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -50,12 +46,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let name: ReportName = args.name.parse()?;
     let period = Period::parse(&args.since, chrono::Utc::now())?;
     let flags = Layer {
-        content: args.content.clone(),
         data_dir: args.data_dir.clone(),
         database_url: args.database_url.clone().map(crate::secret::Secret::new),
         ..Layer::default()
     };
-    let config = Config::load(args.config.as_deref(), flags)?;
+    let config = args.content.config_with(flags)?;
     let loaded = KnowledgeBase::load(&config.content, today())?;
     let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
     let runtime = tokio::runtime::Builder::new_current_thread()

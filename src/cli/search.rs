@@ -52,7 +52,7 @@ pub fn to_json(results: &SearchResults<'_>) -> serde_json::Value {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let loaded = KnowledgeBase::load(&args.content.content, today())?;
+    let loaded = KnowledgeBase::load(&args.content.config()?.content, today())?;
     let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
     let request = |q: &'_ str| -> serde_json::Value {
         let req = SearchRequest {

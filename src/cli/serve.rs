@@ -15,18 +15,14 @@ use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The content directory [default: content].
-    #[arg(long)]
-    content: Option<PathBuf>,
+    #[command(flatten)]
+    content: super::ContentArgs,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long)]
     bind: Option<SocketAddr>,
     /// Templates overriding the built-in ones (same file names) [default: templates].
     #[arg(long)]
     templates: Option<PathBuf>,
-    /// A deflect.toml to read [default: ./deflect.toml if present].
-    #[arg(long)]
-    config: Option<PathBuf>,
     /// Where the SQLite database is kept [default: data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -41,7 +37,6 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let flags = Layer {
-        content: args.content.clone(),
         bind: args.bind,
         templates: args.templates.clone(),
         watch: args.no_watch.then_some(false),
@@ -49,7 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         database_url: args.database_url.clone().map(crate::secret::Secret::new),
         ..Layer::default()
     };
-    let mut config = Config::load(args.config.as_deref(), flags)?;
+    let mut config = args.content.config_with(flags)?;
     if !config.content.exists() && config.content == Config::default().content {
         // Nothing to serve here: show the bundled sample help center instead.
         let dir = std::env::temp_dir().join("deflect-sample-content");

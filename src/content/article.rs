@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::diagnostic::Diagnostic;
-use super::front_matter::{self, FrontMatter, Status};
+use super::front_matter::{self, ArticleStatus, FrontMatter};
 use super::markdown::{self, Faq, Heading, Link, Section};
 
 /// Categories nest at most this deep (`cards/virtual/disposable`).
@@ -170,7 +170,7 @@ impl Article {
     }
 
     pub fn is_published(&self) -> bool {
-        self.front.status == Status::Published
+        self.front.status == ArticleStatus::Published
     }
 
     /// The article's URL path on the help center.

@@ -29,18 +29,18 @@ pub const MAX_KEYWORDS: usize = 12;
 /// Publication state: only `Published` articles are searchable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub enum ArticleStatus {
     Draft,
     Published,
     Archived,
 }
 
-impl Status {
+impl ArticleStatus {
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Draft => "draft",
-            Status::Published => "published",
-            Status::Archived => "archived",
+            ArticleStatus::Draft => "draft",
+            ArticleStatus::Published => "published",
+            ArticleStatus::Archived => "archived",
         }
     }
 }
@@ -62,7 +62,7 @@ pub struct FrontMatter {
     pub related_line: usize,
     pub owner: Option<String>,
     pub featured: bool,
-    pub status: Status,
+    pub status: ArticleStatus,
 }
 
 /// A file split into its front matter and body, with the 1-based lines where each starts.
@@ -355,11 +355,11 @@ pub fn parse(
         }
     };
     let status = match get("status").map(scalar_text) {
-        None => Some(Status::Published),
+        None => Some(ArticleStatus::Published),
         Some(Some(s)) => match s.trim() {
-            "draft" => Some(Status::Draft),
-            "published" => Some(Status::Published),
-            "archived" => Some(Status::Archived),
+            "draft" => Some(ArticleStatus::Draft),
+            "published" => Some(ArticleStatus::Published),
+            "archived" => Some(ArticleStatus::Archived),
             other => {
                 diags.push(Diagnostic::error(
                     path,
@@ -435,7 +435,7 @@ mod tests {
         assert_eq!(fm.title, "My card hasn't arrived");
         assert_eq!(fm.ticket_types, vec!["card_arrival"]);
         assert_eq!(fm.ticket_types_line, 5);
-        assert_eq!(fm.status, Status::Published);
+        assert_eq!(fm.status, ArticleStatus::Published);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 
 pub use article::Article;
 pub use diagnostic::{Diagnostic, Severity};
-pub use front_matter::{FrontMatter, Status};
+pub use front_matter::{ArticleStatus, FrontMatter};
 pub use synonyms::SynonymRule;
 pub use ticket_types::{Priority, TicketType, Tier};
 
@@ -191,7 +191,7 @@ impl KnowledgeBase {
 
     /// Checks that span files: links, related slugs, ticket types, coverage.
     fn cross_check(&self, diags: &mut Vec<Diagnostic>) {
-        let status: HashMap<&str, Status> = self
+        let status: HashMap<&str, ArticleStatus> = self
             .articles
             .iter()
             .map(|a| (a.slug.as_str(), a.front.status))
@@ -223,7 +223,7 @@ impl KnowledgeBase {
                             fix,
                         ));
                     }
-                    Some(s) if a.is_published() && *s != Status::Published => {
+                    Some(s) if a.is_published() && *s != ArticleStatus::Published => {
                         diags.push(Diagnostic::warning(
                             &shown,
                             line,

@@ -156,7 +156,7 @@ pub struct ErrorBody {
         super::tickets::TicketRequest,
         super::tickets::TicketResponse,
         super::tickets::SlaDue,
-        crate::triage::Status,
+        crate::triage::TicketStatus,
         super::suggest::SuggestRequest,
         super::suggest::SuggestResponse,
         super::suggest::AnswerBody,

@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 
 use super::admin::{Admin, AdminPage};
 use super::{ApiError, AppState};
-use crate::reports::{self, Inputs, Metric, Period, Report, ReportError, ReportName, Status};
+use crate::reports::{self, Inputs, Metric, MetricStatus, Period, Report, ReportError, ReportName};
 use crate::store::Store;
 
 /// How long the home page's popular articles are reused before asking the store again.
@@ -337,12 +337,12 @@ struct MetricCard<'a> {
     status_class: &'static str,
 }
 
-fn status_class(s: Status) -> &'static str {
+fn status_class(s: MetricStatus) -> &'static str {
     match s {
-        Status::Ok => "ok",
-        Status::OffTarget => "off-target",
-        Status::Warning => "warning",
-        Status::NoTarget => "none",
+        MetricStatus::Ok => "ok",
+        MetricStatus::OffTarget => "off-target",
+        MetricStatus::Warning => "warning",
+        MetricStatus::NoTarget => "none",
     }
 }
 

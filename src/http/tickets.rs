@@ -21,7 +21,7 @@ use super::limits::RateLimiter;
 use super::{ApiError, AppState};
 use crate::content::Priority;
 use crate::store::tickets::{AuditEntry, Delivery, Ticket, TicketFilter, TrailEntry};
-use crate::triage::{SlaClock, SlaTarget, Status, TriageConfig, WarningLevel};
+use crate::triage::{SlaClock, SlaTarget, TicketStatus, TriageConfig, WarningLevel};
 
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -80,7 +80,7 @@ pub struct SlaDue {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketResponse {
     pub id: String,
-    pub status: Status,
+    pub status: TicketStatus,
     pub priority: String,
     pub category: Option<String>,
     /// Routing tier L1..L3.
@@ -314,7 +314,7 @@ pub async fn file(state: &Arc<AppState>, new: NewTicket, source: &str) -> Result
         priority: decision.priority.to_string(),
         priority_reason: decision.reason.clone(),
         routing_tier: tier.unwrap_or(crate::content::Tier::L1).to_string(),
-        status: Status::New,
+        status: TicketStatus::New,
         assignee: None,
         at_risk,
         source: source.to_string(),
@@ -509,11 +509,11 @@ fn filter(q: &QueueQuery) -> Result<TicketFilter, ApiError> {
         limit: 500,
     };
     if let Some(s) = &f.status
-        && Status::parse(s).is_none()
+        && TicketStatus::parse(s).is_none()
     {
         return Err(ApiError::BadRequest(format!(
             "status must be one of: {}",
-            Status::ALL.map(Status::as_str).join(", ")
+            TicketStatus::ALL.map(TicketStatus::as_str).join(", ")
         )));
     }
     if let Some(p) = &f.priority
@@ -675,12 +675,12 @@ pub fn apply(
         }
     }
     if let Some(s) = u.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let next = Status::parse(s).ok_or_else(|| {
+        let next = TicketStatus::parse(s).ok_or_else(|| {
             invalid(
                 "status",
                 format!(
                     "status must be one of: {}",
-                    Status::ALL.map(Status::as_str).join(", ")
+                    TicketStatus::ALL.map(TicketStatus::as_str).join(", ")
                 ),
             )
         })?;
@@ -694,7 +694,7 @@ pub fn apply(
                 c.restart(now);
                 t.first_responded_at = None;
                 t.resolved_at = None;
-                if next == Status::PendingCustomer {
+                if next == TicketStatus::PendingCustomer {
                     c.pause(now);
                 }
             }
@@ -899,7 +899,7 @@ pub async fn queue_page(
             logged_in => true,
             tickets => ser(&tickets),
             error,
-            statuses => Status::ALL.map(Status::as_str),
+            statuses => TicketStatus::ALL.map(TicketStatus::as_str),
             priorities => ["P1", "P2", "P3", "P4", "P5"],
             tiers => ["L1", "L2", "L3"],
             types,
@@ -925,7 +925,7 @@ pub async fn ticket_page(
                 t => ser(&d.ticket),
                 trail => ser(&d.trail),
                 audit => ser(&d.audit),
-                statuses => Status::ALL.map(Status::as_str),
+                statuses => TicketStatus::ALL.map(TicketStatus::as_str),
                 priorities => ["P1", "P2", "P3", "P4", "P5"],
                 error => q.ok().and_then(|q| q.0.error),
             },

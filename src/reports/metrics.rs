@@ -6,7 +6,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum MetricStatus {
     /// Meets the target.
     Ok,
     /// Misses the target but is not yet at the warning level.
@@ -17,18 +17,18 @@ pub enum Status {
     NoTarget,
 }
 
-impl Status {
+impl MetricStatus {
     pub fn label(self) -> &'static str {
         match self {
-            Status::Ok => "ok",
-            Status::OffTarget => "off target",
-            Status::Warning => "warning",
-            Status::NoTarget => "—",
+            MetricStatus::Ok => "ok",
+            MetricStatus::OffTarget => "off target",
+            MetricStatus::Warning => "warning",
+            MetricStatus::NoTarget => "—",
         }
     }
 }
 
-impl fmt::Display for Status {
+impl fmt::Display for MetricStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
     }
@@ -192,7 +192,7 @@ pub struct Metric {
     pub display: String,
     pub target: &'static str,
     pub warning: &'static str,
-    pub status: Status,
+    pub status: MetricStatus,
 }
 
 impl MetricDef {
@@ -203,23 +203,23 @@ impl MetricDef {
 
     pub fn measure(&self, value: Option<f64>) -> Metric {
         let status = match (value, self.rule) {
-            (None, _) | (_, Rule::Falling) => Status::NoTarget,
+            (None, _) | (_, Rule::Falling) => MetricStatus::NoTarget,
             (Some(v), Rule::AtLeast { target, warning }) => {
                 if v >= target {
-                    Status::Ok
+                    MetricStatus::Ok
                 } else if v < warning {
-                    Status::Warning
+                    MetricStatus::Warning
                 } else {
-                    Status::OffTarget
+                    MetricStatus::OffTarget
                 }
             }
             (Some(v), Rule::Below { target, warning }) => {
                 if v < target {
-                    Status::Ok
+                    MetricStatus::Ok
                 } else if v > warning {
-                    Status::Warning
+                    MetricStatus::Warning
                 } else {
-                    Status::OffTarget
+                    MetricStatus::OffTarget
                 }
             }
         };
@@ -270,24 +270,24 @@ mod tests {
     #[test]
     fn statuses_follow_targets_and_warnings() {
         let cases = [
-            (SEARCH_SUCCESS, 0.65, Status::Ok),
-            (SEARCH_SUCCESS, 0.50, Status::OffTarget),
-            (SEARCH_SUCCESS, 0.39, Status::Warning),
-            (ZERO_RESULT_RATE, 0.05, Status::Ok),
-            (ZERO_RESULT_RATE, 0.15, Status::OffTarget),
-            (ZERO_RESULT_RATE, 0.25, Status::Warning),
-            (DEFLECTION_RATE, 0.35, Status::Ok),
-            (DEFLECTION_RATE, 0.25, Status::OffTarget),
-            (DEFLECTION_RATE, 0.10, Status::Warning),
-            (TIME_TO_ANSWER, 60.0, Status::Ok),
-            (TIME_TO_ANSWER, 200.0, Status::OffTarget),
-            (TIME_TO_ANSWER, 400.0, Status::Warning),
-            (REFINEMENT_RATE, 0.9, Status::NoTarget),
+            (SEARCH_SUCCESS, 0.65, MetricStatus::Ok),
+            (SEARCH_SUCCESS, 0.50, MetricStatus::OffTarget),
+            (SEARCH_SUCCESS, 0.39, MetricStatus::Warning),
+            (ZERO_RESULT_RATE, 0.05, MetricStatus::Ok),
+            (ZERO_RESULT_RATE, 0.15, MetricStatus::OffTarget),
+            (ZERO_RESULT_RATE, 0.25, MetricStatus::Warning),
+            (DEFLECTION_RATE, 0.35, MetricStatus::Ok),
+            (DEFLECTION_RATE, 0.25, MetricStatus::OffTarget),
+            (DEFLECTION_RATE, 0.10, MetricStatus::Warning),
+            (TIME_TO_ANSWER, 60.0, MetricStatus::Ok),
+            (TIME_TO_ANSWER, 200.0, MetricStatus::OffTarget),
+            (TIME_TO_ANSWER, 400.0, MetricStatus::Warning),
+            (REFINEMENT_RATE, 0.9, MetricStatus::NoTarget),
         ];
         for (def, v, want) in cases {
             assert_eq!(def.measure(Some(v)).status, want, "{} at {v}", def.key);
         }
-        assert_eq!(HELPFULNESS.ratio(1, 0).status, Status::NoTarget);
+        assert_eq!(HELPFULNESS.ratio(1, 0).status, MetricStatus::NoTarget);
         assert_eq!(HELPFULNESS.ratio(4, 5).display, "80.0 %");
         assert_eq!(duration(95.0), "1 min 35 s");
     }

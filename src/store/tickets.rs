@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Store, StoreError};
-use crate::triage::Status;
+use crate::triage::TicketStatus;
 
 /// A fallback ticket as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -27,7 +27,7 @@ pub struct Ticket {
     /// "L1".."L3".
     pub routing_tier: String,
     #[sqlx(try_from = "String")]
-    pub status: Status,
+    pub status: TicketStatus,
     pub assignee: Option<String>,
     pub at_risk: bool,
     /// "api" or "form".

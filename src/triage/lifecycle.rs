@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Where a ticket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum TicketStatus {
     New,
     Triaged,
     Assigned,
@@ -16,26 +16,26 @@ pub enum Status {
     Closed,
 }
 
-impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::New,
-        Status::Triaged,
-        Status::Assigned,
-        Status::InProgress,
-        Status::PendingCustomer,
-        Status::Resolved,
-        Status::Closed,
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 7] = [
+        TicketStatus::New,
+        TicketStatus::Triaged,
+        TicketStatus::Assigned,
+        TicketStatus::InProgress,
+        TicketStatus::PendingCustomer,
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::New => "new",
-            Status::Triaged => "triaged",
-            Status::Assigned => "assigned",
-            Status::InProgress => "in_progress",
-            Status::PendingCustomer => "pending_customer",
-            Status::Resolved => "resolved",
-            Status::Closed => "closed",
+            TicketStatus::New => "new",
+            TicketStatus::Triaged => "triaged",
+            TicketStatus::Assigned => "assigned",
+            TicketStatus::InProgress => "in_progress",
+            TicketStatus::PendingCustomer => "pending_customer",
+            TicketStatus::Resolved => "resolved",
+            TicketStatus::Closed => "closed",
         }
     }
 
@@ -45,30 +45,33 @@ impl Status {
 
     /// Whether the SLA clock runs (or is paused) for it.
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::Resolved | Status::Closed)
+        !matches!(self, TicketStatus::Resolved | TicketStatus::Closed)
     }
 
     /// Whether the team has answered the customer once it reaches this status.
     pub fn counts_as_response(self) -> bool {
         matches!(
             self,
-            Status::InProgress | Status::PendingCustomer | Status::Resolved | Status::Closed
+            TicketStatus::InProgress
+                | TicketStatus::PendingCustomer
+                | TicketStatus::Resolved
+                | TicketStatus::Closed
         )
     }
 
     /// Why `self → next` is not allowed, if it is not. A ticket never goes back to `new`.
-    pub fn check_move(self, next: Status) -> Result<Transition, String> {
+    pub fn check_move(self, next: TicketStatus) -> Result<Transition, String> {
         if self == next {
             return Err(format!("the ticket is already {}", self.as_str()));
         }
-        if next == Status::New {
+        if next == TicketStatus::New {
             return Err("a ticket cannot go back to new; reopen it as triaged or assigned".into());
         }
         Ok(if !self.is_open() && next.is_open() {
             Transition::Reopen
-        } else if next == Status::PendingCustomer {
+        } else if next == TicketStatus::PendingCustomer {
             Transition::Pause
-        } else if self == Status::PendingCustomer {
+        } else if self == TicketStatus::PendingCustomer {
             Transition::Resume
         } else {
             Transition::Plain
@@ -76,11 +79,11 @@ impl Status {
     }
 }
 
-impl TryFrom<String> for Status {
+impl TryFrom<String> for TicketStatus {
     type Error = String;
 
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Status::parse(&s).ok_or_else(|| format!("unknown ticket status `{s}`"))
+        TicketStatus::parse(&s).ok_or_else(|| format!("unknown ticket status `{s}`"))
     }
 }
 
@@ -99,7 +102,7 @@ pub enum Transition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Status::*;
+    use TicketStatus::*;
 
     #[test]
     fn moves_and_what_they_do_to_the_clock() {
@@ -119,9 +122,9 @@ mod tests {
         }
         assert!(Triaged.check_move(New).is_err());
         assert!(Triaged.check_move(Triaged).is_err());
-        for s in Status::ALL {
-            assert_eq!(Status::parse(s.as_str()), Some(s));
+        for s in TicketStatus::ALL {
+            assert_eq!(TicketStatus::parse(s.as_str()), Some(s));
         }
-        assert_eq!(Status::parse("done"), None);
+        assert_eq!(TicketStatus::parse("done"), None);
     }
 }

@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 pub use category::{CategoryGuess, KeywordRule, RankedArticle, categorize};
-pub use lifecycle::Status;
+pub use lifecycle::TicketStatus;
 pub use priority::{PriorityDecision, Signals, decide_priority};
 pub use sla::{BusinessHours, Calendar, SlaClock, SlaTable, SlaTarget, WarningLevel};
 

@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use deflect::config::{Config, Secret};
 use deflect::http::{AppState, router, templates};
-use deflect::reports::{Inputs, Period, Report, ReportName, Status};
+use deflect::reports::{Inputs, MetricStatus, Period, Report, ReportName};
 use deflect::search::SearchEngine;
 use deflect::site::{LiveSite, Site};
 use deflect::store::{ArticleView, Click, Event, SearchEvent, Store, Vote, VoteReason};
@@ -212,7 +212,7 @@ async fn report_over(store: &Store, f: &Fixture, name: ReportName, period: Perio
         .unwrap_or_else(|e| panic!("{}: {e}", name.as_str()))
 }
 
-fn metric(r: &Report, key: &str) -> (Option<f64>, Status) {
+fn metric(r: &Report, key: &str) -> (Option<f64>, MetricStatus) {
     let m = r
         .metrics()
         .iter()
@@ -295,14 +295,14 @@ async fn reports_are_exact(store: &Store) {
     );
     let zero = metric(&Report::Gaps(g.clone()), "zero_result_rate");
     assert!(
-        close(zero.0, 13.0 / 15.0) && zero.1 == Status::Warning,
+        close(zero.0, 13.0 / 15.0) && zero.1 == MetricStatus::Warning,
         "{zero:?}"
     );
 
     // searches
     let r = report(store, &f, ReportName::Searches).await;
     assert!(close(metric(&r, "search_success").0, 2.0 / 15.0));
-    assert_eq!(metric(&r, "search_success").1, Status::Warning);
+    assert_eq!(metric(&r, "search_success").1, MetricStatus::Warning);
     assert!(close(metric(&r, "refinement_rate").0, 2.0 / 15.0));
     let Report::Searches(s) = r else {
         panic!("searches")
@@ -341,7 +341,7 @@ async fn reports_are_exact(store: &Store) {
     // deflection: 14 sessions (s1-s4, c0-c9); s2 and s3 filed tickets within 24 h.
     let r = report(store, &f, ReportName::Deflection).await;
     assert!(close(metric(&r, "deflection_rate").0, 12.0 / 14.0));
-    assert_eq!(metric(&r, "deflection_rate").1, Status::Ok);
+    assert_eq!(metric(&r, "deflection_rate").1, MetricStatus::Ok);
     // Answers after 30 s (s1) and 50 s (s2): the median is the 30-35 s bucket.
     assert!(close(metric(&r, "time_to_answer").0, 32.5));
     assert!(close(metric(&r, "deflection_failure").0, 2.0 / 13.0));
@@ -389,7 +389,7 @@ async fn reports_are_exact(store: &Store) {
 
     // freshness: change-pin is stale, with its one click as traffic.
     let r = report(store, &f, ReportName::Freshness).await;
-    assert_eq!(metric(&r, "freshness"), (Some(0.5), Status::Warning));
+    assert_eq!(metric(&r, "freshness"), (Some(0.5), MetricStatus::Warning));
     let Report::Freshness(fr) = r else {
         panic!("freshness")
     };
@@ -403,7 +403,7 @@ async fn reports_are_exact(store: &Store) {
     // coverage: lost_card has no article.
     let r = report(store, &f, ReportName::Coverage).await;
     assert!(close(metric(&r, "coverage").0, 2.0 / 3.0));
-    assert_eq!(metric(&r, "coverage").1, Status::OffTarget);
+    assert_eq!(metric(&r, "coverage").1, MetricStatus::OffTarget);
     let Report::Coverage(c) = r else {
         panic!("coverage")
     };

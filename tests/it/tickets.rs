@@ -15,7 +15,7 @@ use deflect::http::{AppState, router, templates};
 use deflect::site::{LiveSite, Site};
 use deflect::store::Store;
 use deflect::store::tickets::{AuditEntry, Delivery, Ticket, TicketFilter};
-use deflect::triage::Status;
+use deflect::triage::TicketStatus;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -110,7 +110,7 @@ fn ticket(id: &str, session: &str, category: &str, at: chrono::DateTime<Utc>) ->
         priority: "P2".into(),
         priority_reason: "test".into(),
         routing_tier: "L1".into(),
-        status: Status::New,
+        status: TicketStatus::New,
         assignee: None,
         at_risk: false,
         source: "api".into(),
@@ -186,7 +186,7 @@ async fn store_behaves(store: &Store) {
     assert_eq!(store.pending_deliveries().await.expect("pending"), 0);
     // An update is audited and guarded against concurrent changes.
     let mut changed = t.clone();
-    changed.status = Status::Assigned;
+    changed.status = TicketStatus::Assigned;
     changed.assignee = Some("ana".into());
     changed.updated_at = now + chrono::Duration::seconds(1);
     let entry = AuditEntry {
