@@ -25,6 +25,8 @@ pub mod site;
 pub mod store;
 /// The suggestion decision: answer, suggest or hand off, with a calibrated confidence.
 pub mod suggest;
+/// The ticket domain: filing (triage, SLA, audit, outbox), the queue, updates, export.
+pub mod tickets;
 /// Ticket triage as pure functions: ticket type, priority tree, SLA clocks, lifecycle.
 pub mod triage;
 /// The durable webhook outbox: signed ticket hand-offs to a help desk, retried with backoff.

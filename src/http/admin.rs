@@ -12,6 +12,7 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::PageQuery;
 use super::{ApiError, AppState};
 
 /// The admin pages' login cookie (HttpOnly, Secure, SameSite=Strict).
@@ -104,9 +105,9 @@ pub struct LoginQuery {
 /// The login form: the admin token, kept afterwards in a secure cookie.
 pub async fn login_page(
     State(state): State<Arc<AppState>>,
-    query: Result<axum::extract::Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery(query): PageQuery<LoginQuery>,
 ) -> Response {
-    let next = query.ok().and_then(|q| q.0.next);
+    let next = query.next;
     super::pages::render(
         &state,
         "admin_login.html",
@@ -185,12 +186,9 @@ pub async fn logout() -> Response {
 pub async fn dashboard(
     _: AdminPage,
     State(state): State<Arc<AppState>>,
-    query: Result<
-        axum::extract::Query<super::reports::ReportParams>,
-        axum::extract::rejection::QueryRejection,
-    >,
+    PageQuery(query): PageQuery<super::reports::ReportParams>,
 ) -> Response {
-    let since = query.ok().and_then(|q| q.0.since);
+    let since = query.since;
     super::reports::dashboard(state, since).await
 }
 

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::extract::ApiQuery;
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::search::{MAX_LIMIT, SearchRequest, SearchResults, analysis};
 use crate::store::SearchEvent;
@@ -153,7 +153,7 @@ pub struct ErrorBody {
         Health,
         ErrorEnvelope,
         ErrorBody,
-        super::tickets::TicketRequest,
+        crate::tickets::TicketRequest,
         super::tickets::TicketResponse,
         super::tickets::SlaDue,
         crate::triage::TicketStatus,
@@ -167,9 +167,8 @@ pub struct ErrorBody {
 )]
 pub struct ApiDoc;
 
-fn params(p: Result<Query<SearchParams>, QueryRejection>) -> Result<SearchParams, ApiError> {
-    let Query(p) =
-        p.map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))?;
+/// Checks the parameters every search shares: query length, session id, limit.
+fn params(p: SearchParams) -> Result<SearchParams, ApiError> {
     if p.q.len() > MAX_QUERY_BYTES {
         return Err(ApiError::QueryTooLong(format!(
             "the query is {} bytes long; the limit is {MAX_QUERY_BYTES}",
@@ -281,7 +280,7 @@ pub(super) async fn run_search(
 pub async fn search(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    p: Result<Query<SearchParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let mut p = params(p)?;
     p.session_id = api_session(&p, &headers);
@@ -301,7 +300,7 @@ pub async fn search(
 pub async fn autocomplete(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    p: Result<Query<SearchParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<AutocompleteResponse>, ApiError> {
     let p = params(p)?;
     let session = api_session(&p, &headers);
@@ -344,10 +343,8 @@ pub async fn autocomplete(
 pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
-    q: Result<Query<ViewParams>, QueryRejection>,
+    ApiQuery(view): ApiQuery<ViewParams>,
 ) -> Result<Json<ArticleResponse>, ApiError> {
-    let Query(view) =
-        q.map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))?;
     let site = state.site();
     let a = site
         .engine

@@ -4,16 +4,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::extract::PageQuery;
 use super::feedback::{SESSION_COOKIE, cookie, new_session_id};
-use super::tickets::{ClientIp, TicketRequest};
+use super::tickets::ClientIp;
 use super::{ApiError, AppState};
+use crate::tickets::{MAX_DESCRIPTION_CHARS, MAX_SUBJECT_CHARS, TicketError, TicketRequest};
 
 const SCRIPT: &str = include_str!("../../assets/contact.js");
 /// Articles shown before the ticket is sent.
@@ -113,9 +115,8 @@ fn page(
 pub async fn form(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    q: Result<Query<Prefill>, axum::extract::rejection::QueryRejection>,
+    PageQuery(p): PageQuery<Prefill>,
 ) -> Response {
-    let p = q.map(|q| q.0).unwrap_or_default();
     let (session_id, set) = session(&headers, &state);
     let site = state.site();
     let article = p
@@ -123,8 +124,8 @@ pub async fn form(
         .as_deref()
         .and_then(|slug| site.engine.article(slug))
         .map(|a| (a.slug.clone(), a.front.title.clone()));
-    let mut subject = clip(p.subject, super::tickets::MAX_SUBJECT_CHARS);
-    let mut description = clip(p.description, super::tickets::MAX_DESCRIPTION_CHARS);
+    let mut subject = clip(p.subject, MAX_SUBJECT_CHARS);
+    let mut description = clip(p.description, MAX_DESCRIPTION_CHARS);
     let query = clip(p.q, 200);
     if subject.is_empty() {
         if let Some((_, title)) = &article {
@@ -162,9 +163,9 @@ pub async fn form(
     with_cookie(page(&state, &form, &session_id, None, &[], note), set)
 }
 
-fn field_error(e: &ApiError) -> Option<(&'static str, String)> {
+fn field_error(e: &TicketError) -> Option<(&'static str, String)> {
     match e {
-        ApiError::Invalid { field, message } => Some((field, message.clone())),
+        TicketError::Invalid { field, message } => Some((field, message.clone())),
         _ => None,
     }
 }
@@ -185,7 +186,7 @@ pub async fn submit(
         session_id: Some(session_id.clone()),
         website: Some(form.website.clone()),
     };
-    let new = match super::tickets::check(&req, &state.config.triage) {
+    let new = match crate::tickets::check(&req, &state.config.triage) {
         Ok(n) => n,
         Err(e) => {
             let mut res = page(
@@ -297,11 +298,7 @@ pub async fn answered(
     let Some(article) = site.engine.article(&a.slug) else {
         return ApiError::NotFound(format!("no published article `{}`", a.slug)).into_response();
     };
-    let query: String = a
-        .subject
-        .chars()
-        .take(super::tickets::MAX_SUBJECT_CHARS)
-        .collect();
+    let query: String = a.subject.chars().take(MAX_SUBJECT_CHARS).collect();
     if let Some(store) = &state.store
         && let Err(e) = store
             .record_contact_deflection(&session_id, &article.slug, &query, Utc::now())

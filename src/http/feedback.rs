@@ -5,15 +5,14 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, FromRequest, Path, Request, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use super::extract::ApiJson;
 use super::{ApiError, AppState};
 use crate::store::{Click, Store, Vote, VoteReason};
 
@@ -22,32 +21,6 @@ pub const MAX_COMMENT_CHARS: usize = 2000;
 const MAX_ID_CHARS: usize = 128;
 use super::session::Session;
 pub use super::session::{SESSION_COOKIE, cookie, new_session_id};
-
-/// A JSON body whose problems get the API's error envelope (malformed, wrong types, too large).
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::TooLarge(format!(
-                    "the request body is larger than {} bytes",
-                    super::MAX_BODY_BYTES
-                )))
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
-                "send the body as JSON with `Content-Type: application/json`".into(),
-            )),
-            Err(rejection) => Err(ApiError::BadRequest(format!(
-                "invalid JSON body: {}",
-                rejection.body_text()
-            ))),
-        }
-    }
-}
 
 /// `POST /api/v1/articles/{slug}/votes`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -115,7 +88,7 @@ async fn save_vote(state: &AppState, vote: Vote) -> Result<(), ApiError> {
     store(state)?
         .record_vote(&vote)
         .await
-        .map_err(|e| ApiError::Unavailable(format!("storing a vote: {e}")))
+        .map_err(ApiError::from)
 }
 
 /// Records a "Was this helpful?" vote; the session's later vote on the article replaces it.
@@ -199,8 +172,7 @@ pub async fn click(
             session_id,
             at: Utc::now(),
         })
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("storing a click: {e}")))?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

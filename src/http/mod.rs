@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod contact;
 mod error;
+pub mod extract;
 pub mod feedback;
 pub mod limits;
 pub mod metrics;

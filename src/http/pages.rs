@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::api::{SearchParams, run_search};
+use super::extract::PageQuery;
 use super::session::{self, Session};
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::content::Article;
@@ -229,9 +230,8 @@ pub async fn article(
     State(state): State<Arc<AppState>>,
     Path(slug): Path<String>,
     session: Session,
-    fb: Result<Query<FeedbackState>, QueryRejection>,
+    PageQuery(fb): PageQuery<FeedbackState>,
 ) -> Response {
-    let fb = fb.map(|Query(f)| f).unwrap_or_default();
     let search_id = fb.s.filter(|s| session::is_search_id(s));
     let feedback = match fb.feedback.as_deref() {
         Some("yes") => "yes",

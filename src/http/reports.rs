@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
@@ -16,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::admin::{Admin, AdminPage};
+use super::extract::{ApiQuery, PageQuery};
 use super::{ApiError, AppState};
 use crate::reports::{self, Inputs, Metric, MetricStatus, Period, Report, ReportError, ReportName};
 use crate::store::Store;
@@ -90,10 +90,9 @@ pub async fn report_api(
     _: Admin,
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    params: Result<Query<ReportParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<ReportParams>,
 ) -> Result<Response, ApiError> {
     let name: ReportName = name.parse()?;
-    let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let period = period(p.since.as_deref())?;
     let csv = match p.format.as_deref() {
         None | Some("json") => false,
@@ -145,9 +144,9 @@ pub async fn report_page(
     _: AdminPage,
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    params: Result<Query<ReportParams>, QueryRejection>,
+    PageQuery(params): PageQuery<ReportParams>,
 ) -> Response {
-    let since = params.ok().and_then(|Query(p)| p.since);
+    let since = params.since;
     let Ok(name) = name.parse::<ReportName>() else {
         return error_page(&state, StatusCode::NOT_FOUND, "There is no such report.");
     };

@@ -18,9 +18,15 @@ pub struct Ticket {
     pub subject: String,
     pub description: String,
     pub customer_tier: String,
-    /// The ticket type, if triage found one.
-    pub category: Option<String>,
-    pub category_confidence: f64,
+    /// The ticket type, if triage found one (column and JSON field `category`, kept for
+    /// compatibility).
+    #[serde(rename = "category")]
+    #[sqlx(rename = "category")]
+    pub ticket_type: Option<String>,
+    /// The share of the articles' vote the ticket type got (JSON `category_confidence`).
+    #[serde(rename = "category_confidence")]
+    #[sqlx(rename = "category_confidence")]
+    pub ticket_type_confidence: f64,
     /// "P1".."P5".
     pub priority: String,
     pub priority_reason: String,
@@ -62,7 +68,7 @@ pub struct TicketFilter {
     pub status: Option<String>,
     pub priority: Option<String>,
     pub routing_tier: Option<String>,
-    pub category: Option<String>,
+    pub ticket_type: Option<String>,
     /// Only open tickets (not resolved or closed).
     pub open_only: bool,
     pub limit: i64,
@@ -109,8 +115,8 @@ macro_rules! bind_ticket {
             .bind(&$t.subject)
             .bind(&$t.description)
             .bind(&$t.customer_tier)
-            .bind(&$t.category)
-            .bind($t.category_confidence)
+            .bind(&$t.ticket_type)
+            .bind($t.ticket_type_confidence)
             .bind(&$t.priority)
             .bind(&$t.priority_reason)
             .bind(&$t.routing_tier)
@@ -189,7 +195,7 @@ impl Store {
             ("status", &f.status),
             ("priority", &f.priority),
             ("routing_tier", &f.routing_tier),
-            ("category", &f.category),
+            ("category", &f.ticket_type),
         ] {
             if let Some(v) = value {
                 binds.push(v);

@@ -96,7 +96,7 @@ fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
-fn ticket(id: &str, session: &str, category: &str, at: chrono::DateTime<Utc>) -> Ticket {
+fn ticket(id: &str, session: &str, ticket_type: &str, at: chrono::DateTime<Utc>) -> Ticket {
     Ticket {
         id: id.into(),
         session_id: Some(session.into()),
@@ -105,8 +105,8 @@ fn ticket(id: &str, session: &str, category: &str, at: chrono::DateTime<Utc>) ->
         subject: "s".into(),
         description: "d".into(),
         customer_tier: "business".into(),
-        category: Some(category.into()),
-        category_confidence: 0.75,
+        ticket_type: Some(ticket_type.into()),
+        ticket_type_confidence: 0.75,
         priority: "P2".into(),
         priority_reason: "test".into(),
         routing_tier: "L1".into(),
