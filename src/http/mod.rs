@@ -31,6 +31,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::Environment;
 use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 use metrics::{Metrics, RouteLabels};
@@ -176,41 +179,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/contact", get(contact::form).post(contact::submit))
         .route("/contact/answered", post(contact::answered))
         .route("/assets/contact.js", get(contact::script))
-        .route("/api/v1/tickets", post(tickets::create))
-        // Public API v1.
-        .route("/api/v1/search", get(api::search))
-        .route("/api/v1/autocomplete", get(api::autocomplete))
-        .route("/api/v1/articles/{slug}", get(api::article))
-        .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/articles/{slug}/votes", post(feedback::vote))
-        .route("/api/v1/search/{search_id}/clicks", post(feedback::click))
-        // Suggestions and the widget (issue 5).
-        .route("/api/v1/suggest", post(suggest::suggest_handler))
+        // Suggestions' widget script (the API routes are below, with the OpenAPI document).
         .route("/widget.js", get(widget::script))
-        // Admin pages (login cookie) and admin API (bearer token or login cookie).
+        // Admin pages (login cookie).
         .route("/admin", get(admin::dashboard))
         .route("/admin/login", get(admin::login_page).post(admin::login))
         .route("/admin/logout", post(admin::logout))
         // Reports (issue 4).
-        .route("/api/v1/admin/reports/{name}", get(reports::report_api))
         .route("/admin/reports/{name}", get(reports::report_page))
-        .route("/api/v1/admin/reindex", post(admin::reindex))
         // Ticket queue (issue 6).
         .route("/admin/tickets", get(tickets::queue_page))
         .route(
             "/admin/tickets/{id}",
             get(tickets::ticket_page).post(tickets::update_form),
         )
-        .route("/api/v1/admin/tickets", get(tickets::list))
-        .route("/api/v1/admin/tickets/export", get(tickets::export))
-        .route(
-            "/api/v1/admin/tickets/{id}",
-            get(tickets::get).patch(tickets::patch).post(tickets::patch),
-        )
         // Operations.
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
         .route("/metrics", get(admin::metrics))
+        .merge(api_routes().split_for_parts().0)
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
@@ -219,6 +204,36 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
         .with_state(state)
+}
+
+/// The JSON API and the health checks: every route here is in the OpenAPI document, which is
+/// generated from this table.
+fn api_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(api::ApiDoc::openapi())
+        // Public API v1.
+        .routes(routes!(api::search))
+        .routes(routes!(api::autocomplete))
+        .routes(routes!(api::article))
+        .routes(routes!(api::openapi))
+        .routes(routes!(feedback::vote))
+        .routes(routes!(feedback::click))
+        .routes(routes!(suggest::suggest_handler))
+        .routes(routes!(tickets::create))
+        // Admin API (bearer token or the login cookie).
+        .routes(routes!(reports::report_api))
+        .routes(routes!(admin::reindex))
+        .routes(routes!(tickets::list))
+        .routes(routes!(tickets::export))
+        .routes(routes!(tickets::get, tickets::patch, tickets::post_update))
+        // Operations.
+        .routes(routes!(api::healthz))
+        .routes(routes!(api::readyz))
+}
+
+/// The OpenAPI document of [`api_routes`].
+pub fn openapi_doc() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| api_routes().split_for_parts().1)
 }
 
 /// Security headers, a request timeout, and per-route metrics.

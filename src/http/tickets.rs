@@ -187,6 +187,12 @@ async fn update(state: &AppState, id: &str, u: &TicketUpdate) -> Result<Ticket, 
 }
 
 /// `GET /api/v1/admin/tickets`: the queue, most urgent first.
+#[utoipa::path(get, path = "/api/v1/admin/tickets", security(("bearer" = [])), params(QueueQuery), responses(
+    (status = 200, description = "`{tickets: [...]}`, open tickets first, the most urgent first"),
+    (status = 400, body = super::api::ErrorEnvelope),
+    (status = 401, body = super::api::ErrorEnvelope),
+    (status = 503, body = super::api::ErrorEnvelope),
+))]
 pub async fn list(
     _: Admin,
     State(state): State<Arc<AppState>>,
@@ -196,6 +202,12 @@ pub async fn list(
     Ok(Json(serde_json::json!({ "tickets": v })))
 }
 
+/// One ticket with the customer's self-service trail and its audit log.
+#[utoipa::path(get, path = "/api/v1/admin/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, description = "`{ticket, trail, audit}`"),
+    (status = 401, body = super::api::ErrorEnvelope),
+    (status = 404, body = super::api::ErrorEnvelope),
+))]
 pub async fn get(
     _: Admin,
     State(state): State<Arc<AppState>>,
@@ -204,6 +216,14 @@ pub async fn get(
     Ok(Json(detail(&state, &id).await?))
 }
 
+/// Changes a ticket's status, priority or assignee, or adds a note; audited.
+#[utoipa::path(patch, path = "/api/v1/admin/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, description = "the ticket as the queue shows it"),
+    (status = 400, body = super::api::ErrorEnvelope),
+    (status = 401, body = super::api::ErrorEnvelope),
+    (status = 404, body = super::api::ErrorEnvelope),
+    (status = 422, body = super::api::ErrorEnvelope, description = "a field is invalid (named in `field`)"),
+))]
 pub async fn patch(
     _: Admin,
     State(state): State<Arc<AppState>>,
@@ -218,7 +238,26 @@ pub async fn patch(
     )))
 }
 
+/// The same update as `PATCH`, for clients that cannot send one.
+#[utoipa::path(post, path = "/api/v1/admin/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, description = "the ticket as the queue shows it"),
+    (status = 422, body = super::api::ErrorEnvelope),
+))]
+pub async fn post_update(
+    admin: Admin,
+    state: State<Arc<AppState>>,
+    id: Path<String>,
+    body: ApiJson<TicketUpdate>,
+) -> Result<Json<TicketView>, ApiError> {
+    patch(admin, state, id, body).await
+}
+
 /// `GET /api/v1/admin/tickets/export?format=csv|json` (filters as the queue).
+#[utoipa::path(get, path = "/api/v1/admin/tickets/export", security(("bearer" = [])), params(QueueQuery), responses(
+    (status = 200, description = "the queue as CSV (`format=csv`) or JSON"),
+    (status = 400, body = super::api::ErrorEnvelope),
+    (status = 401, body = super::api::ErrorEnvelope),
+))]
 pub async fn export(
     _: Admin,
     State(state): State<Arc<AppState>>,

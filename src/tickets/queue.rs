@@ -119,7 +119,8 @@ fn by_urgency(v: &mut [TicketView]) {
 }
 
 /// `?status=&priority=&tier=&type=&open=` on the queue.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     pub status: Option<String>,
     pub priority: Option<String>,

@@ -28,6 +28,7 @@ mod content;
 mod events;
 mod fixture;
 mod http;
+mod layers;
 mod reports;
 mod scale_out;
 mod search;
