@@ -18,7 +18,7 @@ pub use article::Article;
 pub use diagnostic::{Diagnostic, Severity};
 pub use front_matter::{ArticleStatus, FrontMatter};
 pub use synonyms::SynonymRule;
-pub use ticket_types::{Priority, TicketType, Tier};
+pub use ticket_types::{Priority, RoutingTier, TicketType};
 
 /// Today's date in local time: content freshness and "not in the future" are judged against it.
 pub fn today() -> NaiveDate {

@@ -7,7 +7,7 @@ use super::diagnostic::{Diagnostic, line_of_offset};
 
 /// Who handles a ticket type: front line, specialists or engineering/compliance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub enum Tier {
+pub enum RoutingTier {
     L1,
     L2,
     L3,
@@ -29,7 +29,7 @@ impl fmt::Display for Priority {
     }
 }
 
-impl fmt::Display for Tier {
+impl fmt::Display for RoutingTier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
     }
@@ -40,7 +40,7 @@ impl fmt::Display for Tier {
 pub struct TicketType {
     pub id: String,
     pub name: String,
-    pub tier: Tier,
+    pub tier: RoutingTier,
     pub priority: Priority,
     /// Line of its `[[ticket_type]]` entry.
     #[serde(skip)]
@@ -111,9 +111,9 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<TicketT
         let tier = text("tier", "add `tier = \"L1\"` (L1, L2 or L3)");
         let priority = text("priority", "add `priority = \"P4\"` (P1 to P5)");
         let tier = tier.and_then(|t| match t.as_str() {
-            "L1" => Some(Tier::L1),
-            "L2" => Some(Tier::L2),
-            "L3" => Some(Tier::L3),
+            "L1" => Some(RoutingTier::L1),
+            "L2" => Some(RoutingTier::L2),
+            "L3" => Some(RoutingTier::L3),
             other => {
                 diags.push(Diagnostic::error(
                     path,

@@ -149,11 +149,7 @@ pub fn is_typo_of(a: &str, b: &str) -> bool {
         return true;
     }
     let shortest = a.chars().count().min(b.chars().count());
-    let allowed = match shortest {
-        0..=4 => 0,
-        5..=9 => 1,
-        _ => 2,
-    };
+    let allowed = crate::search::vocabulary::typos_allowed(shortest) as usize;
     allowed > 0
         && a.len().abs_diff(b.len()) <= allowed
         && strsim::damerau_levenshtein(a, b) <= allowed

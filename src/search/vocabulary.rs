@@ -30,16 +30,22 @@ pub struct Vocabulary {
     by_tail: HashMap<String, Vec<u32>>,
 }
 
-/// How many typos a word of this length may have.
-pub fn typo_budget(word: &str) -> u32 {
-    if word.chars().any(|c| c.is_ascii_digit()) {
-        return 0;
-    }
-    match word.chars().count() {
+/// The one typo budget, by length in characters: none under 5, one for 5–8, two from 9.
+/// Search applies it per word; the gaps report to whole failing queries.
+pub fn typos_allowed(chars: usize) -> u32 {
+    match chars {
         0..=4 => 0,
         5..=8 => 1,
         _ => 2,
     }
+}
+
+/// How many typos a query word may have: [`typos_allowed`], and none in numbers.
+pub fn typo_budget(word: &str) -> u32 {
+    if word.chars().any(|c| c.is_ascii_digit()) {
+        return 0;
+    }
+    typos_allowed(word.chars().count())
 }
 
 /// Edit distance with transpositions costing one and a different first letter costing two.

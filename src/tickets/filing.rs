@@ -17,7 +17,7 @@ pub struct Triaged {
     /// The ticket type voted for by the best-matching articles, with its confidence.
     pub guess: Option<CategoryGuess>,
     /// The ticket type's routing tier (L1–L3).
-    pub routing_tier: Option<crate::content::Tier>,
+    pub routing_tier: Option<crate::content::RoutingTier>,
     pub decision: PriorityDecision,
 }
 
@@ -102,7 +102,9 @@ pub async fn file(
         ticket_type_confidence: guess.as_ref().map_or(0.0, |g| g.confidence),
         priority: decision.priority.to_string(),
         priority_reason: decision.reason.clone(),
-        routing_tier: routing_tier.unwrap_or(crate::content::Tier::L1).to_string(),
+        routing_tier: routing_tier
+            .unwrap_or(crate::content::RoutingTier::L1)
+            .to_string(),
         status: TicketStatus::New,
         assignee: None,
         at_risk,

@@ -101,7 +101,7 @@ pub fn check(req: &TicketRequest, config: &TriageConfig) -> Result<NewTicket, Ti
                     "customer_tier",
                     format!(
                         "customer_tier must be one of: {}",
-                        config.tier_names().join(", ")
+                        config.customer_tier_names().join(", ")
                     ),
                 ));
             }

@@ -38,7 +38,8 @@ pub struct TriageConfig {
     pub keyword_rules: Vec<KeywordRule>,
     /// First-response and resolution targets per priority, in business minutes.
     pub sla: SlaTable,
-    /// Customer tier → multiplier of the SLA targets.
+    /// Customer tier (the customer's plan, not the L1–L3 routing tier) → multiplier of the SLA
+    /// targets (`tier_multipliers` in deflect.toml).
     pub tier_multipliers: BTreeMap<String, f64>,
     /// The tier assumed when a ticket names none.
     pub default_customer_tier: String,
@@ -146,14 +147,14 @@ impl TriageConfig {
             return Err(TriageConfigError(format!(
                 "default_customer_tier \"{}\" is not one of tier_multipliers ({})",
                 self.default_customer_tier,
-                self.tier_names().join(", ")
+                self.customer_tier_names().join(", ")
             )));
         }
         Ok(())
     }
 
     /// The customer tiers a ticket may name.
-    pub fn tier_names(&self) -> Vec<&str> {
+    pub fn customer_tier_names(&self) -> Vec<&str> {
         self.tier_multipliers.keys().map(String::as_str).collect()
     }
 
