@@ -183,7 +183,15 @@ async fn detail(state: &AppState, id: &str) -> Result<TicketDetail, ApiError> {
 }
 
 async fn update(state: &AppState, id: &str, u: &TicketUpdate) -> Result<Ticket, ApiError> {
-    Ok(crate::tickets::update(store(state)?, &state.config.triage, id, u).await?)
+    let site = state.site();
+    Ok(crate::tickets::update(
+        store(state)?,
+        &state.config.triage,
+        id,
+        u,
+        &site.kb.ticket_types,
+    )
+    .await?)
 }
 
 /// `GET /api/v1/admin/tickets`: the queue, most urgent first.
@@ -341,6 +349,9 @@ pub async fn ticket_page(
                 audit => ser(&d.audit),
                 statuses => TicketStatus::ALL.map(TicketStatus::as_str),
                 priorities => ["P1", "P2", "P3", "P4", "P5"],
+                ticket_types => state.site().kb.ticket_types.iter()
+                    .map(|tt| context! { id => &tt.id, name => &tt.name })
+                    .collect::<Vec<_>>(),
                 error => q.error,
             },
         ),

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::filing::now_micros;
 use super::queue::{clock, keep_clock, parse_priority};
 use super::{TicketError, invalid, unavailable};
+use crate::content::TicketType;
 use crate::store::Store;
 use crate::store::tickets::{AuditEntry, Ticket};
 use crate::triage::{TicketStatus, TriageConfig};
@@ -20,6 +21,9 @@ const MAX_NOTE_CHARS: usize = 1000;
 pub struct TicketUpdate {
     pub status: Option<String>,
     pub priority: Option<String>,
+    /// The ticket type an agent says this really is: an id from `ticket-types.toml`. The
+    /// routing tier follows it; it is the strongest label triage learns from.
+    pub ticket_type: Option<String>,
     /// An agent or team; empty unassigns.
     pub assignee: Option<String>,
     pub note: Option<String>,
@@ -32,6 +36,7 @@ pub fn apply(
     mut t: Ticket,
     u: &TicketUpdate,
     config: &TriageConfig,
+    ticket_types: &[TicketType],
     now: DateTime<Utc>,
 ) -> Result<(Ticket, Vec<AuditEntry>), TicketError> {
     let actor = u
@@ -80,6 +85,46 @@ pub fn apply(
             t.priority = p.to_string();
             t.priority_reason = format!("set by {actor}");
         }
+    }
+    if let Some(id) = u
+        .ticket_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let Some(tt) = ticket_types.iter().find(|t| t.id == id) else {
+            let mut known: Vec<&str> = ticket_types.iter().map(|t| t.id.as_str()).collect();
+            known.sort_unstable();
+            let shown = known
+                .iter()
+                .take(20)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(invalid(
+                "ticket_type",
+                format!(
+                    "`{}` is not a ticket type in ticket-types.toml — use one of: {shown}{}",
+                    id.chars().take(64).collect::<String>(),
+                    if known.len() > 20 { ", …" } else { "" }
+                ),
+            ));
+        };
+        if t.ticket_type.as_deref() != Some(tt.id.as_str()) {
+            log("ticket_type", t.ticket_type.clone(), Some(tt.id.clone()));
+            t.ticket_type = Some(tt.id.clone());
+            let routing = tt.tier.to_string();
+            if routing != t.routing_tier {
+                log(
+                    "routing_tier",
+                    Some(t.routing_tier.clone()),
+                    Some(routing.clone()),
+                );
+                t.routing_tier = routing;
+            }
+        }
+        // An agent's word is certain.
+        t.ticket_type_confidence = 1.0;
     }
     if let Some(a) = &u.assignee {
         let a = a.trim();
@@ -158,7 +203,7 @@ pub fn apply(
             });
         } else {
             return Err(TicketError::BadRequest(
-                "nothing to change: send status, priority, assignee or note".into(),
+                "nothing to change: send status, priority, ticket_type, assignee or note".into(),
             ));
         }
     }
@@ -174,6 +219,7 @@ pub async fn update(
     config: &TriageConfig,
     id: &str,
     u: &TicketUpdate,
+    ticket_types: &[TicketType],
 ) -> Result<Ticket, TicketError> {
     let what = format!("updating ticket {id}");
     let unavailable = || unavailable(&what);
@@ -186,7 +232,7 @@ pub async fn update(
         let read_at = t.updated_at;
         // Keep timestamps strictly increasing so the optimistic check sees every change.
         let now = now_micros().max(read_at + chrono::Duration::microseconds(1));
-        let (t, changes) = apply(t, u, config, now)?;
+        let (t, changes) = apply(t, u, config, ticket_types, now)?;
         if store
             .update_ticket(&t, read_at, &changes)
             .await
