@@ -70,6 +70,8 @@ pub struct Config {
     pub suggest: crate::suggest::SuggestConfig,
     /// `[widget]`: CORS allow-list and rate limits of the embeddable widget.
     pub widget: WidgetConfig,
+    /// `[learning]`: learning from clicks, votes and agents' ticket types.
+    pub learning: crate::learning::LearningConfig,
 }
 
 impl Default for Config {
@@ -90,6 +92,7 @@ impl Default for Config {
             triage: crate::triage::TriageConfig::default(),
             webhook: crate::webhook::WebhookConfig::default(),
             suggest: crate::suggest::SuggestConfig::default(),
+            learning: crate::learning::LearningConfig::default(),
             widget: WidgetConfig::default(),
         }
     }
@@ -115,6 +118,7 @@ pub struct Layer {
     pub triage: Option<crate::triage::TriageConfig>,
     pub webhook: Option<crate::webhook::WebhookConfig>,
     pub suggest: Option<crate::suggest::SuggestConfig>,
+    pub learning: Option<crate::learning::LearningConfig>,
     pub widget: Option<WidgetConfig>,
 }
 
@@ -228,6 +232,25 @@ page_boost = 0.2
 # The contact form the hand-off links to (prefilled with subject and description).
 contact_path = "/contact"
 
+# Learning from traffic: clicks (corrected for position), helpful votes, "this answered my
+# question", tickets after a search and the ticket types agents set teach search, suggest and
+# triage which article answers which wording. One client's many sessions count once.
+[learning]
+enabled = true
+# Evidence loses half its weight every this many days.
+half_life_days = 60.0
+# Distinct clients needed before an article is learned for a wording at all.
+min_support = 3
+# The most weight one client gives one article, and gives in all.
+per_client_cap = 3.0
+# Share of sessions served without learning: the A/B report compares them.
+ab_control_share = 0.1
+# Retrain at least this often (minutes) and after this many new clicks, votes and labels.
+retrain_minutes = 60
+retrain_after_events = 2000
+# Read at most this many days of traffic.
+history_days = 365
+
 # The embeddable widget (/widget.js).
 [widget]
 # Sites allowed to call the API from the browser (CORS), e.g. ["https://app.example.com"].
@@ -300,6 +323,7 @@ impl Layer {
                 .transpose()?,
             analytics: crate::store::retention::AnalyticsLayer::from_env(&get)?,
             suggest: None,
+            learning: None,
             widget: None,
         })
     }
@@ -331,6 +355,9 @@ impl Layer {
         }
         if let Some(w) = self.webhook {
             c.webhook.merge(w);
+        }
+        if let Some(l) = self.learning {
+            c.learning = l;
         }
         if let Some(s) = self.suggest {
             c.suggest = s;

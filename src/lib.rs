@@ -11,6 +11,9 @@ pub mod content;
 pub mod search;
 /// The live site: content plus index, reloaded and swapped atomically.
 pub mod site;
+/// Learning from traffic: signals become weighted examples; a robust model of which article
+/// (and ticket type) answers which wording re-ranks and extends search, suggest and triage.
+pub mod learning;
 /// The suggestion decision: answer, suggest or hand off, with a calibrated confidence.
 pub mod suggest;
 /// Ticket triage as pure functions: ticket type, priority tree, SLA clocks, lifecycle.

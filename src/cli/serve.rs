@@ -92,8 +92,27 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         // Reports (issue 4): closed days aggregated in the background; aggregates older than
         // the events' retention (180 days by default) are forgotten with them.
         let _warmup = crate::reports::spawn_warmup(store.clone(), config.analytics.retention_days);
+        let salt = store
+            .client_salt()
+            .await
+            .context("reading the learning salt from the database")?;
         let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
-        let state = Arc::new(state);
+        let state = Arc::new(state.with_client_salt(salt));
+        // Learning: the models are trained before the server says ready, then kept fresh.
+        if state.config.learning.enabled {
+            match state.retrain().await {
+                Ok(s) => tracing::info!(
+                    examples = s.examples,
+                    articles = s.articles,
+                    ms = s.took_ms,
+                    "learning: trained at start"
+                ),
+                Err(e) => {
+                    tracing::warn!("learning: could not train at start, answering without it: {e}")
+                }
+            }
+        }
+        let _trainer = crate::http::spawn_trainer(Arc::clone(&state));
         // The webhook hand-off: delivers the durable outbox until shutdown.
         let (stop_webhook, webhook_stopped) = tokio::sync::oneshot::channel::<()>();
         let webhook = tokio::spawn(crate::webhook::run(
@@ -111,6 +130,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let s = Arc::clone(&state);
             Some(crate::site::watch(live, today, move |result| {
                 s.metrics.reloaded(result.is_ok());
+                // Deleted articles and changed ticket types: learned evidence follows content.
+                s.learning_wake.notify_one();
                 if let Ok(r) = result {
                     s.metrics
                         .articles

@@ -227,6 +227,7 @@ pub async fn reindex(
         .cpu(|s| s.live.reload(crate::content::today()))
         .await?;
     state.metrics.reloaded(result.is_ok());
+    state.learning_wake.notify_one();
     let report = result.map_err(|e| ApiError::Internal(format!("reindex failed: {e:#}")))?;
     state
         .metrics

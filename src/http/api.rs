@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::extract::ApiQuery;
+use super::limits::ClientIp;
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::search::{MAX_LIMIT, SearchRequest, SearchResults, analysis};
 use crate::store::SearchEvent;
@@ -36,6 +37,12 @@ pub struct SearchParams {
     pub category: Option<String>,
     /// The widget's or page's anonymous session, to connect searches, clicks and votes.
     pub session_id: Option<String>,
+    /// `false`: answer as if nothing were learned from traffic (A/B comparisons, debugging).
+    pub learned: Option<bool>,
+    /// Who asked, as learning counts clients (set by the server, never from the URL).
+    #[serde(skip)]
+    #[param(ignore)]
+    pub client: Option<String>,
 }
 
 /// Query-string parameters of `GET /api/v1/articles/{slug}`.
@@ -162,7 +169,13 @@ fn params(p: SearchParams) -> Result<SearchParams, ApiError> {
 
 /// Queues the search event and returns the search's id; a session's as-you-type requests
 /// share one id (see [`super::session::AsYouType`]) and the store keeps the latest query.
-fn log_search(state: &AppState, session_id: &str, found: &SearchResults<'_>) -> String {
+fn log_search(
+    state: &AppState,
+    session_id: &str,
+    found: &SearchResults<'_>,
+    client: Option<String>,
+    learned: bool,
+) -> String {
     let Some(events) = &state.events else {
         return state.next_search_id();
     };
@@ -187,6 +200,8 @@ fn log_search(state: &AppState, session_id: &str, found: &SearchResults<'_>) -> 
             .collect(),
         corrected_query: found.corrected_query.clone(),
         at: chrono::Utc::now(),
+        client,
+        learned: Some(learned),
     });
     search_id
 }
@@ -199,6 +214,41 @@ fn api_session(p: &SearchParams, headers: &HeaderMap) -> Option<String> {
         .filter(|s| !s.is_empty())
         .or_else(|| super::session::cookie(headers, super::session::SESSION_COOKIE))
 }
+
+/// Searches with what was learned, unless `learned` is false: asks the engine for a few more
+/// results than wanted so learning has room to re-rank, then keeps `limit`. Returns the
+/// results and each one's learned contribution.
+pub(super) fn search_learned<'a>(
+    state: &AppState,
+    site: &'a crate::site::Site,
+    req: &SearchRequest<'_>,
+    learned: bool,
+) -> crate::learning::Reranked<'a> {
+    let learning = state.learning.get();
+    if !learned || learning.articles.is_empty() {
+        let found = site.engine.search(req);
+        let n = found.hits.len();
+        return crate::learning::Reranked {
+            results: found,
+            learned: vec![0.0; n],
+        };
+    }
+    let wide = SearchRequest {
+        limit: req.limit.max(LEARNING_CANDIDATES),
+        ..*req
+    };
+    let found = site.engine.search(&wide);
+    crate::learning::rerank(
+        &site.engine,
+        found,
+        &learning.articles,
+        req.limit,
+        req.category,
+    )
+}
+
+/// Results the engine hands learning to re-rank, at least.
+const LEARNING_CANDIDATES: usize = 20;
 
 /// Runs a search on the blocking pool: it is CPU work, kept off the async executor.
 /// `record`: log it as a search event.
@@ -215,9 +265,11 @@ pub(super) async fn run_search(
                 category: p.category.as_deref(),
             };
             let site = state.site();
-            let found = site.engine.search(&req);
+            let session = p.session_id.as_deref().unwrap_or_default();
+            let learned = state.uses_learning(p.learned, session);
+            let found = search_learned(state, &site, &req, learned).results;
             let search_id = if record {
-                log_search(state, p.session_id.as_deref().unwrap_or_default(), &found)
+                log_search(state, session, &found, p.client.clone(), learned)
             } else {
                 state.next_search_id()
             };
@@ -252,10 +304,12 @@ pub(super) async fn run_search(
 pub async fn search(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let mut p = params(p)?;
     p.session_id = api_session(&p, &headers);
+    p.client = state.client_key(ip);
     Ok(Json(run_search(state, p, true).await?))
 }
 
@@ -272,10 +326,12 @@ pub async fn search(
 pub async fn autocomplete(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<AutocompleteResponse>, ApiError> {
     let p = params(p)?;
     let session = api_session(&p, &headers);
+    let client = state.client_key(ip);
     let (search_id, suggestions) = state
         .cpu(move |state| {
             let req = SearchRequest {
@@ -284,9 +340,12 @@ pub async fn autocomplete(
                 category: None,
             };
             let site = state.site();
-            let found = site.engine.search(&req);
+            let learned = state.uses_learning(p.learned, session.as_deref().unwrap_or_default());
+            let found = search_learned(state, &site, &req, learned).results;
             let search_id = match &session {
-                Some(s) if !p.q.trim().is_empty() => Some(log_search(state, s, &found)),
+                Some(s) if !p.q.trim().is_empty() => {
+                    Some(log_search(state, s, &found, client, learned))
+                }
                 _ => None,
             };
             let suggestions = found

@@ -211,6 +211,8 @@ pub async fn submit(
             limit: Some(SUGGESTIONS),
             category: None,
             session_id: Some(session_id.clone()),
+            learned: None,
+            client: state.client_key(ip.0),
         };
         if let Ok(found) = super::api::run_search(Arc::clone(&state), params, true).await
             && !found.results.is_empty()

@@ -8,6 +8,7 @@ mod contact;
 mod error;
 pub mod extract;
 pub mod feedback;
+mod learning;
 pub mod limits;
 pub mod metrics;
 mod pages;
@@ -39,6 +40,7 @@ pub use error::ApiError;
 use metrics::{Metrics, RouteLabels};
 
 use crate::config::Config;
+use crate::learning::{LearnedStats, LiveLearning};
 use crate::site::{LiveSite, Site};
 use crate::store::Store;
 use crate::store::events::EventLog;
@@ -47,6 +49,8 @@ use crate::store::events::EventLog;
 pub const MAX_QUERY_BYTES: usize = 1024;
 /// Events queued for writing before new ones are dropped (and counted).
 const EVENT_QUEUE: usize = 20_000;
+/// Searches read for one training, the newest (about 100,000 sessions' worth).
+const TRAINING_SEARCHES: i64 = 300_000;
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -75,6 +79,14 @@ pub struct AppState {
     pub desk: tickets::Desk,
     /// Per-session and per-IP limits of the suggestion endpoint.
     pub widget_limits: widget::WidgetLimits,
+    /// What traffic taught: read per request, replaced whole after each training.
+    pub learning: Arc<LiveLearning>,
+    /// Wakes the background trainer early (content reloaded, many new events).
+    pub learning_wake: Arc<tokio::sync::Notify>,
+    /// One training at a time.
+    training: tokio::sync::Mutex<()>,
+    /// The salt of the client hash, shared through the store by every replica.
+    client_salt: Option<String>,
 }
 
 impl AppState {
@@ -105,6 +117,10 @@ impl AppState {
             typing: session::AsYouType::default(),
             desk,
             widget_limits,
+            learning: Arc::new(LiveLearning::default()),
+            learning_wake: Arc::new(tokio::sync::Notify::new()),
+            training: tokio::sync::Mutex::new(()),
+            client_salt: None,
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4,
             ),
@@ -127,6 +143,72 @@ impl AppState {
             events.close();
         }
         (self, writer)
+    }
+
+    /// Sets the salt of the client hash (read from the store with [`Store::client_salt`]).
+    pub fn with_client_salt(mut self, salt: String) -> Self {
+        self.client_salt = Some(salt);
+        self
+    }
+
+    /// Whether an answer for this session uses learning: on unless `[learning] enabled =
+    /// false`, the request says `learned=false`, or the session is in the A/B control group.
+    pub fn uses_learning(&self, requested: Option<bool>, session_id: &str) -> bool {
+        let c = &self.config.learning;
+        c.enabled
+            && requested != Some(false)
+            && !crate::learning::live::in_control_group(session_id, c.ab_control_share)
+    }
+
+    /// Who sent a request, as learning counts clients: a hash of the address with the store's
+    /// salt and today's date (so it cannot be reversed, or linked across days). IPv6
+    /// addresses count by their /64, which one client usually holds whole.
+    pub fn client_key(&self, ip: Option<std::net::IpAddr>) -> Option<String> {
+        use sha2::Digest;
+        let (ip, salt) = (ip?, self.client_salt.as_ref()?);
+        let addr = match ip {
+            std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+            std::net::IpAddr::V6(v6) => v6.octets()[..8].to_vec(),
+        };
+        let mut h = sha2::Sha256::new();
+        h.update(salt.as_bytes());
+        h.update(chrono::Utc::now().date_naive().to_string().as_bytes());
+        h.update(&addr);
+        Some(hex::encode(&h.finalize()[..8]))
+    }
+
+    /// Trains both models from the store's traffic against the current content and swaps
+    /// them in; returns once the new models are live.
+    pub async fn retrain(self: &Arc<Self>) -> Result<LearnedStats, ApiError> {
+        let store = self.store.clone().ok_or_else(|| {
+            ApiError::Unavailable(
+                "no database is configured; there is nothing to learn from".into(),
+            )
+        })?;
+        let _one = self.training.lock().await;
+        // Decay is measured from the start of the hour, so replicas sharing one store train
+        // the same model from the same evidence.
+        let now =
+            chrono::DurationRound::duration_trunc(chrono::Utc::now(), chrono::Duration::hours(1))
+                .unwrap_or_else(|_| chrono::Utc::now());
+        let since = now - chrono::Duration::days(i64::from(self.config.learning.history_days));
+        let traffic = store.traffic(since, TRAINING_SEARCHES).await?;
+        let learned = self
+            .cpu(move |state| {
+                let site = state.site();
+                crate::learning::live::train(&traffic, &site.kb, &state.config.learning, now)
+            })
+            .await?;
+        let stats = learned.stats.clone();
+        self.learning.set(learned);
+        tracing::info!(
+            examples = stats.examples,
+            sessions = stats.sessions,
+            articles = stats.articles,
+            ms = stats.took_ms,
+            "learning: new models live"
+        );
+        Ok(stats)
     }
 
     /// The current content and index; hold it for the whole request.
@@ -193,6 +275,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/admin/tickets/{id}",
             get(tickets::ticket_page).post(tickets::update_form),
         )
+        .route("/admin/learning", get(learning::page))
+        .route("/admin/learning/reject", post(learning::reject_form))
         // Operations.
         .route("/metrics", get(admin::metrics))
         .merge(api_routes().split_for_parts().0)
@@ -225,6 +309,10 @@ fn api_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(tickets::list))
         .routes(routes!(tickets::export))
         .routes(routes!(tickets::get, tickets::patch, tickets::post_update))
+        .routes(routes!(learning::get_state))
+        .routes(routes!(learning::retrain))
+        .routes(routes!(learning::get_phrasings))
+        .routes(routes!(learning::post_rejection))
         // Operations.
         .routes(routes!(api::healthz))
         .routes(routes!(api::readyz))
@@ -271,6 +359,44 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
         HeaderValue::from_static("same-origin"),
     );
     res
+}
+
+/// Keeps the learned models fresh: retrains every `[learning] retrain_minutes`, after
+/// `retrain_after_events` new clicks, votes and labels, and when woken (content reloaded).
+pub fn spawn_trainer(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let Some(store) = state.store.clone() else {
+            return;
+        };
+        let mut last = chrono::Utc::now();
+        loop {
+            let woken = tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(30)) => false,
+                () = state.learning_wake.notified() => true,
+            };
+            let c = &state.config.learning;
+            if !c.enabled {
+                continue;
+            }
+            let now = chrono::Utc::now();
+            let due = c.retrain_minutes > 0
+                && now - last
+                    >= chrono::Duration::minutes(
+                        i64::try_from(c.retrain_minutes).unwrap_or(i64::MAX),
+                    );
+            let busy = c.retrain_after_events > 0
+                && store
+                    .events_since(last)
+                    .await
+                    .is_ok_and(|n| u64::try_from(n).unwrap_or(0) >= c.retrain_after_events);
+            if woken || due || busy {
+                last = now;
+                if let Err(e) = state.retrain().await {
+                    tracing::warn!("learning: retraining failed, keeping the previous models: {e}");
+                }
+            }
+        }
+    })
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

@@ -132,6 +132,7 @@ pub async fn home(State(state): State<Arc<AppState>>) -> Response {
 pub async fn search(
     State(state): State<Arc<AppState>>,
     session: Session,
+    super::limits::ClientIp(ip): super::limits::ClientIp,
     p: Result<Query<SearchParams>, QueryRejection>,
 ) -> Response {
     let Ok(Query(mut p)) = p else {
@@ -139,6 +140,7 @@ pub async fn search(
     };
     // Page searches belong to the visitor's session, never to one named in the URL.
     p.session_id = Some(session.id);
+    p.client = state.client_key(ip);
     if p.q.len() > MAX_QUERY_BYTES {
         let mut cut = MAX_QUERY_BYTES;
         while !p.q.is_char_boundary(cut) {

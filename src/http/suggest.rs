@@ -13,7 +13,7 @@ use super::feedback::{ApiJson, new_session_id};
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::content::Article;
 use crate::store::SuggestEvent;
-use crate::suggest::{Action, Context, HandoffReason, SuggestConfig, suggest};
+use crate::suggest::{Action, Context, HandoffReason, SuggestConfig, suggest, suggest_learned};
 
 const MAX_PAGE_BYTES: usize = 2048;
 const MAX_TIER_CHARS: usize = 64;
@@ -30,6 +30,8 @@ pub struct SuggestRequest {
     /// The widget's anonymous session, connecting this to searches, votes and a ticket.
     pub session_id: Option<String>,
     pub context: Option<Context>,
+    /// `false`: answer as if nothing were learned from traffic (A/B comparisons, debugging).
+    pub learned: Option<bool>,
 }
 
 /// The answer: the article's Quick answer.
@@ -167,12 +169,19 @@ pub async fn suggest_handler(
         state.widget_limits.session.check(s)?;
     }
     let session_id = body.session_id.clone().unwrap_or_else(new_session_id);
+    let client = state.client_key(ip);
     state
         .cpu(move |state| {
             let cfg = &state.config.suggest;
             let site = state.site();
             let ctx = body.context.unwrap_or_default();
-            let s = suggest(&site.engine, &body.message, &ctx, cfg);
+            let learned = state.uses_learning(body.learned, &session_id);
+            let learning = state.learning.get();
+            let s = if learned {
+                suggest_learned(&site.engine, &body.message, &ctx, cfg, &learning.articles)
+            } else {
+                suggest(&site.engine, &body.message, &ctx, cfg)
+            };
             let id = state.next_search_id();
             if let Some(events) = &state.events {
                 events.record(SuggestEvent {
@@ -183,6 +192,8 @@ pub async fn suggest_handler(
                     confidence: s.confidence,
                     slug: s.articles.first().map(|a| a.slug.clone()),
                     at: chrono::Utc::now(),
+                    client: client.clone(),
+                    learned: Some(learned),
                 });
             }
             let reason: Option<HandoffReason> = s.handoff;

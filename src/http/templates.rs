@@ -48,6 +48,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         "admin_ticket.html",
         include_str!("../../templates/admin_ticket.html"),
     ),
+    (
+        "admin_learning.html",
+        include_str!("../../templates/admin_learning.html"),
+    ),
 ];
 
 /// Builds the template environment, taking each template from `dir` when it has one.

@@ -101,10 +101,17 @@ pub(super) fn store(state: &AppState) -> Result<&crate::store::Store, ApiError> 
 pub async fn file(state: &Arc<AppState>, new: NewTicket, source: &str) -> Result<Ticket, ApiError> {
     let store = store(state)?.clone();
     let text = format!("{}\n{}", new.subject, new.description);
+    let session = new.session_id.clone().unwrap_or_default();
     let triaged = state
         .cpu(move |s| {
             let site = s.site();
-            crate::tickets::triage(&site.engine, &site.kb, &s.config.triage, &text)
+            let learning = s.learning.get();
+            let learned = if s.uses_learning(None, &session) {
+                learning.as_ref()
+            } else {
+                &crate::learning::Learned::empty()
+            };
+            crate::tickets::triage(&site.engine, &site.kb, &s.config.triage, &text, learned)
         })
         .await?;
     let with_delivery = state.config.webhook.url.is_some();

@@ -70,6 +70,10 @@ pub struct SearchEvent {
     pub top_slugs: Vec<String>,
     pub corrected_query: Option<String>,
     pub at: DateTime<Utc>,
+    /// Who searched: a daily-salted hash of the client address, never the address.
+    pub client: Option<String>,
+    /// Whether the results used what was learned (`None`: not known, e.g. older rows).
+    pub learned: Option<bool>,
 }
 
 /// A customer opened a result.
@@ -103,6 +107,10 @@ pub struct SuggestEvent {
     /// The answered (or first suggested) article.
     pub slug: Option<String>,
     pub at: DateTime<Utc>,
+    /// Who asked: a daily-salted hash of the client address, never the address.
+    pub client: Option<String>,
+    /// Whether the reply used what was learned.
+    pub learned: Option<bool>,
 }
 
 /// Anything the batched [`events::EventLog`] writes.
@@ -152,6 +160,7 @@ macro_rules! on_backend {
 
 // Declared after `on_backend!` so their `impl Store` blocks can use it.
 pub mod events;
+pub mod learning;
 pub mod reports;
 pub mod retention;
 pub mod tickets;
@@ -257,12 +266,13 @@ impl Store {
     pub async fn record_events(&self, batch: &[Event]) -> Result<(), StoreError> {
         // Searches, views and suggestion replies go in one multi-row statement each: a
         // statement per event made the writer's round trips the main cost of recording.
-        const SEARCHES: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at) ";
+        const SEARCHES: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at, client, learned) ";
         const SEARCH_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET query = excluded.query,
                  normalized = excluded.normalized, result_count = excluded.result_count,
-                 top_slugs = excluded.top_slugs, corrected_query = excluded.corrected_query";
+                 top_slugs = excluded.top_slugs, corrected_query = excluded.corrected_query,
+                 learned = excluded.learned";
         const VIEWS: &str = "INSERT INTO article_views (session_id, slug, search_id, created_at) ";
-        const SUGGESTIONS: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at) ";
+        const SUGGESTIONS: &str = "INSERT INTO suggestions (id, session_id, message, action, confidence, slug, created_at, client, learned) ";
         let searches = latest_searches(batch);
         let views: Vec<&ArticleView> = batch
             .iter()
@@ -290,7 +300,9 @@ impl Store {
                         .push_bind(e.result_count)
                         .push_bind(e.top_slugs.join(" "))
                         .push_bind(&e.corrected_query)
-                        .push_bind(*started);
+                        .push_bind(*started)
+                        .push_bind(&e.client)
+                        .push_bind(e.learned);
                 });
                 q.push(SEARCH_CONFLICT);
                 q.build().execute(&mut *tx).await?;
@@ -314,7 +326,9 @@ impl Store {
                         .push_bind(&e.action)
                         .push_bind(e.confidence)
                         .push_bind(&e.slug)
-                        .push_bind(e.at);
+                        .push_bind(e.at)
+                        .push_bind(&e.client)
+                        .push_bind(e.learned);
                 });
                 q.push(" ON CONFLICT (id) DO NOTHING");
                 q.build().execute(&mut *tx).await?;

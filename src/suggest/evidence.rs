@@ -34,7 +34,16 @@ pub struct Evidence {
     pub second_agrees: bool,
     /// Results found.
     pub hits: usize,
+    /// The probability learning gives the first article for this wording (0: nothing learned).
+    /// Not a feature of the fitted model: it raises the model's confidence as independent
+    /// evidence (see [`Evidence::confidence`]).
+    pub learned: f64,
 }
+
+/// How much a learned probability is trusted as evidence: traffic-taught associations are
+/// noisy (position bias, wrong first clicks), so a learned 1.0 removes this share of the
+/// remaining doubt, not all of it.
+pub const LEARNED_TRUST: f64 = 0.85;
 
 /// Model features, in the order of [`COEFFICIENTS`].
 pub const FEATURES: [&str; 8] = [
@@ -88,7 +97,10 @@ impl Evidence {
                 .zip(COEFFICIENTS)
                 .map(|(x, w)| x * w)
                 .sum::<f64>();
-        1.0 / (1.0 + (-z).exp())
+        let words = 1.0 / (1.0 + (-z).exp());
+        // Noisy-or with the learned probability: with nothing learned, the words alone.
+        let learned = (LEARNED_TRUST * self.learned).clamp(0.0, 1.0);
+        1.0 - (1.0 - words) * (1.0 - learned)
     }
 
     /// Weighs the results of a search for `plan`.

@@ -13,6 +13,7 @@ mod small_talk;
 use serde::{Deserialize, Serialize};
 
 use crate::content::Article;
+use crate::learning::Model;
 use crate::search::analysis;
 use crate::search::{Hit, SearchEngine, SearchRequest};
 
@@ -211,11 +212,29 @@ pub fn suggest<'a>(
     ctx: &Context,
     cfg: &SuggestConfig,
 ) -> Suggestion<'a> {
+    suggest_learned(engine, message, ctx, cfg, &Model::empty())
+}
+
+/// [`suggest`] with what traffic taught: `model` re-ranks the articles and its probability for
+/// the first one is evidence for the confidence. An empty model answers exactly as [`suggest`].
+pub fn suggest_learned<'a>(
+    engine: &'a SearchEngine,
+    message: &str,
+    ctx: &Context,
+    cfg: &SuggestConfig,
+    model: &Model,
+) -> Suggestion<'a> {
+    let learning = !model.is_empty();
     let (found, plan) = engine.search_with_plan(&SearchRequest {
         query: message,
-        limit: 10,
+        limit: if learning { 20 } else { 10 },
         category: None,
     });
+    let found = if learning {
+        crate::learning::rerank(engine, found, model, 10, None).results
+    } else {
+        found
+    };
     let page: Vec<String> = ctx
         .page
         .as_deref()
@@ -238,7 +257,14 @@ pub fn suggest<'a>(
         .collect();
     hits.sort_by(|a, b| b.score.total_cmp(&a.score));
     let talk = small_talk(&plan);
-    let evidence = Evidence::of(&plan, &hits, engine);
+    let mut evidence = Evidence::of(&plan, &hits, engine);
+    if learning && let Some(top) = hits.first() {
+        evidence.learned = model
+            .scores(message, 3)
+            .iter()
+            .find(|(slug, _)| *slug == top.hit.article.slug)
+            .map_or(0.0, |(_, p)| f64::from(*p));
+    }
     let tier_handoff = ctx.customer_tier.as_deref().is_some_and(|t| {
         cfg.handoff_tiers
             .iter()
@@ -288,6 +314,7 @@ mod tests {
             margin,
             second_agrees: false,
             hits,
+            learned: 0.0,
         }
     }
 

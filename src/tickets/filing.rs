@@ -21,18 +21,21 @@ pub struct Triaged {
     pub decision: PriorityDecision,
 }
 
-/// Triages a ticket's subject and description (CPU work: a search over the articles).
+/// Triages a ticket's subject and description (CPU work: a search over the articles), with
+/// what traffic and agents taught (`Learned::empty()` for none).
 pub fn triage(
     engine: &SearchEngine,
     kb: &KnowledgeBase,
     config: &TriageConfig,
     text: &str,
+    learned: &crate::learning::Learned,
 ) -> Triaged {
-    let guess = crate::triage::category::from_search(
+    let guess = crate::triage::category::from_search_learned(
         engine,
         text,
         config.category_hits,
         &config.keyword_rules,
+        learned,
     );
     let ticket_type = guess
         .as_ref()

@@ -49,6 +49,20 @@ pub fn categorize(
     ranked: &[RankedArticle<'_>],
     rules: &[KeywordRule],
 ) -> Option<CategoryGuess> {
+    categorize_with(text, ranked, rules, &[])
+}
+
+/// How much the learned ticket-type model's probability counts, against the articles' vote
+/// (1.0: a certain model weighs as much as all the articles together).
+pub const LEARNED_TYPE_WEIGHT: f64 = 1.5;
+
+/// [`categorize`], plus the learned ticket-type model's (type, probability) as a vote.
+pub fn categorize_with(
+    text: &str,
+    ranked: &[RankedArticle<'_>],
+    rules: &[KeywordRule],
+    learned: &[(&str, f32)],
+) -> Option<CategoryGuess> {
     let mut votes: HashMap<&str, f64> = HashMap::new();
     let top = ranked.first().map_or(1.0, |r| f64::from(r.score).max(1e-6));
     for (rank, hit) in ranked.iter().enumerate() {
@@ -63,6 +77,10 @@ pub fn categorize(
         }
     }
     let articles_total: f64 = votes.values().sum();
+    for (t, p) in learned {
+        *votes.entry(t).or_default() +=
+            LEARNED_TYPE_WEIGHT * f64::from(*p) * articles_total.max(1.0);
+    }
     let normalized = normalize(text);
     for rule in rules {
         if find_phrase(&normalized, std::slice::from_ref(&rule.phrase)).is_some() {
@@ -101,6 +119,38 @@ pub fn from_search(
         })
         .collect();
     categorize(text, &ranked, rules)
+}
+
+/// [`from_search`] with what traffic taught: the article model re-ranks the search, and the
+/// ticket-type model (trained on agents' corrections) votes too. With nothing learned it is
+/// exactly [`from_search`].
+pub fn from_search_learned(
+    engine: &SearchEngine,
+    text: &str,
+    hits: usize,
+    rules: &[KeywordRule],
+    learned: &crate::learning::Learned,
+) -> Option<CategoryGuess> {
+    if learned.is_empty() {
+        return from_search(engine, text, hits, rules);
+    }
+    let found = engine.search(&SearchRequest {
+        query: text,
+        limit: hits.max(1).max(20),
+        category: None,
+    });
+    let found =
+        crate::learning::rerank(engine, found, &learned.articles, hits.max(1), None).results;
+    let ranked: Vec<RankedArticle<'_>> = found
+        .hits
+        .iter()
+        .map(|h| RankedArticle {
+            score: h.score,
+            ticket_types: &h.article.front.ticket_types,
+        })
+        .collect();
+    let types = learned.ticket_types.scores(text, 3);
+    categorize_with(text, &ranked, rules, &types)
 }
 
 #[cfg(test)]

@@ -1,0 +1,394 @@
+//! What traffic says, turned into weighted examples: which wording led to which article (for
+//! search, autocomplete and suggest) and to which ticket type (for triage).
+//!
+//! The weights, and why:
+//! - a result click is evidence the article answered, corrected for position bias: a visitor
+//!   looks at lower results less often, so a click there says more (inverse propensity,
+//!   examination ∝ 1/p^0.7, capped at 3× so one deep click cannot dominate);
+//! - a result shown above a click and skipped is weak negative evidence (−0.2): the visitor
+//!   saw it and chose another, but may simply have preferred the other;
+//! - a helpful vote tied to the search (+2) is an explicit "this answered me"; a not-helpful
+//!   vote (−1.5) outweighs the click that came before it;
+//! - "this answered my question" on the contact page (+2) and a helpful vote after a
+//!   suggestion (+2) are explicit too; a not-helpful vote after a suggestion is −1.5;
+//! - a ticket filed after a search means the shown results did not answer (−0.3 on each of
+//!   the first three);
+//! - the ticket type an agent sets is the strongest triage label (+3 from the ticket's text,
+//!   +1.5 from the session's searches before it), and tells search which articles answer the
+//!   session's wording (+1 shared among the articles of that type).
+//!
+//! One session's evidence for one label is capped (|sum| ≤ [`SESSION_CAP`]) before the model
+//! caps per client, so repeating a click does not repeat its weight.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::Example;
+
+/// Largest total weight one session gives one label.
+pub const SESSION_CAP: f32 = 3.0;
+/// Propensity exponent: examination of position p ∝ 1/p^η.
+const POSITION_ETA: f32 = 0.7;
+const MAX_CLICK_WEIGHT: f32 = 3.0;
+const SKIPPED: f32 = -0.2;
+const HELPFUL: f32 = 2.0;
+const NOT_HELPFUL: f32 = -1.5;
+const ANSWERED: f32 = 2.0;
+const TICKET_AFTER: f32 = -0.3;
+const AGENT_TEXT: f32 = 3.0;
+const AGENT_QUERY: f32 = 1.5;
+const AGENT_ARTICLES: f32 = 1.0;
+/// The client key of the KB manager's rejections and agents' labels: trusted, not traffic.
+pub const STAFF: &str = "staff";
+
+/// A search with what followed it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchTrail {
+    pub session_id: String,
+    pub client: Option<String>,
+    pub query: String,
+    /// The first results shown, best first.
+    pub shown: Vec<String>,
+    /// Opened results: (slug, 1-based position when known).
+    pub clicks: Vec<(String, Option<i64>)>,
+    /// Votes tied to this search: (slug, helpful).
+    pub votes: Vec<(String, bool)>,
+    /// The session filed a ticket after this search.
+    pub ticket_after: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// A suggestion reply and the vote on its article, if any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SuggestionTrail {
+    pub session_id: String,
+    pub client: Option<String>,
+    pub message: String,
+    pub slug: Option<String>,
+    pub vote: Option<bool>,
+    pub at: DateTime<Utc>,
+}
+
+/// "This answered my question" on the contact page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Deflection {
+    pub session_id: String,
+    pub client: Option<String>,
+    pub query: String,
+    pub slug: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A ticket type set by an agent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentLabel {
+    pub ticket_id: String,
+    /// The ticket's subject and description.
+    pub text: String,
+    pub ticket_type: String,
+    /// What the ticket's session searched for before filing it.
+    pub queries: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A wording a KB manager rejected for an article.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rejection {
+    pub slug: String,
+    pub phrase: String,
+}
+
+/// Everything the store holds that learning reads.
+#[derive(Debug, Clone, Default)]
+pub struct Traffic {
+    pub searches: Vec<SearchTrail>,
+    pub suggestions: Vec<SuggestionTrail>,
+    pub deflections: Vec<Deflection>,
+    pub labels: Vec<AgentLabel>,
+    pub rejections: Vec<Rejection>,
+}
+
+/// The weight of a click at a 1-based position.
+pub fn click_weight(position: Option<i64>) -> f32 {
+    let p = position.unwrap_or(1).clamp(1, 100) as f32;
+    p.powf(POSITION_ETA).min(MAX_CLICK_WEIGHT)
+}
+
+/// Examples for the two models: wording → article, and wording → ticket type.
+#[derive(Debug, Clone, Default)]
+pub struct Examples {
+    pub articles: Vec<Example>,
+    pub ticket_types: Vec<Example>,
+}
+
+/// Sums one session's evidence per (wording, label), capped, then emits one example each.
+#[derive(Default)]
+struct Acc(HashMap<(String, String, String), (f32, Option<String>, DateTime<Utc>)>);
+
+impl Acc {
+    fn add(
+        &mut self,
+        session: &str,
+        client: Option<&str>,
+        text: &str,
+        label: &str,
+        w: f32,
+        at: DateTime<Utc>,
+    ) {
+        if text.trim().is_empty() || label.is_empty() || w == 0.0 {
+            return;
+        }
+        let e = self
+            .0
+            .entry((session.to_string(), text.to_string(), label.to_string()))
+            .or_insert((0.0, client.map(String::from), at));
+        e.0 += w;
+        e.2 = e.2.max(at);
+    }
+
+    fn into_examples(self) -> Vec<Example> {
+        let mut v: Vec<Example> = self
+            .0
+            .into_iter()
+            .filter(|(_, (w, _, _))| *w != 0.0)
+            .map(|((session, text, label), (w, client, at))| Example {
+                client: client.unwrap_or_else(|| format!("session:{session}")),
+                text,
+                label,
+                weight: w.clamp(-SESSION_CAP, SESSION_CAP),
+                session,
+                at,
+            })
+            .collect();
+        // Deterministic order: the same store trains the same model on every replica.
+        v.sort_by(|a, b| (&a.label, &a.text, &a.session).cmp(&(&b.label, &b.text, &b.session)));
+        v
+    }
+}
+
+/// Two wordings are the same when their words are (case, punctuation and accents aside).
+pub fn same_wording(a: &str, b: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        crate::search::analysis::words(s)
+            .into_iter()
+            .map(|w| w.text)
+            .collect()
+    };
+    words(a) == words(b)
+}
+
+/// Turns traffic into examples. `articles_of_type`: the published articles answering a
+/// ticket type (today's content: an article that lost the type no longer gets its evidence);
+/// `published`: whether an article still exists (evidence for a deleted one is dropped).
+pub fn examples(
+    t: &Traffic,
+    articles_of_type: impl Fn(&str) -> Vec<String>,
+    published: impl Fn(&str) -> bool,
+) -> Examples {
+    let mut articles = Acc::default();
+    let mut types = Acc::default();
+    for s in &t.searches {
+        let client = s.client.as_deref();
+        let mut clicked_at = usize::MAX;
+        for (slug, position) in &s.clicks {
+            articles.add(
+                &s.session_id,
+                client,
+                &s.query,
+                slug,
+                click_weight(*position),
+                s.at,
+            );
+            let shown_at = s.shown.iter().position(|x| x == slug).unwrap_or(usize::MAX);
+            clicked_at = clicked_at.min(shown_at);
+        }
+        if clicked_at != usize::MAX {
+            for skipped in s.shown.iter().take(clicked_at) {
+                if !s.clicks.iter().any(|(c, _)| c == skipped) {
+                    articles.add(&s.session_id, client, &s.query, skipped, SKIPPED, s.at);
+                }
+            }
+        }
+        for (slug, helpful) in &s.votes {
+            let w = if *helpful { HELPFUL } else { NOT_HELPFUL };
+            articles.add(&s.session_id, client, &s.query, slug, w, s.at);
+        }
+        if s.ticket_after && s.clicks.is_empty() {
+            for slug in s.shown.iter().take(3) {
+                articles.add(&s.session_id, client, &s.query, slug, TICKET_AFTER, s.at);
+            }
+        }
+    }
+    for s in &t.suggestions {
+        if let (Some(slug), Some(helpful)) = (&s.slug, s.vote) {
+            let w = if helpful { HELPFUL } else { NOT_HELPFUL };
+            articles.add(
+                &s.session_id,
+                s.client.as_deref(),
+                &s.message,
+                slug,
+                w,
+                s.at,
+            );
+        }
+    }
+    for d in &t.deflections {
+        articles.add(
+            &d.session_id,
+            d.client.as_deref(),
+            &d.query,
+            &d.slug,
+            ANSWERED,
+            d.at,
+        );
+    }
+    for l in &t.labels {
+        let session = format!("ticket:{}", l.ticket_id);
+        types.add(
+            &session,
+            Some(STAFF),
+            &l.text,
+            &l.ticket_type,
+            AGENT_TEXT,
+            l.at,
+        );
+        let answering = articles_of_type(&l.ticket_type);
+        for q in &l.queries {
+            types.add(&session, Some(STAFF), q, &l.ticket_type, AGENT_QUERY, l.at);
+            if !answering.is_empty() {
+                let share = AGENT_ARTICLES / answering.len() as f32;
+                for slug in &answering {
+                    articles.add(&session, Some(STAFF), q, slug, share, l.at);
+                }
+            }
+        }
+    }
+    let mut out = Examples {
+        articles: articles.into_examples(),
+        ticket_types: types.into_examples(),
+    };
+    let rejected = |e: &Example| {
+        t.rejections
+            .iter()
+            .any(|r| r.slug == e.label && same_wording(&r.phrase, &e.text))
+    };
+    out.articles.retain(|e| published(&e.label) && !rejected(e));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+    }
+
+    fn search(query: &str, shown: &[&str], clicks: &[(&str, i64)]) -> SearchTrail {
+        SearchTrail {
+            session_id: "s1".into(),
+            client: Some("c1".into()),
+            query: query.into(),
+            shown: shown.iter().map(|s| s.to_string()).collect(),
+            clicks: clicks
+                .iter()
+                .map(|(s, p)| (s.to_string(), Some(*p)))
+                .collect(),
+            at: at(),
+            ..SearchTrail::default()
+        }
+    }
+
+    fn weight(ex: &[Example], label: &str) -> f32 {
+        ex.iter()
+            .filter(|e| e.label == label)
+            .map(|e| e.weight)
+            .sum()
+    }
+
+    fn all(_: &str) -> bool {
+        true
+    }
+
+    #[test]
+    fn deeper_clicks_weigh_more_and_skipped_results_weigh_against() {
+        assert!(click_weight(Some(5)) > click_weight(Some(2)));
+        assert!(click_weight(Some(2)) > click_weight(Some(1)));
+        assert!(click_weight(Some(50)) <= MAX_CLICK_WEIGHT);
+        let t = Traffic {
+            searches: vec![search("card late", &["a", "b", "c"], &[("c", 3)])],
+            ..Traffic::default()
+        };
+        let ex = examples(&t, |_| Vec::new(), all).articles;
+        assert!((weight(&ex, "c") - click_weight(Some(3))).abs() < 1e-6);
+        assert!((weight(&ex, "a") - SKIPPED).abs() < 1e-6);
+        assert!((weight(&ex, "b") - SKIPPED).abs() < 1e-6);
+    }
+
+    #[test]
+    fn votes_tickets_and_agents_count_as_documented() {
+        let mut voted = search("card late", &["a", "b"], &[("b", 2)]);
+        voted.votes = vec![("b".into(), false)];
+        let mut ticketed = search("pin blocked", &["x", "y", "z", "w"], &[]);
+        ticketed.ticket_after = true;
+        let t = Traffic {
+            searches: vec![voted, ticketed],
+            labels: vec![AgentLabel {
+                ticket_id: "T-1".into(),
+                text: "my pin is blocked".into(),
+                ticket_type: "pin_blocked".into(),
+                queries: vec!["pin blocked".into()],
+                at: at(),
+            }],
+            ..Traffic::default()
+        };
+        let ex = examples(
+            &t,
+            |tt| {
+                if tt == "pin_blocked" {
+                    vec!["unblock".into()]
+                } else {
+                    vec![]
+                }
+            },
+            all,
+        );
+        // A not-helpful vote outweighs the click before it.
+        assert!(weight(&ex.articles, "b") < 0.0);
+        assert!((weight(&ex.articles, "x") - TICKET_AFTER).abs() < 1e-6);
+        assert_eq!(weight(&ex.articles, "w"), 0.0, "only the first three");
+        assert!((weight(&ex.articles, "unblock") - AGENT_ARTICLES).abs() < 1e-6);
+        assert!(
+            (weight(&ex.ticket_types, "pin_blocked") - (AGENT_TEXT + AGENT_QUERY)).abs() < 1e-6
+        );
+        assert!(ex.ticket_types.iter().all(|e| e.client == STAFF));
+    }
+
+    #[test]
+    fn one_session_repeating_itself_is_capped_and_deleted_articles_are_dropped() {
+        let mut s = search("card late", &["a", "gone"], &[("a", 1), ("gone", 2)]);
+        s.votes = vec![("a".into(), true), ("a".into(), true), ("a".into(), true)];
+        let t = Traffic {
+            searches: vec![s],
+            rejections: vec![],
+            ..Traffic::default()
+        };
+        let ex = examples(&t, |_| Vec::new(), |slug| slug != "gone").articles;
+        assert!((weight(&ex, "a") - SESSION_CAP).abs() < 1e-6);
+        assert_eq!(weight(&ex, "gone"), 0.0);
+    }
+
+    #[test]
+    fn rejected_wordings_are_not_learned() {
+        let t = Traffic {
+            searches: vec![search("Card late?", &["a"], &[("a", 1)])],
+            rejections: vec![Rejection {
+                slug: "a".into(),
+                phrase: "card late".into(),
+            }],
+            ..Traffic::default()
+        };
+        assert!(examples(&t, |_| Vec::new(), all).articles.is_empty());
+    }
+}
