@@ -1,6 +1,8 @@
 //! `deflect search`: one query from the arguments, or one per line from stdin printed as
 //! JSON lines, so thousands of queries run in one process.
 
+use crate::learning::{Learned, Model};
+use crate::store::Store;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
@@ -28,6 +30,17 @@ pub struct Args {
     /// Only articles in this category (folder), e.g. `cards`.
     #[arg(long)]
     category: Option<String>,
+    /// Re-rank with what traffic taught: trains from the store (`data_dir` or `database_url`
+    /// of deflect.toml, or the flags below) as `deflect serve` does; `--explain` then shows
+    /// each result's learned contribution.
+    #[arg(long)]
+    learned: bool,
+    /// Where the SQLite database is kept [default: data] (with `--learned`).
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+    /// Read this PostgreSQL instead of SQLite (with `--learned`).
+    #[arg(long)]
+    database_url: Option<String>,
     /// The query; omit it to read queries from stdin.
     query: Vec<String>,
 }
@@ -51,16 +64,77 @@ pub fn to_json(results: &SearchResults<'_>) -> serde_json::Value {
     })
 }
 
+/// Trains the learned models from the configured store, as `deflect serve` does at start.
+fn learned(config: &crate::config::Config, kb: &KnowledgeBase) -> anyhow::Result<Learned> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let traffic = runtime.block_on(async {
+        let store = match &config.database_url {
+            Some(url) => Store::connect(url.expose())
+                .await
+                .context("connecting to the database (--database-url)")?,
+            None => Store::open_dir(&config.data_dir).await.with_context(|| {
+                format!(
+                    "opening the SQLite database in {}",
+                    config.data_dir.display()
+                )
+            })?,
+        };
+        let since =
+            chrono::Utc::now() - chrono::Duration::days(i64::from(config.learning.history_days));
+        store
+            .traffic(since, 300_000)
+            .await
+            .context("reading what to learn from")
+    })?;
+    Ok(crate::learning::live::train(
+        &traffic,
+        kb,
+        &config.learning,
+        chrono::Utc::now(),
+    ))
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let loaded = KnowledgeBase::load(&args.content.config()?.content, today())?;
+    let config = args.content.config_with(crate::config::Layer {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone().map(crate::secret::Secret::new),
+        ..crate::config::Layer::default()
+    })?;
+    let loaded = KnowledgeBase::load(&config.content, today())?;
     let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
+    let model = if args.learned {
+        let l = learned(&config, &loaded.kb)?;
+        eprintln!(
+            "learned: {} examples from {} sessions, {} articles",
+            l.stats.examples, l.stats.sessions, l.stats.articles
+        );
+        l.articles
+    } else {
+        Model::empty()
+    };
+    let search = |req: &SearchRequest<'_>| {
+        let wide = SearchRequest {
+            limit: req.limit.max(20),
+            ..*req
+        };
+        crate::learning::rerank(
+            &engine,
+            engine.search(&wide),
+            &model,
+            req.limit,
+            req.category,
+        )
+    };
     let request = |q: &'_ str| -> serde_json::Value {
         let req = SearchRequest {
             query: q,
             limit: args.limit,
             category: args.category.as_deref(),
         };
-        to_json(&engine.search(&req))
+        to_json(&search(&req).results)
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -127,7 +201,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             writeln!(out, "  synonym: {} → {}", words.join(" "), exps.join(", "))?;
         }
     }
-    let results = engine.search(&req);
+    let reranked = search(&req);
+    let results = &reranked.results;
     if let Some(c) = &results.corrected_query {
         writeln!(out, "did you mean: {c}")?;
     }
@@ -138,14 +213,27 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if results.total == 1 { "" } else { "s" }
     )?;
     for (i, h) in results.hits.iter().enumerate() {
-        writeln!(
-            out,
-            "{:>2}. {}  [{}]  {:.2}",
-            i + 1,
-            h.article.front.title,
-            h.article.slug,
-            h.score
-        )?;
+        let learned = reranked.learned.get(i).copied().unwrap_or_default();
+        if args.explain && args.learned {
+            writeln!(
+                out,
+                "{:>2}. {}  [{}]  {:.2} (learned +{:.2})",
+                i + 1,
+                h.article.front.title,
+                h.article.slug,
+                h.score,
+                learned
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{:>2}. {}  [{}]  {:.2}",
+                i + 1,
+                h.article.front.title,
+                h.article.slug,
+                h.score
+            )?;
+        }
         let plain = h
             .snippet
             .replace("<mark>", "\x1b[1m")

@@ -181,6 +181,52 @@ pub async fn post_rejection(
 pub struct PageMessage {
     pub error: Option<String>,
     pub done: Option<String>,
+    /// A search to try: its results with learning, each with the learned contribution.
+    pub q: Option<String>,
+}
+
+/// One row of the page's search: a result with and without learning.
+#[derive(Debug, Serialize)]
+struct Tried {
+    slug: String,
+    title: String,
+    score: f32,
+    learned: f32,
+    /// Its rank from the words alone (1-based), if it was there.
+    engine_rank: Option<usize>,
+}
+
+/// The page's "try a search": results with learning, and where the words alone put them.
+async fn try_search(state: &Arc<AppState>, q: String) -> Result<Vec<Tried>, ApiError> {
+    state
+        .cpu(move |s| {
+            let site = s.site();
+            let q: String = q.chars().take(super::MAX_QUERY_BYTES).collect();
+            let req = crate::search::SearchRequest {
+                query: &q,
+                limit: 10,
+                category: None,
+            };
+            let plain = site.engine.search(&req);
+            let r = super::api::search_learned(s, &site, &req, true);
+            r.results
+                .hits
+                .iter()
+                .zip(&r.learned)
+                .map(|(h, l)| Tried {
+                    slug: h.article.slug.clone(),
+                    title: h.article.front.title.clone(),
+                    score: h.score,
+                    learned: *l,
+                    engine_rank: plain
+                        .hits
+                        .iter()
+                        .position(|p| p.article.slug == h.article.slug)
+                        .map(|i| i + 1),
+                })
+                .collect()
+        })
+        .await
 }
 
 /// `/admin/learning`: the models, the A/B comparison and the learned phrasings.
@@ -192,6 +238,14 @@ pub async fn page(
     let (st, p) = match (current(&state).await, phrasings(&state).await) {
         (Ok(s), Ok(p)) => (s, p),
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let q = msg.q.filter(|q| !q.trim().is_empty());
+    let tried = match &q {
+        Some(q) => match try_search(&state, q.clone()).await {
+            Ok(t) => Some(t),
+            Err(e) => return e.into_response(),
+        },
+        None => None,
     };
     let rate = |n: i64, d: i64| {
         if d == 0 {
@@ -224,6 +278,8 @@ pub async fn page(
             articles => minijinja::Value::from(minijinja::value::Serde(&p)),
             error => msg.error,
             done => msg.done,
+            q,
+            tried => tried.map(|t| minijinja::Value::from(minijinja::value::Serde(t))),
         },
     )
 }
