@@ -79,14 +79,64 @@ pub fn words(text: &str) -> Vec<Word> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while let Some(token) = stream.next() {
-        out.push(Word {
-            stem: stemmer.stem(&token.text).into_owned(),
-            text: token.text.clone(),
-            start: token.offset_from,
-            end: token.offset_to,
-        });
+        // "hasnt" is "hasn't" typed without the apostrophe: the same words as the index has.
+        let parts: &[&str] = match contraction(&token.text) {
+            Some(parts) => parts,
+            None => &[],
+        };
+        if parts.is_empty() {
+            out.push(Word {
+                stem: stemmer.stem(&token.text).into_owned(),
+                text: token.text.clone(),
+                start: token.offset_from,
+                end: token.offset_to,
+            });
+        }
+        for part in parts {
+            out.push(Word {
+                stem: stemmer.stem(part).into_owned(),
+                text: (*part).to_string(),
+                start: token.offset_from,
+                end: token.offset_to,
+            });
+        }
     }
     out
+}
+
+/// Contractions customers type without the apostrophe, as the words the tokenizer makes of
+/// the apostrophe form ("hasn't" → "hasn", "t"). Words that are also ordinary words ("its",
+/// "ill", "well", "id", "shell") are left alone.
+const CONTRACTIONS: &[(&str, &[&str])] = &[
+    ("arent", &["aren", "t"]),
+    ("cant", &["can", "t"]),
+    ("couldnt", &["couldn", "t"]),
+    ("didnt", &["didn", "t"]),
+    ("doesnt", &["doesn", "t"]),
+    ("dont", &["don", "t"]),
+    ("hadnt", &["hadn", "t"]),
+    ("hasnt", &["hasn", "t"]),
+    ("havent", &["haven", "t"]),
+    ("im", &["i", "m"]),
+    ("isnt", &["isn", "t"]),
+    ("ive", &["i", "ve"]),
+    ("shouldnt", &["shouldn", "t"]),
+    ("thats", &["that", "s"]),
+    ("theyre", &["they", "re"]),
+    ("wasnt", &["wasn", "t"]),
+    ("werent", &["weren", "t"]),
+    ("whats", &["what", "s"]),
+    ("wont", &["won", "t"]),
+    ("wouldnt", &["wouldn", "t"]),
+    ("youre", &["you", "re"]),
+];
+
+/// The apostrophe form's words for a contraction typed without it.
+pub fn contraction(word: &str) -> Option<&'static [&'static str]> {
+    CONTRACTIONS
+        .binary_search_by(|(w, _)| (*w).cmp(word))
+        .ok()
+        .map(|i| CONTRACTIONS[i].1)
 }
 
 /// The Snowball English stemmer as a tantivy token filter.
@@ -150,7 +200,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stop_words_are_sorted_for_binary_search() {
+    fn stop_words_and_contractions_are_sorted_and_contractions_split() {
+        let mut c: Vec<&str> = CONTRACTIONS.iter().map(|(w, _)| *w).collect();
+        c.sort_unstable();
+        assert_eq!(
+            c,
+            CONTRACTIONS.iter().map(|(w, _)| *w).collect::<Vec<_>>(),
+            "sorted"
+        );
+        let text = |s: &str| words(s).into_iter().map(|w| w.text).collect::<Vec<_>>();
+        assert_eq!(
+            text("my card hasnt arrived"),
+            text("my card hasn't arrived")
+        );
+        assert_eq!(text("I cant log in"), text("I can't log in"));
+        assert_eq!(text("its late"), ["its", "late"]);
         let mut sorted = STOP_WORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, STOP_WORDS);
