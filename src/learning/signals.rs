@@ -8,9 +8,9 @@
 //! - a result shown above a click and skipped is weak negative evidence (−0.2): the visitor
 //!   saw it and chose another, but may simply have preferred the other;
 //! - a helpful vote tied to the search (+2) is an explicit "this answered me"; a not-helpful
-//!   vote (−1.5) outweighs the click that came before it;
+//!   vote (−3.5) outweighs the click that came before it, wherever that was;
 //! - "this answered my question" on the contact page (+2) and a helpful vote after a
-//!   suggestion (+2) are explicit too; a not-helpful vote after a suggestion is −1.5;
+//!   suggestion (+2) are explicit too; a not-helpful vote after a suggestion is −3.5;
 //! - a ticket filed after a search means the shown results did not answer (−0.3 on each of
 //!   the first three);
 //! - the ticket type an agent sets is the strongest triage label (+3 from the ticket's text,
@@ -33,7 +33,7 @@ const POSITION_ETA: f32 = 0.7;
 const MAX_CLICK_WEIGHT: f32 = 3.0;
 const SKIPPED: f32 = -0.2;
 const HELPFUL: f32 = 2.0;
-const NOT_HELPFUL: f32 = -1.5;
+const NOT_HELPFUL: f32 = -3.5;
 const ANSWERED: f32 = 2.0;
 const TICKET_AFTER: f32 = -0.3;
 const AGENT_TEXT: f32 = 3.0;
