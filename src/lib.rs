@@ -14,6 +14,8 @@ pub mod content;
 pub mod eval;
 /// The help center over HTTP: route table, pages, JSON API.
 pub mod http;
+/// Learning from traffic: behaviour → weighted examples → a robust model that re-ranks search.
+pub mod learning;
 /// The tantivy search engine: analysis, query building, typo tolerance, snippets, did-you-mean.
 pub mod search;
 /// The live site: content plus index, reloaded and swapped atomically.
