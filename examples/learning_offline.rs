@@ -206,6 +206,10 @@ struct FoldResult {
     type_articles: Tally,
     type_model: Tally,
     type_both: Tally,
+    /// The same classifier trained on the true labels of the training fold: its ceiling.
+    type_clean: Tally,
+    /// The article model alone, without the engine.
+    learned1: Tally,
     miss_cold1: Tally,
     miss_cold3: Tally,
     miss_warm1: Tally,
@@ -217,7 +221,7 @@ struct FoldResult {
     examples: usize,
 }
 
-fn ranked<'a>(engine: &'a Ranked) -> Vec<(&'a str, f32)> {
+fn ranked(engine: &Ranked) -> Vec<(&str, f32)> {
     engine.iter().map(|(s, v)| (s.as_str(), *v)).collect()
 }
 
@@ -297,6 +301,8 @@ const SWEEP: &[(f32, f32)] = &[
     (2.0, 0.3),
     (3.0, 0.3),
     (5.0, 0.3),
+    (8.0, 0.3),
+    (12.0, 0.3),
     (1.5, 0.1),
     (1.5, 0.6),
     (1.5, 1.1),
@@ -343,11 +349,19 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|q| search(&engine, &q.text))
         .collect();
+    // LR / EPOCHS / LAMBDA in the environment override the defaults, for sweeps.
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f32>().ok());
+    let defaults = TrainConfig::default();
     let train_cfg = TrainConfig {
         now,
-        ..TrainConfig::default()
+        learning_rate: env("LR").unwrap_or(defaults.learning_rate),
+        epochs: env("EPOCHS").map_or(defaults.epochs, |e| e as u32),
+        ..defaults
     };
-    let blend_cfg = BlendConfig::default();
+    let blend_cfg = BlendConfig {
+        learned_weight: env("LAMBDA").unwrap_or(BlendConfig::default().learned_weight),
+        ..BlendConfig::default()
+    };
     let mut results = Vec::new();
     let mut poison_report = String::new();
     for fold in 0..FOLDS {
@@ -367,6 +381,18 @@ fn main() -> anyhow::Result<()> {
                 .collect(),
             ..FoldResult::default()
         };
+        let clean_types: Vec<Example> = train_rows
+            .iter()
+            .map(|&i| Example {
+                text: questions[i].text.clone(),
+                label: questions[i].category.clone(),
+                weight: 1.0,
+                session: format!("s{i}"),
+                client: format!("c{i}"),
+                at: now,
+            })
+            .collect();
+        let clean_model = Model::train(&clean_types, &train_cfg);
         let mut score_times = Vec::new();
         let mut blend_times = Vec::new();
         for &i in &held {
@@ -379,6 +405,13 @@ fn main() -> anyhow::Result<()> {
             score_times.push(t0.elapsed());
             let out = blend(&ranked(&cold[i]), &learned, &blend_cfg);
             blend_times.push(t0.elapsed());
+            r.learned1.add(learned.first().is_some_and(|l| right(l.0)));
+            r.type_clean.add(
+                clean_model
+                    .scores(&q.text, 1)
+                    .first()
+                    .is_some_and(|t| t.0 == q.category),
+            );
             r.warm1.add(out.first().is_some_and(|b| right(b.slug)));
             r.warm3.add(out.iter().take(3).any(|b| right(b.slug)));
             for (lambda, min, t1, t3) in &mut r.sweep {
@@ -623,6 +656,11 @@ fn report(results: &[FoldResult]) {
     }
     let all: Vec<&FoldResult> = results.iter().collect();
     line("mean", &all);
+    println!(
+        "learned model alone top-1 {:.2}%; ticket-type classifier on true labels (ceiling) {:.2}%",
+        all.iter().map(|r| r.learned1.pct()).sum::<f64>() / all.len() as f64,
+        all.iter().map(|r| r.type_clean.pct()).sum::<f64>() / all.len() as f64
+    );
     println!("\nblend sweep (mean over folds): λ, recall_min → warm top-1 / top-3");
     if let Some(first) = results.first() {
         for (k, (lambda, min, _, _)) in first.sweep.iter().enumerate() {
