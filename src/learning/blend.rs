@@ -19,7 +19,7 @@ pub struct BlendConfig {
 impl Default for BlendConfig {
     fn default() -> Self {
         Self {
-            learned_weight: 1.5,
+            learned_weight: 8.0,
             recall_min: 0.3,
             limit: crate::search::DEFAULT_LIMIT,
         }

@@ -4,14 +4,13 @@
 
 pub mod blend;
 pub mod features;
-pub mod model;
-
-pub use blend::{BlendConfig, Blended, blend};
-pub use model::{Example, Model, ModelStats, TrainConfig};
 pub mod live;
+pub mod model;
 pub mod phrasings;
 pub mod rerank;
 pub mod signals;
 
+pub use blend::{BlendConfig, Blended, blend};
 pub use live::{Learned, LearnedStats, LearningConfig, LiveLearning};
+pub use model::{Example, Model, ModelStats, TrainConfig};
 pub use rerank::{Reranked, rerank};

@@ -52,7 +52,7 @@ impl Default for TrainConfig {
             now: Utc::now(),
             epochs: 6,
             competitors: 6,
-            learning_rate: 0.4,
+            learning_rate: 2.0,
         }
     }
 }
