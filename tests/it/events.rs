@@ -388,6 +388,8 @@ async fn seed(store: &Store, s: &str, at: chrono::DateTime<Utc>) {
             top_slugs: vec!["change-pin".into()],
             corrected_query: None,
             at,
+            client: None,
+            learned: None,
         }),
         Event::Click(Click {
             search_id: format!("q-{s}"),
@@ -410,6 +412,8 @@ async fn seed(store: &Store, s: &str, at: chrono::DateTime<Utc>) {
             confidence: 0.9,
             slug: Some("change-pin".into()),
             at,
+            client: None,
+            learned: None,
         }),
     ];
     store.record_events(&events).await.expect("events");

@@ -65,6 +65,8 @@ fn search(id: &str, session: &str, q: &str, results: i64, at: DateTime<Utc>) -> 
         top_slugs: Vec::new(),
         corrected_query: (q == "cripto wallet").then(|| "crypto wallet".to_string()),
         at,
+        client: None,
+        learned: None,
     })
 }
 
@@ -754,6 +756,8 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
             top_slugs: Vec::new(),
             corrected_query: None,
             at: Utc::now() - Duration::minutes(5),
+            client: None,
+            learned: None,
         })])
         .await
         .expect("event");
@@ -888,6 +892,8 @@ async fn the_dashboard_in_a_real_browser() {
             top_slugs: Vec::new(),
             corrected_query: None,
             at: Utc::now() - Duration::minutes(5),
+            client: None,
+            learned: None,
         })])
         .await
         .expect("event");

@@ -79,6 +79,8 @@ fn search(id: &str) -> SearchEvent {
         top_slugs: vec!["card-arrival".into(), "card-delivery-estimate".into()],
         corrected_query: None,
         at: Utc::now(),
+        client: None,
+        learned: None,
     }
 }
 

@@ -243,6 +243,8 @@ async fn store_behaves(store: &Store) {
             top_slugs: vec![],
             corrected_query: None,
             at: now - chrono::Duration::minutes(mins),
+            client: None,
+            learned: None,
         })
     };
     store
