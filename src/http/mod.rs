@@ -136,6 +136,9 @@ impl AppState {
             self.metrics.events_dropped.clone(),
         );
         self.store = Some(store);
+        // A salt of this process's own until `with_client_salt` sets the store's shared one.
+        self.client_salt
+            .get_or_insert_with(|| uuid::Uuid::new_v4().simple().to_string());
         if self.config.analytics.record {
             self.events = Some(events);
         } else {

@@ -120,7 +120,7 @@ pub fn train(
         &TrainConfig {
             min_support: 1,
             per_client_cap: f32::MAX,
-            ..train_cfg.clone()
+            ..train_cfg
         },
     );
     let sessions: std::collections::HashSet<&str> = ex

@@ -38,6 +38,9 @@ pub struct ArticlePhrasings {
     pub drifting: Vec<Phrasing>,
 }
 
+/// Per article: net weight and the sessions behind it.
+type Evidence<'a> = HashMap<&'a str, (f32, HashSet<&'a str>)>;
+
 /// Wordings looked at, the most evidenced first (each costs two searches).
 const MAX_WORDINGS: usize = 400;
 /// A second article with at least this share of the first's evidence makes a wording drift.
@@ -52,7 +55,7 @@ pub fn phrasings(
     per_article: usize,
 ) -> Vec<ArticlePhrasings> {
     // wording (as first seen) → label → (weight, sessions)
-    let mut by_wording: Vec<(String, HashMap<&str, (f32, HashSet<&str>)>)> = Vec::new();
+    let mut by_wording: Vec<(String, Evidence<'_>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for e in examples.iter().filter(|e| e.weight > 0.0) {
         let key = crate::search::analysis::words(&e.text)
@@ -71,7 +74,7 @@ pub fn phrasings(
         slot.0 += e.weight;
         slot.1.insert(e.session.as_str());
     }
-    let total = |m: &HashMap<&str, (f32, HashSet<&str>)>| m.values().map(|v| v.0).sum::<f32>();
+    let total = |m: &Evidence<'_>| m.values().map(|v| v.0).sum::<f32>();
     by_wording.sort_by(|a, b| total(&b.1).total_cmp(&total(&a.1)).then(a.0.cmp(&b.0)));
     by_wording.truncate(MAX_WORDINGS);
 

@@ -124,7 +124,10 @@ pub struct Examples {
 
 /// Sums one session's evidence per (wording, label), capped, then emits one example each.
 #[derive(Default)]
-struct Acc(HashMap<(String, String, String), (f32, Option<String>, DateTime<Utc>)>);
+struct Acc(HashMap<Key, (f32, Option<String>, DateTime<Utc>)>);
+
+/// (session, wording, label).
+type Key = (String, String, String);
 
 impl Acc {
     fn add(
