@@ -80,9 +80,70 @@ fn query(c: &mut Criterion) {
     group.finish();
 }
 
+/// A model as learning would train it from traffic: each labelled BANKING77 question (CC BY 4.0,
+/// Casanueva et al. 2020) clicked by its own visitor on the first article answering its label.
+fn trained_model(kb: &KnowledgeBase) -> deflect::learning::Model {
+    use deflect::learning::{Example, Model, TrainConfig};
+    let now = chrono::Utc::now();
+    let questions = deflect::eval::read_questions(std::path::Path::new(
+        "tests/data/banking77_train.csv",
+    ))
+    .expect("tests/data/banking77_train.csv");
+    let examples: Vec<Example> = questions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| {
+            let slug = kb
+                .published()
+                .find(|a| a.front.ticket_types.contains(&q.category))?
+                .slug
+                .clone();
+            Some(Example {
+                text: q.text.clone(),
+                label: slug,
+                weight: 1.0,
+                session: format!("s{i}"),
+                client: format!("c{i}"),
+                at: now,
+            })
+        })
+        .collect();
+    Model::train(&examples, &TrainConfig::default())
+}
+
+/// What learning costs a search on the sample content: the words alone (10 results) against
+/// 20 candidates re-ranked by a model trained on 10,000 questions.
+fn learned(c: &mut Criterion) {
+    let sample = corpus::load(&corpus::sample_dir());
+    let engine = SearchEngine::build(&sample).expect("index builds");
+    let model = trained_model(&sample);
+    assert!(!model.is_empty(), "the model learned nothing, so it measures nothing");
+    let mut group = c.benchmark_group("learned");
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(4));
+    for (name, text) in QUERIES {
+        group.bench_with_input(BenchmarkId::new("cold", name), text, |b, text| {
+            b.iter(|| engine.search(&SearchRequest::new(black_box(text))).total);
+        });
+        group.bench_with_input(BenchmarkId::new("warm", name), text, |b, text| {
+            b.iter(|| {
+                let req = SearchRequest {
+                    limit: 20,
+                    ..SearchRequest::new(black_box(text))
+                };
+                deflect::learning::rerank(&engine, engine.search(&req), &model, 10, None)
+                    .results
+                    .total
+            });
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1));
-    targets = index_build, query
+    targets = index_build, query, learned
 }
 criterion_main!(benches);
