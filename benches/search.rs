@@ -85,10 +85,9 @@ fn query(c: &mut Criterion) {
 fn trained_model(kb: &KnowledgeBase) -> deflect::learning::Model {
     use deflect::learning::{Example, Model, TrainConfig};
     let now = chrono::Utc::now();
-    let questions = deflect::eval::read_questions(std::path::Path::new(
-        "tests/data/banking77_train.csv",
-    ))
-    .expect("tests/data/banking77_train.csv");
+    let questions =
+        deflect::eval::read_questions(std::path::Path::new("tests/data/banking77_train.csv"))
+            .expect("tests/data/banking77_train.csv");
     let examples: Vec<Example> = questions
         .iter()
         .enumerate()
@@ -117,7 +116,10 @@ fn learned(c: &mut Criterion) {
     let sample = corpus::load(&corpus::sample_dir());
     let engine = SearchEngine::build(&sample).expect("index builds");
     let model = trained_model(&sample);
-    assert!(!model.is_empty(), "the model learned nothing, so it measures nothing");
+    assert!(
+        !model.is_empty(),
+        "the model learned nothing, so it measures nothing"
+    );
     let mut group = c.benchmark_group("learned");
     group
         .sample_size(50)

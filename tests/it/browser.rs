@@ -4,7 +4,8 @@
 //! The browser is Debian's `chromium`, driven over the Chrome DevTools Protocol (CDP) with the
 //! small client below. Screenshots go to `target/browser-screenshots/` (under
 //! `CARGO_TARGET_DIR` when set). Without Chromium the test fails and says how to install it;
-//! `DEFLECT_SKIP_BROWSER=1` skips it instead.
+//! `DEFLECT_SKIP_BROWSER=1` skips it instead, except under `DEFLECT_REQUIRE_ALL=1`
+//! (`scripts/test`, CI), where nothing may be skipped.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,13 +18,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use deflect::config::Config;
-use deflect::http::{AppState, serve, templates};
-use deflect::site::{LiveSite, Site};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tungstenite::{Message, WebSocket};
 
-use crate::fixture::{ArticleSrc, Fixture, today};
+use crate::app::TestApp;
+use crate::fixture::{ArticleSrc, Fixture};
 
 mod widget;
 
@@ -75,48 +75,23 @@ fn help_center() -> Fixture {
     f
 }
 
-fn state_for(f: &Fixture) -> Arc<AppState> {
-    let (site, report) = Site::load(f.root(), today(), None).expect("fixture loads");
-    assert_eq!(report.errors, 0, "the fixture has errors");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("embedded templates compile");
-    Arc::new(AppState::new(live, templates, Config::default()))
-}
-
 #[tokio::test]
 async fn a_misspelled_search_finds_the_article_in_a_real_browser() {
-    if std::env::var("DEFLECT_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("DEFLECT_SKIP_BROWSER=1: skipping the headless-Chromium test");
+    let Some(chromium) = chromium_for("the search test") else {
         return;
-    }
-    let chromium = find_chromium().unwrap_or_else(|| {
-        panic!(
-            "Chromium not found (/usr/bin/chromium, or `chromium` on PATH): the browser test \
-             needs it. Install it with `apt-get install -y chromium` (CI's .ci/run does), or \
-             set DEFLECT_SKIP_BROWSER=1 to skip this test."
-        )
-    });
-
+    };
     let f = help_center();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("listener address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state_for(&f), async {
-        let _ = stopped.await;
-    }));
+    let app = TestApp::new(&f);
+    let server = app.serve().await;
 
     // The browser side blocks, so it runs off the runtime while the server keeps serving.
-    let base = format!("http://{addr}");
+    let base = server.base();
     let journey = tokio::task::spawn_blocking(move || search_in_browser(&chromium, &base)).await;
 
-    stop.send(()).expect("server still running");
-    tokio::time::timeout(Duration::from_secs(5), server)
+    server
+        .stop()
         .await
-        .expect("server shuts down within 5 s")
-        .expect("server task")
-        .expect("serve returns Ok");
+        .expect("the server shuts down gracefully");
     match journey {
         Ok(result) => result.expect("the browser journey"),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -255,7 +230,30 @@ pub(crate) fn screenshot_dir() -> PathBuf {
         .join("browser-screenshots")
 }
 
-pub(crate) fn find_chromium() -> Option<PathBuf> {
+/// Chromium for a browser test, or `None` to skip it: `DEFLECT_SKIP_BROWSER=1` skips the
+/// browser tests on a machine without Chromium, except under `DEFLECT_REQUIRE_ALL=1`
+/// (`scripts/test`, CI), where nothing may be skipped. Panics, saying what to install, when
+/// Chromium is missing.
+pub(crate) fn chromium_for(test: &str) -> Option<PathBuf> {
+    let set = |var: &str| std::env::var(var).as_deref() == Ok("1");
+    if set("DEFLECT_SKIP_BROWSER") {
+        assert!(
+            !set("DEFLECT_REQUIRE_ALL"),
+            "DEFLECT_SKIP_BROWSER=1 and DEFLECT_REQUIRE_ALL=1: no test may be skipped here"
+        );
+        eprintln!("DEFLECT_SKIP_BROWSER=1: skipping {test} in headless Chromium");
+        return None;
+    }
+    Some(find_chromium().unwrap_or_else(|| {
+        panic!(
+            "Chromium not found (/usr/bin/chromium, or `chromium` on PATH): {test} needs it. \
+             Install it with `apt-get install -y chromium` (scripts/test does), or set \
+             DEFLECT_SKIP_BROWSER=1 to skip the browser tests outside scripts/test and CI."
+        )
+    }))
+}
+
+fn find_chromium() -> Option<PathBuf> {
     let debian = PathBuf::from("/usr/bin/chromium");
     if debian.is_file() {
         return Some(debian);
@@ -625,30 +623,14 @@ fn truthy(v: &Value) -> bool {
 /// confirmation shows its id; the ticket's trail holds the pre-ticket search.
 #[tokio::test]
 async fn the_contact_page_suggests_articles_while_typing_in_a_real_browser() {
-    if std::env::var("DEFLECT_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("DEFLECT_SKIP_BROWSER=1: skipping the headless-Chromium test");
+    let Some(chromium) = chromium_for("the contact page test") else {
         return;
-    }
-    let chromium = find_chromium().expect("Chromium (see the other browser test)");
+    };
     let f = help_center();
-    let data = tempfile::tempdir().expect("tempdir");
-    let store = deflect::store::Store::open_dir(data.path())
-        .await
-        .expect("store");
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("templates");
-    let (state, _writer) =
-        AppState::new(live, templates, Config::default()).with_store(store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, Arc::new(state), async {
-        let _ = stopped.await;
-    }));
-    let base = format!("http://{addr}");
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
+    let store = app.store().clone();
+    let server = app.serve().await;
+    let base = server.base();
     let journey = tokio::task::spawn_blocking(move || -> Result<String> {
         let browser = Browser::launch(&chromium)?;
         let mut page = browser.page().inspect_err(|_| browser.print_stderr())?;
@@ -692,8 +674,7 @@ async fn the_contact_page_suggests_articles_while_typing_in_a_real_browser() {
             .context("the ticket id is text")
     })
     .await;
-    stop.send(()).expect("server still running");
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    let _ = server.stop().await;
     let id = match journey {
         Ok(r) => r.expect("the contact journey"),
         Err(e) => panic!("browser task: {e}"),

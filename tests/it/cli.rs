@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use deflect::content::KnowledgeBase;
 use serde_json::Value;
 
+use crate::app::{ServeProcess, raw_request};
 use crate::fixture::{ArticleSrc, Fixture, line_of, today};
 
 /// Runs the built binary with `args`, feeding `stdin`, with no content directory from the environment.
@@ -347,45 +348,15 @@ fn bundled_sample_content_is_clean_and_answers_every_ticket_type() {
     );
 }
 
-/// Kills the server when the test ends, even on failure.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn serve_with_no_content_directory_serves_the_bundled_sample() {
-    use std::io::{BufRead, BufReader, Read};
     let empty = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deflect"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--no-watch"])
-        .current_dir(empty.path())
-        .env("TMPDIR", empty.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start deflect serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let _server = Server(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let mut url = None;
-    for line in lines.by_ref().take(5) {
-        let line = line.expect("read stdout");
-        if let Some(rest) = line.split("http://").nth(1) {
-            url = rest.split('/').next().map(String::from);
-            break;
-        }
-    }
-    let addr = url.expect("the server prints its URL");
-    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
-    s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .expect("write");
-    let mut response = String::new();
-    s.read_to_string(&mut response).expect("read");
+    let server = ServeProcess::start(|cmd| {
+        cmd.current_dir(empty.path())
+            .env("TMPDIR", empty.path())
+            .stderr(Stdio::null())
+    });
+    let response = raw_request(&server.addr, "GET", "/readyz", None);
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let published = KnowledgeBase::load(Path::new("content"), today())
         .expect("sample loads")

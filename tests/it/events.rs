@@ -1,21 +1,17 @@
 //! The event side of analytics: session cookies, article views and page clicks, as-you-type
 //! grouping, recording switched off, and the retention purge on SQLite and PostgreSQL.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
 use deflect::config::Config;
-use deflect::http::{AppState, router, templates};
-use deflect::site::{LiveSite, Site};
 use deflect::store::{ArticleView, Click, Event, SearchEvent, Store, SuggestEvent, Vote};
-use serde_json::Value;
-use tower::ServiceExt;
 
-use crate::fixture::{ArticleSrc, Fixture, today};
-use crate::store::PgDatabase;
+use crate::app::{TestApp, json};
+use crate::fixture::{ArticleSrc, Fixture};
+use crate::postgres::PgDatabase;
 
 fn help_center() -> Fixture {
     let f = Fixture::new();
@@ -33,43 +29,6 @@ fn help_center() -> Fixture {
             .steps("Tap Forgot password on the sign-in screen."),
     );
     f
-}
-
-fn state(f: &Fixture, config: Config, store: Store) -> Arc<AppState> {
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("templates");
-    let (state, _writer) = AppState::new(live, templates, config).with_store(store);
-    Arc::new(state)
-}
-
-async fn get(
-    state: &Arc<AppState>,
-    uri: &str,
-    headers: &[(&str, &str)],
-) -> (StatusCode, HeaderMap, String) {
-    let mut req = Request::get(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = router(Arc::clone(state))
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
-        .await
-        .expect("body");
-    (
-        status,
-        headers,
-        String::from_utf8(body.to_vec()).expect("utf-8"),
-    )
-}
-
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
 /// Rows of a one-column text query, on either backend.
@@ -114,17 +73,15 @@ async fn sqlite() -> (tempfile::TempDir, Store) {
 
 #[tokio::test]
 async fn as_you_type_requests_of_a_session_are_one_search() {
-    let (_dir, store) = sqlite().await;
     let f = help_center();
-    let state = state(&f, Config::default(), store.clone());
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
+    let store = app.store();
     let mut ids = Vec::new();
     for q in ["pas", "pass", "password"] {
-        let (status, _, body) = get(
-            &state,
-            &format!("/api/v1/autocomplete?q={q}&session_id=a"),
-            &[],
-        )
-        .await;
+        let (status, _, body) = app
+            .get(&format!("/api/v1/autocomplete?q={q}&session_id=a"))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::OK, "{body}");
         ids.push(
             json(&body)["search_id"]
@@ -134,14 +91,20 @@ async fn as_you_type_requests_of_a_session_are_one_search() {
         );
     }
     // Submitting the search right after is the same search.
-    let (_, _, body) = get(&state, "/api/v1/search?q=password&session_id=a", &[]).await;
+    let (_, _, body) = app
+        .get("/api/v1/search?q=password&session_id=a")
+        .await
+        .parts();
     ids.push(json(&body)["search_id"].as_str().expect("id").to_string());
     assert!(ids.iter().all(|id| id == &ids[0]), "one search id: {ids:?}");
     // Another session typing the same is another search.
-    let (_, _, body) = get(&state, "/api/v1/autocomplete?q=pass&session_id=b", &[]).await;
+    let (_, _, body) = app
+        .get("/api/v1/autocomplete?q=pass&session_id=b")
+        .await
+        .parts();
     assert_ne!(json(&body)["search_id"], ids[0].as_str());
     // Without a session keystrokes cannot be grouped, so they are not recorded.
-    let (_, _, body) = get(&state, "/api/v1/autocomplete?q=pin", &[]).await;
+    let (_, _, body) = app.get("/api/v1/autocomplete?q=pin").await.parts();
     assert!(json(&body).get("search_id").is_none(), "{body}");
 
     eventually(
@@ -158,7 +121,7 @@ async fn as_you_type_requests_of_a_session_are_one_search() {
     assert_eq!(top, ["reset-password"], "the latest results are kept");
 
     // A different query, or the same one after a pause, is a new search.
-    let (_, _, body) = get(&state, "/api/v1/search?q=pin&session_id=a", &[]).await;
+    let (_, _, body) = app.get("/api/v1/search?q=pin&session_id=a").await.parts();
     assert_ne!(json(&body)["search_id"], ids[0].as_str());
     eventually(
         &store,
@@ -170,12 +133,12 @@ async fn as_you_type_requests_of_a_session_are_one_search() {
 
 #[tokio::test]
 async fn pages_issue_a_session_and_record_views_and_result_clicks() {
-    let (_dir, store) = sqlite().await;
     let f = help_center();
-    let state = state(&f, Config::default(), store.clone());
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
+    let store = app.store();
 
     // First page: a session cookie, and the page's own view is already in that session.
-    let (status, headers, _) = get(&state, "/articles/change-pin", &[]).await;
+    let (status, headers, _) = app.get("/articles/change-pin").await.parts();
     assert_eq!(status, StatusCode::OK);
     let set = headers[header::SET_COOKIE]
         .to_str()
@@ -200,15 +163,15 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     .await;
 
     // Cacheable assets never carry one (a proxy could hand it to everyone).
-    let (_, headers, _) = get(&state, "/assets/style.css", &[]).await;
+    let (_, headers, _) = app.get("/assets/style.css").await.parts();
     assert!(headers.get(header::SET_COOKIE).is_none());
 
     // A visitor who has one keeps it.
-    let (_, headers, _) = get(&state, "/", &with_cookie).await;
+    let (_, headers, _) = app.get_with("/", &with_cookie).await.parts();
     assert!(headers.get(header::SET_COOKIE).is_none());
 
     // A page search links its results with the search id; opening one records the click.
-    let (_, _, page) = get(&state, "/search?q=pin", &with_cookie).await;
+    let (_, _, page) = app.get_with("/search?q=pin", &with_cookie).await.parts();
     // (minijinja escapes "/" in attributes as well.)
     let page = page.replace("&#x2f;", "/").replace("&amp;", "&");
     let at = page
@@ -222,8 +185,8 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
         .expect("id")
         .to_string();
     assert!(link.ends_with("&p=1"), "{link}");
-    get(&state, &link, &with_cookie).await;
-    get(&state, &link, &with_cookie).await; // a reload
+    app.get_with(&link, &with_cookie).await;
+    app.get_with(&link, &with_cookie).await; // a reload
     let clicks = format!(
         "SELECT slug || ' ' || position || ' ' || session_id FROM clicks WHERE search_id = '{search_id}'"
     );
@@ -245,15 +208,13 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
         "the page search is in the cookie's session"
     );
     // The API's click on the same result is not a second one.
-    let req = Request::post(format!("/api/v1/search/{search_id}/clicks"))
-        .header("content-type", "application/json")
-        .body(Body::from(r#"{"slug": "change-pin", "position": 1}"#))
-        .expect("request");
-    let res = router(Arc::clone(&state))
-        .oneshot(req)
-        .await
-        .expect("answers");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app
+        .post_json_text(
+            &format!("/api/v1/search/{search_id}/clicks"),
+            r#"{"slug": "change-pin", "position": 1}"#,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
     assert_eq!(store.click_count(&search_id).await.expect("count"), 1);
 
     // After a vote the page is shown again: not another view; the vote keeps the search.
@@ -262,11 +223,8 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
         .header("cookie", cookie.as_str())
         .body(Body::from(format!("helpful=false&s={search_id}")))
         .expect("request");
-    let res = router(Arc::clone(&state))
-        .oneshot(form)
-        .await
-        .expect("answers");
-    let location = res.headers()[header::LOCATION]
+    let res = app.send(form).await;
+    let location = res.headers[header::LOCATION]
         .to_str()
         .expect("ascii")
         .to_string();
@@ -274,7 +232,10 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
         location,
         format!("/articles/change-pin?feedback=no&s={search_id}#feedback")
     );
-    let (_, _, page) = get(&state, location.trim_end_matches("#feedback"), &with_cookie).await;
+    let (_, _, page) = app
+        .get_with(location.trim_end_matches("#feedback"), &with_cookie)
+        .await
+        .parts();
     assert!(
         page.contains(&format!("name=\"s\" value=\"{search_id}\"")),
         "the reason form carries the search"
@@ -283,8 +244,10 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     assert_eq!(votes, [format!("{id} {search_id}")]);
 
     // Widgets: the article API counts a view when told the session.
-    get(&state, "/api/v1/articles/reset-password?session_id=w1", &[]).await;
-    get(&state, "/api/v1/articles/reset-password", &[]).await;
+    app.get("/api/v1/articles/reset-password?session_id=w1")
+        .await
+        .parts();
+    app.get("/api/v1/articles/reset-password").await;
     eventually(
         &store,
         "SELECT session_id FROM article_views WHERE slug = 'reset-password'",
@@ -298,12 +261,13 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     );
 
     // Crawlers get the page, no cookie, and are not counted.
-    let (status, headers, _) = get(
-        &state,
-        "/articles/reset-password",
-        &[("user-agent", "Mozilla/5.0 (compatible; bingbot/2.0)")],
-    )
-    .await;
+    let (status, headers, _) = app
+        .get_with(
+            "/articles/reset-password",
+            &[("user-agent", "Mozilla/5.0 (compatible; bingbot/2.0)")],
+        )
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert!(headers.get(header::SET_COOKIE).is_none());
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -312,14 +276,13 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
 
 #[tokio::test]
 async fn the_cookie_is_secure_behind_https() {
-    let (_dir, store) = sqlite().await;
     let f = help_center();
     let config = Config {
         public_url: "https://help.example.com".into(),
         ..Config::default()
     };
-    let state = state(&f, config, store);
-    let (_, headers, _) = get(&state, "/search?q=pin", &[]).await;
+    let app = TestApp::with_sqlite(&f, config).await;
+    let (_, headers, _) = app.get("/search?q=pin").await.parts();
     let set = headers[header::SET_COOKIE].to_str().expect("ascii");
     assert!(
         set.contains("; Secure") && set.contains("HttpOnly"),
@@ -329,44 +292,31 @@ async fn the_cookie_is_secure_behind_https() {
 
 #[tokio::test]
 async fn recording_can_be_switched_off_but_votes_are_kept() {
-    let (_dir, store) = sqlite().await;
     let f = help_center();
     let mut config = Config::default();
     config.analytics.record = false;
-    let state = state(&f, config, store.clone());
-    let (_, _, body) = get(&state, "/api/v1/search?q=pin&session_id=a", &[]).await;
+    let app = TestApp::with_sqlite(&f, config).await;
+    let store = app.store();
+    let (_, _, body) = app.get("/api/v1/search?q=pin&session_id=a").await.parts();
     let search_id = json(&body)["search_id"]
         .as_str()
         .expect("still an id")
         .to_string();
-    get(
-        &state,
-        &format!("/articles/change-pin?s={search_id}&p=1"),
-        &[],
-    )
-    .await;
-    let req = Request::post(format!("/api/v1/search/{search_id}/clicks"))
-        .header("content-type", "application/json")
-        .body(Body::from(r#"{"slug": "change-pin"}"#))
-        .expect("request");
+    app.get(&format!("/articles/change-pin?s={search_id}&p=1"))
+        .await
+        .parts();
+    let click = format!("/api/v1/search/{search_id}/clicks");
     assert_eq!(
-        router(Arc::clone(&state))
-            .oneshot(req)
+        app.post_json_text(&click, r#"{"slug": "change-pin"}"#)
             .await
-            .expect("answers")
-            .status(),
+            .status,
         StatusCode::NO_CONTENT
     );
-    let vote = Request::post("/api/v1/articles/change-pin/votes")
-        .header("content-type", "application/json")
-        .body(Body::from(r#"{"helpful": true, "session_id": "a"}"#))
-        .expect("request");
+    let vote = r#"{"helpful": true, "session_id": "a"}"#;
     assert_eq!(
-        router(Arc::clone(&state))
-            .oneshot(vote)
+        app.post_json_text("/api/v1/articles/change-pin/votes", vote)
             .await
-            .expect("answers")
-            .status(),
+            .status,
         StatusCode::CREATED
     );
     tokio::time::sleep(Duration::from_millis(400)).await;

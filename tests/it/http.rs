@@ -6,11 +6,9 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use deflect::config::{Config, Secret};
-use deflect::http::{AppState, router, serve, templates};
 use deflect::site::{LiveSite, Site};
-use serde_json::Value;
-use tower::ServiceExt;
 
+use crate::app::{TestApp, form_post, json, raw_request};
 use crate::fixture::{ArticleSrc, Fixture, today};
 
 fn help_center() -> Fixture {
@@ -36,51 +34,14 @@ fn help_center() -> Fixture {
     f
 }
 
-fn state_for(f: &Fixture, config: Config) -> Arc<AppState> {
-    let (site, report) = Site::load(f.root(), today(), None).expect("fixture loads");
-    assert_eq!(report.errors, 0);
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("embedded templates compile");
-    Arc::new(AppState::new(live, templates, config))
-}
-
-async fn get(state: &Arc<AppState>, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
-    send(
-        state,
-        Request::get(uri).body(Body::empty()).expect("request"),
-    )
-    .await
-}
-
-async fn send(
-    state: &Arc<AppState>,
-    req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, String) {
-    let res = router(Arc::clone(state))
-        .oneshot(req)
-        .await
-        .expect("router answers");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
-        .await
-        .expect("body");
-    (
-        status,
-        headers,
-        String::from_utf8(body.to_vec()).expect("utf-8"),
-    )
-}
-
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-}
-
 #[tokio::test]
 async fn search_api_follows_the_contract() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
-    let (status, headers, body) = get(&state, "/api/v1/search?q=card%20hasnt%20arived").await;
+    let app = TestApp::new(&f);
+    let (status, headers, body) = app
+        .get("/api/v1/search?q=card%20hasnt%20arived")
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(
         headers[header::CONTENT_TYPE]
@@ -102,20 +63,23 @@ async fn search_api_follows_the_contract() {
     assert!(r["score"].as_f64().is_some_and(|s| s > 0.0));
 
     // Category filter includes subcategories.
-    let (_, _, body) = get(&state, "/api/v1/search?q=pin&category=cards").await;
+    let (_, _, body) = app.get("/api/v1/search?q=pin&category=cards").await.parts();
     assert_eq!(json(&body)["results"][0]["slug"], "change-pin");
-    let (_, _, body) = get(&state, "/api/v1/search?q=pin&category=transfers").await;
+    let (_, _, body) = app
+        .get("/api/v1/search?q=pin&category=transfers")
+        .await
+        .parts();
     assert_eq!(json(&body)["total"], 0);
 }
 
 #[tokio::test]
 async fn autocomplete_completes_the_last_word_with_typos() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
-    let (status, _, body) = get(&state, "/api/v1/autocomplete?q=arriv").await;
+    let app = TestApp::new(&f);
+    let (status, _, body) = app.get("/api/v1/autocomplete?q=arriv").await.parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["suggestions"][0]["slug"], "card-arrival");
-    let (_, _, body) = get(&state, "/api/v1/autocomplete?q=cash%20machi").await;
+    let (_, _, body) = app.get("/api/v1/autocomplete?q=cash%20machi").await.parts();
     assert_eq!(
         json(&body)["suggestions"][0]["slug"],
         "change-pin",
@@ -126,7 +90,7 @@ async fn autocomplete_completes_the_last_word_with_typos() {
 #[tokio::test]
 async fn errors_use_the_envelope() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
+    let app = TestApp::new(&f);
     let long = "a".repeat(2000);
     let cases = [
         (
@@ -156,7 +120,7 @@ async fn errors_use_the_envelope() {
         ),
     ];
     for (uri, status, code) in cases {
-        let (got, _, body) = get(&state, &uri).await;
+        let (got, _, body) = app.get(&uri).await.parts();
         assert_eq!(got, status, "{uri}: {body}");
         let v = json(&body);
         assert_eq!(v["error"]["code"], code, "{uri}: {body}");
@@ -171,9 +135,9 @@ async fn errors_use_the_envelope() {
 #[tokio::test]
 async fn user_text_is_escaped_on_every_page_and_in_json() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
+    let app = TestApp::new(&f);
     let attack = "%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E%20card";
-    let (status, headers, page) = get(&state, &format!("/search?q={attack}")).await;
+    let (status, headers, page) = app.get(&format!("/search?q={attack}")).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(!page.contains("<script>alert(1)"), "raw script in page");
     assert!(
@@ -189,22 +153,22 @@ async fn user_text_is_escaped_on_every_page_and_in_json() {
     );
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
 
-    let (_, _, body) = get(&state, &format!("/api/v1/search?q={attack}")).await;
+    let (_, _, body) = app.get(&format!("/api/v1/search?q={attack}")).await.parts();
     let v = json(&body);
     assert_eq!(v["query"], "\"><script>alert(1)</script> card");
     for r in v["results"].as_array().expect("results") {
         let snippet = r["snippet"].as_str().expect("snippet");
         assert!(!snippet.contains("<script"), "{snippet}");
     }
-    let (_, _, page) = get(&state, &format!("/no/such/page?q={attack}")).await;
+    let (_, _, page) = app.get(&format!("/no/such/page?q={attack}")).await.parts();
     assert!(!page.contains("<script>alert(1)"));
 }
 
 #[tokio::test]
 async fn pages_render() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
-    let (status, _, home) = get(&state, "/").await;
+    let app = TestApp::new(&f);
+    let (status, _, home) = app.get("/").await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(home.contains("action=\"/search\""), "search box first");
     assert!(home.contains("/categories/cards"), "categories listed");
@@ -213,7 +177,7 @@ async fn pages_render() {
         "featured article"
     );
 
-    let (status, _, page) = get(&state, "/search?q=replacement").await;
+    let (status, _, page) = app.get("/search?q=replacement").await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains("<mark>replacement</mark>"),
@@ -224,10 +188,10 @@ async fn pages_render() {
         "contact link carries the query"
     );
 
-    let (_, _, page) = get(&state, "/search?q=arived").await;
+    let (_, _, page) = app.get("/search?q=arived").await.parts();
     assert!(page.contains("Showing results for"), "correction shown");
 
-    let (status, _, page) = get(&state, "/articles/card-arrival").await;
+    let (status, _, page) = app.get("/articles/card-arrival").await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains("<h2 id=\"quick-answer\">"),
@@ -236,15 +200,15 @@ async fn pages_render() {
     assert!(page.contains("application/ld+json"), "schema.org data");
     assert!(page.contains("Last reviewed"));
 
-    let (status, _, page) = get(&state, "/categories/cards/pins").await;
+    let (status, _, page) = app.get("/categories/cards/pins").await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("How do I change my PIN?"));
 
-    let (status, _, page) = get(&state, "/articles/nope").await;
+    let (status, _, page) = app.get("/articles/nope").await.parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("name=\"q\""), "404 offers search");
 
-    let (_, _, xml) = get(&state, "/sitemap.xml").await;
+    let (_, _, xml) = app.get("/sitemap.xml").await.parts();
     assert!(xml.contains("<loc>/articles/change-pin</loc>"));
 }
 
@@ -259,8 +223,8 @@ async fn faq_articles_carry_faqpage_data() {
                 "1. **Can I pay by cheque?** No, we don't take </script> cheques.\n2. Plain item.",
             ),
     );
-    let state = state_for(&f, Config::default());
-    let (_, _, page) = get(&state, "/articles/faq").await;
+    let app = TestApp::new(&f);
+    let (_, _, page) = app.get("/articles/faq").await.parts();
     let start = page.find("application/ld+json\">").expect("JSON-LD") + 21;
     let end = start + page[start..].find("</script>").expect("script ends");
     let data = json(&page[start..end]);
@@ -274,7 +238,7 @@ async fn faq_articles_carry_faqpage_data() {
     );
     assert_eq!(data["@graph"][0]["@type"], "Article");
 
-    let (_, _, page) = get(&state, "/articles/card-arrival").await;
+    let (_, _, page) = app.get("/articles/card-arrival").await.parts();
     assert!(!page.contains("FAQPage"), "only articles with questions");
 }
 
@@ -285,27 +249,23 @@ async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
         admin_token: Some(Secret::new("s3cret-token")),
         ..Config::default()
     };
-    let data = tempfile::tempdir().expect("tempdir");
-    let state = state_with_store_and_config(&f, data.path(), config).await;
+    let app = TestApp::with_sqlite(&f, config).await;
 
-    let (status, headers, _) = get(&state, "/admin").await;
+    let (status, headers, _) = app.get("/admin").await.parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/admin/login?next=/admin");
 
-    let login = |body: &'static str| {
-        Request::post("/admin/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .expect("request")
-    };
-    let (status, headers, page) = send(&state, login("token=wrong&next=%2Fadmin")).await;
+    let login = |body: &str| form_post("/admin/login", body);
+    let (status, headers, page) = app.send(login("token=wrong&next=%2Fadmin")).await.parts();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(headers.get(header::SET_COOKIE).is_none());
     assert!(page.contains("not right"));
 
     // Never an open redirect after login.
-    let (status, headers, _) =
-        send(&state, login("token=s3cret-token&next=%2F%2Fevil.example")).await;
+    let (status, headers, _) = app
+        .send(login("token=s3cret-token&next=%2F%2Fevil.example"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/admin");
     let cookie = headers[header::SET_COOKIE].to_str().expect("ascii");
@@ -322,10 +282,13 @@ async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
             .body(Body::empty())
             .expect("request")
     };
-    let (status, _, page) = send(&state, with_cookie("/admin", "GET")).await;
+    let (status, _, page) = app.send(with_cookie("/admin", "GET")).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Log out"));
-    let (status, _, _) = send(&state, with_cookie("/api/v1/admin/reindex", "POST")).await;
+    let (status, _, _) = app
+        .send(with_cookie("/api/v1/admin/reindex", "POST"))
+        .await
+        .parts();
     assert_eq!(
         status,
         StatusCode::OK,
@@ -336,15 +299,15 @@ async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
         .header(header::COOKIE, "deflect_admin=s3cret-tokeN")
         .body(Body::empty())
         .expect("request");
-    let (status, _, _) = send(&state, forged).await;
+    let (status, _, _) = app.send(forged).await.parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
 
     // Without a configured token, admin is off and says how to turn it on.
-    let off = state_for(&f, Config::default());
-    let (status, _, page) = get(&off, "/admin/login").await;
+    let off = TestApp::new(&f);
+    let (status, _, page) = off.get("/admin/login").await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("DEFLECT_ADMIN_TOKEN"));
-    let (status, _, _) = send(&off, login("token=&next=%2Fadmin")).await;
+    let (status, _, _) = off.send(login("token=&next=%2Fadmin")).await.parts();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -355,7 +318,7 @@ async fn reindex_needs_the_token_and_swaps_the_index() {
         admin_token: Some(Secret::new("s3cret")),
         ..Config::default()
     };
-    let state = state_for(&f, config);
+    let app = TestApp::with_config(&f, config);
     let reindex = |token: Option<&str>| {
         let mut req = Request::post("/api/v1/admin/reindex");
         if let Some(t) = token {
@@ -363,36 +326,36 @@ async fn reindex_needs_the_token_and_swaps_the_index() {
         }
         req.body(Body::empty()).expect("request")
     };
-    let (status, _, body) = send(&state, reindex(None)).await;
+    let (status, _, body) = app.send(reindex(None)).await.parts();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(json(&body)["error"]["code"], "unauthorized");
-    let (status, _, _) = send(&state, reindex(Some("wrong"))).await;
+    let (status, _, _) = app.send(reindex(Some("wrong"))).await.parts();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     f.article(
         "cards/zebra.md",
         &ArticleSrc::new("Can I pay at the zebra park?"),
     );
-    let (_, _, body) = get(&state, "/api/v1/search?q=zebra").await;
+    let (_, _, body) = app.get("/api/v1/search?q=zebra").await.parts();
     assert_eq!(json(&body)["total"], 0, "not live before reindex");
-    let (status, _, body) = send(&state, reindex(Some("s3cret"))).await;
+    let (status, _, body) = app.send(reindex(Some("s3cret"))).await.parts();
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(json(&body)["reindexed"]["articles"], 3);
-    let (_, _, body) = get(&state, "/api/v1/search?q=zebra").await;
+    let (_, _, body) = app.get("/api/v1/search?q=zebra").await.parts();
     assert_eq!(json(&body)["results"][0]["slug"], "zebra");
 
     // A broken edit keeps the last good version.
     f.file("cards/zebra.md", "---\ntitle: [broken\n---\n");
-    let (_, _, body) = send(&state, reindex(Some("s3cret"))).await;
+    let (_, _, body) = app.send(reindex(Some("s3cret"))).await.parts();
     assert_eq!(
         json(&body)["reindexed"]["kept_last_good"][0],
         "zebra",
         "{body}"
     );
-    let (_, _, body) = get(&state, "/api/v1/search?q=zebra").await;
+    let (_, _, body) = app.get("/api/v1/search?q=zebra").await.parts();
     assert_eq!(json(&body)["results"][0]["slug"], "zebra");
 
-    let (_, _, metrics) = get(&state, "/metrics").await;
+    let (_, _, metrics) = app.get("/metrics").await.parts();
     assert!(
         metrics.contains(
             "deflect_http_requests_total{method=\"GET\",route=\"/api/v1/search\",status=\"200\"}"
@@ -405,8 +368,8 @@ async fn reindex_needs_the_token_and_swaps_the_index() {
 #[tokio::test]
 async fn openapi_describes_the_routes() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
-    let (_, _, body) = get(&state, "/api/v1/openapi.json").await;
+    let app = TestApp::new(&f);
+    let (_, _, body) = app.get("/api/v1/openapi.json").await.parts();
     let v = json(&body);
     for path in [
         "/api/v1/search",
@@ -446,34 +409,19 @@ fn content_changes_go_live_without_a_restart() {
 #[tokio::test]
 async fn serves_on_a_real_socket_and_shuts_down_gracefully() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-    let response = tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        s.write_all(b"GET /api/v1/search?q=pin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .expect("write");
-        let mut out = String::new();
-        s.read_to_string(&mut out).expect("read");
-        out
-    })
-    .await
-    .expect("client");
+    let app = TestApp::new(&f);
+    let server = app.serve().await;
+    let addr = server.addr;
+    let response =
+        tokio::task::spawn_blocking(move || raw_request(addr, "GET", "/api/v1/search?q=pin", None))
+            .await
+            .expect("client");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"slug\":\"change-pin\""), "{response}");
-    stop.send(()).expect("server still running");
-    tokio::time::timeout(Duration::from_secs(5), server)
+    server
+        .stop()
         .await
-        .expect("shuts down")
-        .expect("task")
-        .expect("serve returns Ok");
+        .expect("the server shuts down gracefully");
 }
 
 /// Ids and times vary per run; snapshots compare everything else.
@@ -493,7 +441,7 @@ fn redact(text: &str) -> String {
 #[tokio::test]
 async fn rendered_pages_and_json_match_their_snapshots() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
+    let app = TestApp::new(&f);
     for (name, uri) in [
         ("home", "/"),
         ("search_page", "/search?q=replacment%20card"),
@@ -501,29 +449,15 @@ async fn rendered_pages_and_json_match_their_snapshots() {
         ("category_page", "/categories/cards"),
         ("not_found_page", "/nowhere"),
     ] {
-        let (_, _, body) = get(&state, uri).await;
+        let (_, _, body) = app.get(uri).await.parts();
         insta::assert_snapshot!(name, body);
     }
-    let (_, _, body) = get(&state, "/api/v1/search?q=cash%20machine%20pin").await;
+    let (_, _, body) = app
+        .get("/api/v1/search?q=cash%20machine%20pin")
+        .await
+        .parts();
     let pretty = serde_json::to_string_pretty(&json(&body)).expect("json");
     insta::assert_snapshot!("search_api", redact(&pretty));
-}
-
-async fn state_with_store(f: &Fixture, data: &std::path::Path) -> Arc<AppState> {
-    state_with_store_and_config(f, data, Config::default()).await
-}
-
-async fn state_with_store_and_config(
-    f: &Fixture,
-    data: &std::path::Path,
-    config: Config,
-) -> Arc<AppState> {
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("templates");
-    let store = deflect::store::Store::open_dir(data).await.expect("store");
-    let (state, _writer) = AppState::new(live, templates, config).with_store(store);
-    Arc::new(state)
 }
 
 /// Search events are written in the background, in batches: wait up to 5 s for `n` of them.
@@ -535,37 +469,27 @@ async fn wait_for_searches(store: &deflect::store::Store, n: i64, what: &str) {
     }
 }
 
-fn post_json(uri: &str, body: &str) -> Request<Body> {
-    Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("request")
-}
-
 #[tokio::test]
 async fn votes_are_committed_before_201_and_replace_earlier_ones() {
     let f = help_center();
-    let data = tempfile::tempdir().expect("tempdir");
-    let state = state_with_store(&f, data.path()).await;
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
     let uri = "/api/v1/articles/card-arrival/votes";
-    let (status, _, body) = send(
-        &state,
-        post_json(
+    let (status, _, body) = app
+        .post_json_text(
             uri,
             r#"{"helpful": false, "reason": "outdated", "session_id": "s1"}"#,
-        ),
-    )
-    .await;
+        )
+        .await
+        .parts();
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(json(&body)["session_id"], "s1");
-    let store = state.store.as_ref().expect("store");
+    let store = app.store();
     let h = store.helpfulness().await.expect("read");
     assert_eq!((h[0].yes, h[0].no), (0, 1), "stored when 201 returned");
-    let (status, _, _) = send(
-        &state,
-        post_json(uri, r#"{"helpful": true, "session_id": "s1"}"#),
-    )
-    .await;
+    let (status, _, _) = app
+        .post_json_text(uri, r#"{"helpful": true, "session_id": "s1"}"#)
+        .await
+        .parts();
     assert_eq!(status, StatusCode::CREATED);
     let h = store.helpfulness().await.expect("read");
     assert_eq!(
@@ -601,7 +525,7 @@ async fn votes_are_committed_before_201_and_replace_earlier_ones() {
         ),
     ];
     for (uri, body, status, code) in cases {
-        let (got, _, text) = send(&state, post_json(uri, body)).await;
+        let (got, _, text) = app.post_json_text(uri, body).await.parts();
         assert_eq!(got, status, "{body}: {text}");
         assert_eq!(json(&text)["error"]["code"], code, "{body}: {text}");
     }
@@ -609,7 +533,7 @@ async fn votes_are_committed_before_201_and_replace_earlier_ones() {
         r#"{{"helpful": false, "comment": "{}"}}"#,
         "x".repeat(40_000)
     );
-    let (got, _, text) = send(&state, post_json(uri, &huge)).await;
+    let (got, _, text) = app.post_json_text(uri, &huge).await.parts();
     assert_eq!(got, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
     assert_eq!(json(&text)["error"]["code"], "body_too_large");
 }
@@ -617,15 +541,14 @@ async fn votes_are_committed_before_201_and_replace_earlier_ones() {
 #[tokio::test]
 async fn without_a_database_a_vote_is_refused_not_falsely_confirmed() {
     let f = help_center();
-    let state = state_for(&f, Config::default());
-    let (status, _, body) = send(
-        &state,
-        post_json(
+    let app = TestApp::new(&f);
+    let (status, _, body) = app
+        .post_json_text(
             "/api/v1/articles/card-arrival/votes",
             r#"{"helpful": true}"#,
-        ),
-    )
-    .await;
+        )
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(json(&body)["error"]["code"], "unavailable");
 }
@@ -633,20 +556,21 @@ async fn without_a_database_a_vote_is_refused_not_falsely_confirmed() {
 #[tokio::test]
 async fn clicks_and_searches_are_recorded() {
     let f = help_center();
-    let data = tempfile::tempdir().expect("tempdir");
-    let state = state_with_store(&f, data.path()).await;
-    let (_, _, body) = get(&state, "/api/v1/search?q=pin&session_id=s9").await;
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
+    let (_, _, body) = app.get("/api/v1/search?q=pin&session_id=s9").await.parts();
     let search_id = json(&body)["search_id"].as_str().expect("id").to_string();
     let click = format!("/api/v1/search/{search_id}/clicks");
-    let (status, _, _) = send(
-        &state,
-        post_json(&click, r#"{"slug": "change-pin", "position": 1}"#),
-    )
-    .await;
+    let (status, _, _) = app
+        .post_json_text(&click, r#"{"slug": "change-pin", "position": 1}"#)
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = send(&state, post_json(&click, r#"{"slug": "nope"}"#)).await;
+    let (status, _, _) = app
+        .post_json_text(&click, r#"{"slug": "nope"}"#)
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let store = state.store.as_ref().expect("store");
+    let store = app.store();
     assert_eq!(store.click_count(&search_id).await.expect("clicks"), 1);
     // Search events are written in the background, in batches.
     wait_for_searches(store, 1, "search event not written within 5 s").await;
@@ -655,15 +579,13 @@ async fn clicks_and_searches_are_recorded() {
 #[tokio::test]
 async fn the_helpful_form_works_without_javascript() {
     let f = help_center();
-    let data = tempfile::tempdir().expect("tempdir");
-    let state = state_with_store(&f, data.path()).await;
-    let (_, _, page) = get(&state, "/articles/card-arrival").await;
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
+    let (_, _, page) = app.get("/articles/card-arrival").await.parts();
     assert!(page.contains("Was this helpful?"));
-    let form = Request::post("/articles/card-arrival/feedback")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("helpful=false"))
-        .expect("request");
-    let (status, headers, _) = send(&state, form).await;
+    let (status, headers, _) = app
+        .post_form("/articles/card-arrival/feedback", "helpful=false")
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         headers[header::LOCATION],
@@ -674,7 +596,7 @@ async fn the_helpful_form_works_without_javascript() {
         cookie.starts_with("deflect_session=") && cookie.contains("HttpOnly"),
         "{cookie}"
     );
-    let (_, _, page) = get(&state, "/articles/card-arrival?feedback=no").await;
+    let (_, _, page) = app.get("/articles/card-arrival?feedback=no").await.parts();
     assert!(
         page.contains("What was wrong?") && page.contains("value=\"outdated\""),
         "asks for a reason"
@@ -683,27 +605,20 @@ async fn the_helpful_form_works_without_javascript() {
         page.contains("/contact?article=card-arrival"),
         "offers the ticket path"
     );
-    let h = state
-        .store
-        .as_ref()
-        .expect("store")
-        .helpfulness()
-        .await
-        .expect("read");
+    let h = app.store().helpfulness().await.expect("read");
     assert_eq!((h[0].slug.as_str(), h[0].no), ("card-arrival", 1));
 }
 
 #[tokio::test]
 async fn page_searches_are_recorded_too() {
     let f = help_center();
-    let data = tempfile::tempdir().expect("tempdir");
-    let state = state_with_store(&f, data.path()).await;
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
     let req = Request::get("/search?q=pin&session_id=forged")
         .header(header::COOKIE, "deflect_session=abc123")
         .body(Body::empty())
         .expect("request");
-    let (status, _, _) = send(&state, req).await;
+    let (status, _, _) = app.send(req).await.parts();
     assert_eq!(status, StatusCode::OK);
-    let store = state.store.as_ref().expect("store");
+    let store = app.store();
     wait_for_searches(store, 1, "page search not recorded within 5 s").await;
 }

@@ -101,7 +101,9 @@ async fn visit(app: &TestApp, q: &str, slug: &str, session: &str, client: &str) 
 }
 
 async fn retrain(app: &TestApp) -> Value {
-    let r = app.admin("POST", "/api/v1/admin/learning/retrain", None).await;
+    let r = app
+        .admin("POST", "/api/v1/admin/learning/retrain", None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     body(&r)
 }
@@ -115,7 +117,10 @@ async fn retrain_with(app: &TestApp, sessions: u64) -> Value {
         if stats["sessions"].as_u64().unwrap_or(0) >= sessions {
             return stats;
         }
-        assert!(Instant::now() < deadline, "searches were not recorded: {stats}");
+        assert!(
+            Instant::now() < deadline,
+            "searches were not recorded: {stats}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -134,13 +139,23 @@ async fn distinct_clients_teach_search_and_learned_false_answers_from_words_alon
     // Cold start: nothing learned, the same answer with and without learning.
     let (first, second) = runner_up(&app).await;
     let (_, warm) = search(&app, QUESTION, "", "10.200.0.2").await;
-    assert_eq!(warm[0], first, "an empty store answers exactly as the words do");
+    assert_eq!(
+        warm[0], first,
+        "an empty store answers exactly as the words do"
+    );
     let stats = retrain(&app).await;
     assert_eq!(stats["examples"], 0, "{stats}");
 
     // Two clients are below the default support of three: nothing changes yet.
     for i in 0..2 {
-        visit(&app, QUESTION, &second, &format!("s{i}"), &format!("10.1.0.{i}")).await;
+        visit(
+            &app,
+            QUESTION,
+            &second,
+            &format!("s{i}"),
+            &format!("10.1.0.{i}"),
+        )
+        .await;
     }
     retrain_with(&app, 2).await;
     let (_, slugs) = search(&app, QUESTION, "", "10.200.0.3").await;
@@ -148,7 +163,14 @@ async fn distinct_clients_teach_search_and_learned_false_answers_from_words_alon
 
     // A third, fourth and fifth client: the association counts.
     for i in 2..5 {
-        visit(&app, QUESTION, &second, &format!("s{i}"), &format!("10.1.0.{i}")).await;
+        visit(
+            &app,
+            QUESTION,
+            &second,
+            &format!("s{i}"),
+            &format!("10.1.0.{i}"),
+        )
+        .await;
     }
     let stats = retrain_with(&app, 5).await;
     assert!(stats["examples"].as_u64().unwrap_or(0) >= 5, "{stats}");
@@ -167,11 +189,24 @@ async fn distinct_clients_teach_search_and_learned_false_answers_from_words_alon
     let r = app
         .post_json("/api/v1/suggest", &json!({"message": QUESTION}))
         .await;
-    assert_eq!(body(&r)["articles"][0]["slug"], second.as_str(), "{}", r.body);
+    assert_eq!(
+        body(&r)["articles"][0]["slug"],
+        second.as_str(),
+        "{}",
+        r.body
+    );
     let r = app
-        .post_json("/api/v1/suggest", &json!({"message": QUESTION, "learned": false}))
+        .post_json(
+            "/api/v1/suggest",
+            &json!({"message": QUESTION, "learned": false}),
+        )
         .await;
-    assert_eq!(body(&r)["articles"][0]["slug"], first.as_str(), "{}", r.body);
+    assert_eq!(
+        body(&r)["articles"][0]["slug"],
+        first.as_str(),
+        "{}",
+        r.body
+    );
 
     // The state endpoint reports the model and the A/B groups.
     let r = app.admin("GET", "/api/v1/admin/learning", None).await;
@@ -179,7 +214,9 @@ async fn distinct_clients_teach_search_and_learned_false_answers_from_words_alon
     let state = body(&r);
     assert_eq!(state["model"]["examples"], stats["examples"]);
     assert!(
-        state["ab"].as_array().is_some_and(|g| g.iter().any(|g| g["learned"] == false)),
+        state["ab"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g["learned"] == false)),
         "learned=false searches form the control group: {state}"
     );
 
@@ -259,11 +296,18 @@ async fn agents_correct_ticket_types_and_triage_learns_them() {
     assert_eq!(r.status, 201, "{}", r.body);
     let t = body(&r);
     let id = t["id"].as_str().expect("id").to_string();
-    assert_ne!(t["category"], "exchange_rate", "the words alone do not say it: {t}");
+    assert_ne!(
+        t["category"], "exchange_rate",
+        "the words alone do not say it: {t}"
+    );
 
     // Not a ticket type: 422 naming the field, nothing changed.
     let r = app
-        .admin("PATCH", &format!("/api/v1/admin/tickets/{id}"), Some(&json!({"ticket_type": "nonsense"})))
+        .admin(
+            "PATCH",
+            &format!("/api/v1/admin/tickets/{id}"),
+            Some(&json!({"ticket_type": "nonsense"})),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("ticket_type"), "{}", r.body);
@@ -279,12 +323,18 @@ async fn agents_correct_ticket_types_and_triage_learns_them() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(body(&r)["category"], "exchange_rate");
     assert_eq!(body(&r)["category_confidence"], 1.0);
-    let r = app.admin("GET", &format!("/api/v1/admin/tickets/{id}"), None).await;
+    let r = app
+        .admin("GET", &format!("/api/v1/admin/tickets/{id}"), None)
+        .await;
     let detail = body(&r);
     assert!(
-        detail["audit"].as_array().expect("audit").iter().any(|a| a["field"] == "ticket_type"
-            && a["actor"] == "ana"
-            && a["new_value"] == "exchange_rate"),
+        detail["audit"]
+            .as_array()
+            .expect("audit")
+            .iter()
+            .any(|a| a["field"] == "ticket_type"
+                && a["actor"] == "ana"
+                && a["new_value"] == "exchange_rate"),
         "{detail}"
     );
 
@@ -298,15 +348,26 @@ async fn agents_correct_ticket_types_and_triage_learns_them() {
 
 #[tokio::test]
 async fn replicas_sharing_postgres_learn_the_same_model() {
-    let (db, store) = crate::store::PgDatabase::create().await;
+    let (db, store) = crate::postgres::PgDatabase::create().await;
     let f = help_center();
     let a = TestApp::with_store(&f, config(), store.clone());
-    let b = TestApp::with_store(&f, config(), Store::connect(&db.url()).await.expect("connect"));
+    let b = TestApp::with_store(
+        &f,
+        config(),
+        Store::connect(&db.url()).await.expect("connect"),
+    );
     let (first, second) = runner_up(&a).await;
     // Traffic reaches both replicas, as behind a load balancer.
     for i in 0..6 {
         let app = if i % 2 == 0 { &a } else { &b };
-        visit(app, QUESTION, &second, &format!("r{i}"), &format!("10.3.0.{i}")).await;
+        visit(
+            app,
+            QUESTION,
+            &second,
+            &format!("r{i}"),
+            &format!("10.3.0.{i}"),
+        )
+        .await;
     }
     let (sa, sb) = (retrain_with(&a, 6).await, retrain_with(&b, 6).await);
     assert_eq!(sa["examples"], sb["examples"], "{sa} {sb}");
@@ -324,22 +385,28 @@ async fn replicas_sharing_postgres_learn_the_same_model() {
 
 #[tokio::test]
 async fn the_learning_page_in_a_real_browser() {
-    let chromium = crate::browser::find_chromium()
-        .expect("Chromium not found: scripts/test installs it (apt-get install chromium)");
+    let Some(chromium) = crate::browser::chromium_for("the learning page test") else {
+        return;
+    };
     let f = help_center();
     let app = TestApp::with_sqlite(&f, config()).await;
     let (_, second) = runner_up(&app).await;
     for i in 0..4 {
-        visit(&app, QUESTION, &second, &format!("b{i}"), &format!("10.4.0.{i}")).await;
+        visit(
+            &app,
+            QUESTION,
+            &second,
+            &format!("b{i}"),
+            &format!("10.4.0.{i}"),
+        )
+        .await;
     }
     retrain_with(&app, 4).await;
     let server = app.serve().await;
-    let base = server.url();
-    let journey = tokio::task::spawn_blocking(move || {
-        learning_journey(&chromium, &base, &second)
-    })
-    .await;
-    server.stop().await;
+    let base = server.base();
+    let journey =
+        tokio::task::spawn_blocking(move || learning_journey(&chromium, &base, &second)).await;
+    server.stop().await.expect("the server stops");
     match journey {
         Ok(result) => result.expect("the learning page journey"),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -347,7 +414,10 @@ async fn the_learning_page_in_a_real_browser() {
     }
     // The rejection reached the store.
     let rejected = app.store().rejections().await.expect("rejections");
-    assert!(rejected.iter().any(|r| r.phrase == QUESTION), "{rejected:?}");
+    assert!(
+        rejected.iter().any(|r| r.phrase == QUESTION),
+        "{rejected:?}"
+    );
 }
 
 fn learning_journey(chromium: &std::path::Path, base: &str, slug: &str) -> anyhow::Result<()> {
@@ -356,7 +426,10 @@ fn learning_journey(chromium: &std::path::Path, base: &str, slug: &str) -> anyho
     let mut page = browser.page().inspect_err(|_| browser.print_stderr())?;
     page.call("Page.enable", json!({}))?;
     page.call("Runtime.enable", json!({}))?;
-    page.call("Page.navigate", json!({"url": format!("{base}/admin/learning")}))?;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{base}/admin/learning")}),
+    )?;
     page.wait_for(
         "the login form",
         "location.pathname === '/admin/login' && document.querySelector('input#token') !== null",
@@ -365,7 +438,10 @@ fn learning_journey(chromium: &std::path::Path, base: &str, slug: &str) -> anyho
         "document.querySelector('input#token').value = '{TOKEN}'; \
          document.querySelector('form.login').submit(); true"
     ))?;
-    page.call("Page.navigate", json!({"url": format!("{base}/admin/learning?q={}", enc(QUESTION))}))?;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{base}/admin/learning?q={}", enc(QUESTION))}),
+    )?;
     let learned = page.wait_for(
         "the learning page with its phrasings and the tried search",
         &format!(
@@ -402,7 +478,10 @@ fn learning_journey(chromium: &std::path::Path, base: &str, slug: &str) -> anyho
     )?;
     let problems = page.console_problems();
     if !problems.is_empty() {
-        bail!("the learning page logged errors:\n  {}", problems.join("\n  "));
+        bail!(
+            "the learning page logged errors:\n  {}",
+            problems.join("\n  ")
+        );
     }
     Ok(())
 }

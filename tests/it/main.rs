@@ -1,7 +1,7 @@
 //! The one integration-test binary: each module builds its own small knowledge base.
 
 /// Two tests from one async check of a `&Store`: on SQLite (in a temporary directory) and
-/// on a fresh database of the real PostgreSQL.
+/// on a fresh database of a real PostgreSQL (`postgres.rs`).
 macro_rules! on_both_backends {
     ($check:ident: $sqlite:ident, $postgres:ident) => {
         #[tokio::test]
@@ -15,13 +15,14 @@ macro_rules! on_both_backends {
 
         #[tokio::test]
         async fn $postgres() {
-            let (db, store) = crate::store::PgDatabase::create().await;
+            let (db, store) = crate::postgres::PgDatabase::create().await;
             $check(&store).await;
             db.drop_now(store).await;
         }
     };
 }
 
+mod app;
 mod browser;
 mod cli;
 mod content;
@@ -29,6 +30,8 @@ mod events;
 mod fixture;
 mod http;
 mod layers;
+mod learning;
+mod postgres;
 mod reports;
 mod scale_out;
 mod search;

@@ -3,20 +3,16 @@
 //! PostgreSQL; the reports over HTTP (token, CSV, pages, escaping) and the home page's
 //! popular articles.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use deflect::config::{Config, Secret};
-use deflect::http::{AppState, router, templates};
 use deflect::reports::{Inputs, MetricStatus, Period, Report, ReportName};
 use deflect::search::SearchEngine;
-use deflect::site::{LiveSite, Site};
 use deflect::store::{ArticleView, Click, Event, SearchEvent, Store, Vote, VoteReason};
 use serde_json::Value;
-use tower::ServiceExt;
 
+use crate::app::TestApp;
 use crate::fixture::{ArticleSrc, Fixture, date, today};
 
 const XSS: &str = "<script>alert(1)</script>";
@@ -575,47 +571,13 @@ async fn freshness_reads_the_last_change_from_git() {
 // ----------------------------------------------------------------------------------------
 // HTTP
 
-async fn state(f: &Fixture, store: Store) -> Arc<AppState> {
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("templates");
-    let config = Config {
+/// The reports need the admin token.
+fn admin_config() -> Config {
+    Config {
         admin_token: Some(Secret::new("s3cret-token")),
         ..Config::default()
-    };
-    let (state, _writer) = AppState::new(live, templates, config).with_store(store);
-    Arc::new(state)
-}
-
-async fn send(
-    state: &Arc<AppState>,
-    req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, String) {
-    let res = router(Arc::clone(state))
-        .oneshot(req)
-        .await
-        .expect("router answers");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
-        .await
-        .expect("body");
-    (
-        status,
-        headers,
-        String::from_utf8(body.to_vec()).expect("utf-8"),
-    )
-}
-
-fn get(uri: &str, auth: Option<&str>) -> Request<Body> {
-    let mut r = Request::get(uri);
-    if let Some(a) = auth {
-        r = r.header(header::AUTHORIZATION, a);
     }
-    r.body(Body::empty()).expect("request")
 }
-
-const BEARER: &str = "Bearer s3cret-token";
 
 #[tokio::test]
 async fn report_api_needs_the_token_and_exports_csv() {
@@ -623,23 +585,24 @@ async fn report_api_needs_the_token_and_exports_csv() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_dir(dir.path()).await.expect("open");
     seed(&store).await;
-    let state = state(&f, store).await;
+    let app = TestApp::with_store(&f, admin_config(), store);
 
-    let (status, _, body) = send(&state, get("/api/v1/admin/reports/gaps", None)).await;
+    let (status, _, body) = app.get("/api/v1/admin/reports/gaps").await.parts();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("\"unauthorized\""), "{body}");
-    let (status, _, _) = send(
-        &state,
-        get("/api/v1/admin/reports/gaps", Some("Bearer wrong")),
-    )
-    .await;
+    let (status, _, _) = app
+        .get_with(
+            "/api/v1/admin/reports/gaps",
+            &[("authorization", "Bearer wrong")],
+        )
+        .await
+        .parts();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let (status, _, body) = send(
-        &state,
-        get("/api/v1/admin/reports/gaps?since=30d", Some(BEARER)),
-    )
-    .await;
+    let (status, _, body) = app
+        .admin("GET", "/api/v1/admin/reports/gaps?since=30d", None)
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK, "{body}");
     let v: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["report"], "gaps");
@@ -647,14 +610,14 @@ async fn report_api_needs_the_token_and_exports_csv() {
     assert_eq!(v["clusters"][0]["zero_results"], 12);
     assert_eq!(v["metrics"][0]["status"], "warning");
 
-    let (status, headers, body) = send(
-        &state,
-        get(
+    let (status, headers, body) = app
+        .admin(
+            "GET",
             "/api/v1/admin/reports/gaps?since=30d&format=csv",
-            Some(BEARER),
-        ),
-    )
-    .await;
+            None,
+        )
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert!(
         headers[header::CONTENT_TYPE]
@@ -675,14 +638,14 @@ async fn report_api_needs_the_token_and_exports_csv() {
             .expect("a row")
             .starts_with("crypto wallet,crypto wallet | cripto wallet,12,0,11,")
     );
-    let (_, _, body) = send(
-        &state,
-        get(
+    let (_, _, body) = app
+        .admin(
+            "GET",
             "/api/v1/admin/reports/searches?since=30d&format=csv&table=synonyms",
-            Some(BEARER),
-        ),
-    )
-    .await;
+            None,
+        )
+        .await
+        .parts();
     assert_eq!(body, "line,evidence\ncash machine => atm,1\n");
 
     for (uri, status, code) in [
@@ -712,7 +675,7 @@ async fn report_api_needs_the_token_and_exports_csv() {
             "bad_request",
         ),
     ] {
-        let (s, _, body) = send(&state, get(uri, Some(BEARER))).await;
+        let (s, _, body) = app.admin("GET", uri, None).await.parts();
         assert_eq!(s, status, "{uri}: {body}");
         let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{uri}: {e}: {body}"));
         assert_eq!(v["error"]["code"], code, "{uri}");
@@ -729,13 +692,13 @@ async fn report_api_needs_the_token_and_exports_csv() {
     ] {
         for format in ["json", "csv"] {
             let uri = format!("/api/v1/admin/reports/{name}?since=30d&format={format}");
-            let (s, _, body) = send(&state, get(&uri, Some(BEARER))).await;
+            let (s, _, body) = app.admin("GET", &uri, None).await.parts();
             assert_eq!(s, StatusCode::OK, "{uri}: {body}");
         }
     }
 
     // Described in the OpenAPI document.
-    let (_, _, body) = send(&state, get("/api/v1/openapi.json", None)).await;
+    let (_, _, body) = app.get("/api/v1/openapi.json").await.parts();
     assert!(body.contains("/api/v1/admin/reports/{name}"));
 }
 
@@ -761,10 +724,10 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
         })])
         .await
         .expect("event");
-    let state = state(&f, store).await;
+    let app = TestApp::with_store(&f, admin_config(), store);
 
     // Without the cookie: to the login page.
-    let (status, headers, _) = send(&state, get("/admin/reports/gaps", None)).await;
+    let (status, headers, _) = app.get("/admin/reports/gaps").await.parts();
     assert!(status.is_redirection(), "{status}");
     assert!(
         headers[header::LOCATION]
@@ -774,11 +737,10 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
     );
 
     // Log in: the cookie opens the pages.
-    let login = Request::post("/admin/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("token=s3cret-token&next=%2Fadmin"))
-        .expect("request");
-    let (status, headers, _) = send(&state, login).await;
+    let (status, headers, _) = app
+        .post_form("/admin/login", "token=s3cret-token&next=%2Fadmin")
+        .await
+        .parts();
     assert!(status.is_redirection(), "{status}");
     let cookie = headers[header::SET_COOKIE]
         .to_str()
@@ -794,7 +756,7 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
             .expect("request")
     };
 
-    let (status, _, body) = send(&state, page("/admin")).await;
+    let (status, _, body) = app.send(page("/admin")).await.parts();
     assert_eq!(status, StatusCode::OK, "{body}");
     for needle in [
         "Zero-result rate",
@@ -810,7 +772,7 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
     }
     assert!(!body.contains(XSS), "dashboard shows raw user text");
 
-    let (status, _, body) = send(&state, page("/admin/reports/gaps")).await;
+    let (status, _, body) = app.send(page("/admin/reports/gaps")).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(
         body.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
@@ -820,7 +782,10 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
     assert!(!body.contains(XSS));
     assert!(body.contains("/api/v1/admin/reports/gaps?format=csv&amp;table=clusters"));
 
-    let (_, _, body) = send(&state, page("/admin/reports/helpfulness?since=30d")).await;
+    let (_, _, body) = app
+        .send(page("/admin/reports/helpfulness?since=30d"))
+        .await
+        .parts();
     assert!(
         body.contains("&lt;script&gt;"),
         "the comment is shown, escaped"
@@ -828,12 +793,18 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
     assert!(!body.contains(XSS));
 
     for name in ["searches", "deflection", "freshness", "coverage"] {
-        let (status, _, body) = send(&state, page(&format!("/admin/reports/{name}"))).await;
+        let (status, _, body) = app
+            .send(page(&format!("/admin/reports/{name}")))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::OK, "{name}: {body}");
     }
-    let (status, _, _) = send(&state, page("/admin/reports/nope")).await;
+    let (status, _, _) = app.send(page("/admin/reports/nope")).await.parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = send(&state, page("/admin/reports/gaps?since=soon")).await;
+    let (status, _, _) = app
+        .send(page("/admin/reports/gaps?since=soon"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -841,21 +812,15 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
 async fn home_shows_the_most_read_articles() {
     let f = help_center();
     // No store: the featured articles (none here), so no list at all.
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let bare = Arc::new(AppState::new(
-        live,
-        templates::environment(None).expect("templates"),
-        Config::default(),
-    ));
-    let (_, _, body) = send(&bare, get("/", None)).await;
+    let bare = TestApp::new(&f);
+    let (_, _, body) = bare.get("/").await.parts();
     assert!(!body.contains("Popular articles"));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_dir(dir.path()).await.expect("open");
     seed(&store).await;
-    let state = state(&f, store).await;
-    let (_, _, body) = send(&state, get("/", None)).await;
+    let app = TestApp::with_store(&f, admin_config(), store);
+    let (_, _, body) = app.get("/").await.parts();
     let first = body
         .find("My card hasn&#x27;t arrived")
         .or_else(|| body.find("My card hasn't arrived"));
@@ -872,12 +837,9 @@ async fn home_shows_the_most_read_articles() {
 
 #[tokio::test]
 async fn the_dashboard_in_a_real_browser() {
-    if std::env::var("DEFLECT_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("DEFLECT_SKIP_BROWSER=1: skipping the headless-Chromium test");
+    let Some(chromium) = crate::browser::chromium_for("the dashboard test") else {
         return;
-    }
-    let chromium = crate::browser::find_chromium()
-        .expect("Chromium not found: install it or set DEFLECT_SKIP_BROWSER=1");
+    };
     let f = help_center();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_dir(dir.path()).await.expect("open");
@@ -897,21 +859,11 @@ async fn the_dashboard_in_a_real_browser() {
         })])
         .await
         .expect("event");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(deflect::http::serve(
-        listener,
-        state(&f, store).await,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let app = TestApp::with_store(&f, admin_config(), store);
+    let server = app.serve().await;
+    let base = server.base();
     let journey = tokio::task::spawn_blocking(move || dashboard_journey(&chromium, &base)).await;
-    stop.send(()).expect("server running");
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    let _ = server.stop().await;
     match journey {
         Ok(result) => result.expect("the dashboard journey"),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

@@ -2,101 +2,29 @@
 //! other's vote; events from both are counted once each, flushed on SIGTERM), and
 //! `deflect simulate` replaying questions through the public API.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use deflect::store::Store;
 
+use crate::app::ServeProcess;
 use crate::fixture::{ArticleSrc, Fixture};
-use crate::store::PgDatabase;
+use crate::postgres::PgDatabase;
 
-/// A `deflect serve` child, stopped with SIGTERM like an orchestrator would.
-struct Replica {
-    child: Child,
-    addr: String,
-}
-
-impl Replica {
-    fn start(content: &Path, work: &Path, database_url: Option<&str>) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deflect"));
-        cmd.args(["serve", "--bind", "127.0.0.1:0", "--no-watch", "--content"])
+/// A `deflect serve` replica on `content`, its data in `work`, sharing `database_url`.
+fn replica(content: &Path, work: &Path, database_url: Option<&str>) -> ServeProcess {
+    ServeProcess::start(|cmd| {
+        cmd.arg("--content")
             .arg(content)
             .arg("--data-dir")
             .arg(work.join("data"))
             .current_dir(work)
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }
-        let mut child = cmd.spawn().expect("start deflect serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut addr = None;
-        for line in BufReader::new(stdout).lines().take(5) {
-            let line = line.expect("read stdout");
-            if let Some(rest) = line.split("http://").nth(1) {
-                addr = rest.split('/').next().map(String::from);
-                break;
-            }
-        }
-        let addr = addr.unwrap_or_else(|| {
-            let _ = child.kill();
-            panic!("deflect serve did not print its URL")
-        });
-        Self { child, addr }
-    }
-
-    /// One request over a fresh connection; the status code and body.
-    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        let mut s = std::net::TcpStream::connect(&self.addr).expect("connect");
-        let body = body.unwrap_or("");
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("write");
-        let mut response = String::new();
-        s.read_to_string(&mut response).expect("read");
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| panic!("not HTTP: {response}"));
-        let body = response
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, b)| b)
-            .to_string();
-        (status, body)
-    }
-
-    /// SIGTERM, then wait for a clean exit (queued events flushed).
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "deflect serve exited with {status}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "no exit 15 s after SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+        cmd
+    })
 }
 
 fn help_center() -> Fixture {
@@ -134,8 +62,8 @@ async fn two_replicas_share_one_postgres() {
         tempfile::tempdir().expect("tmp"),
         tempfile::tempdir().expect("tmp"),
     );
-    let a = Replica::start(f.root(), wa.path(), Some(&url));
-    let b = Replica::start(f.root(), wb.path(), Some(&url));
+    let a = replica(f.root(), wa.path(), Some(&url));
+    let b = replica(f.root(), wb.path(), Some(&url));
 
     // A vote on A is committed when A says 201: B's database has it. The same session voting
     // again on B replaces it — one counted vote per session and article across replicas.
@@ -215,7 +143,7 @@ async fn simulate_replays_questions_as_sessions() {
          zebra xylophone quokka,refund_request\n",
     )
     .expect("write csv");
-    let server = Replica::start(f.root(), work.path(), None);
+    let server = replica(f.root(), work.path(), None);
     let simulate = |seed: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_deflect"))
             .args(["simulate"])

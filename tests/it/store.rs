@@ -1,61 +1,10 @@
-//! The store on both backends: SQLite in a temporary directory and a real PostgreSQL
-//! (127.0.0.1:5432, user postgres; `.ci/run` starts it), each test in a fresh database.
+//! The store on both backends: SQLite in a temporary directory and a real PostgreSQL (see
+//! `postgres.rs`: a throwaway cluster), each test in a fresh database.
 
 use chrono::Utc;
 use deflect::store::{Click, SearchEvent, Store, Vote, VoteReason};
-use sqlx::Connection;
 
-/// A PostgreSQL database created for one test and dropped afterwards.
-pub(crate) struct PgDatabase {
-    name: String,
-    admin_url: String,
-}
-
-impl PgDatabase {
-    pub(crate) async fn create() -> (Self, Store) {
-        let admin_url = std::env::var("DEFLECT_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let name = format!("deflect_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is needed at {admin_url} ({e}); .ci/run starts it, or set DEFLECT_TEST_POSTGRES")
-        });
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b)
-            .to_string();
-        let store = Store::connect(&format!("{base}/{name}"))
-            .await
-            .expect("connect and migrate");
-        (Self { name, admin_url }, store)
-    }
-
-    /// The database's own URL, for other processes.
-    #[allow(dead_code)] // the scale-out test uses it
-    pub(crate) fn url(&self) -> String {
-        let base = self
-            .admin_url
-            .rsplit_once('/')
-            .map_or(self.admin_url.as_str(), |(b, _)| b);
-        format!("{base}/{}", self.name)
-    }
-
-    pub(crate) async fn drop_now(self, store: Store) {
-        if let Store::Postgres(pool) = store {
-            pool.close().await;
-        }
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url)
-            .await
-            .expect("reconnect");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {}", self.name))
-            .execute(&mut admin)
-            .await
-            .expect("drop database");
-    }
-}
+use crate::postgres::PgDatabase;
 
 fn vote(session: &str, slug: &str, helpful: bool) -> Vote {
     Vote {

@@ -1,21 +1,18 @@
 //! The suggestion endpoint through the router: answer, suggest, hand-off, small talk, errors,
 //! CORS for the widget's origins, rate limits, and the reply recorded in the session's trail.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use deflect::config::Config;
 use deflect::config::WidgetConfig;
-use deflect::http::{AppState, router, templates};
-use deflect::site::{LiveSite, Site};
 use deflect::store::Store;
 use deflect::suggest::SuggestConfig;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::fixture::{ArticleSrc, Fixture, today};
+use crate::app::{TestApp, json_post, raw_request};
+use crate::fixture::{ArticleSrc, Fixture};
 
 pub fn help_center() -> Fixture {
     let f = Fixture::new();
@@ -71,42 +68,15 @@ pub fn help_center() -> Fixture {
     f
 }
 
-fn state(f: &Fixture, config: Config) -> Arc<AppState> {
-    let (site, report) = Site::load(f.root(), today(), None).expect("fixture loads");
-    assert_eq!(report.errors, 0);
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("templates");
-    Arc::new(AppState::new(live, templates, config))
-}
-
-async fn send(state: &Arc<AppState>, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
-    let res = router(Arc::clone(state))
-        .oneshot(req)
-        .await
-        .expect("router answers");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    let v = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)))
-    };
-    (status, headers, v)
-}
-
 fn post(body: &Value) -> Request<Body> {
-    Request::post("/api/v1/suggest")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("request")
+    json_post("/api/v1/suggest", &body.to_string())
 }
 
-async fn ask(state: &Arc<AppState>, message: &str) -> Value {
-    let (status, _, v) = send(state, post(&json!({ "message": message }))).await;
+async fn ask(app: &TestApp, message: &str) -> Value {
+    let (status, _, v) = app
+        .send(post(&json!({ "message": message })))
+        .await
+        .parts_json();
     assert_eq!(status, StatusCode::OK, "{message}: {v}");
     v
 }
@@ -114,8 +84,8 @@ async fn ask(state: &Arc<AppState>, message: &str) -> Value {
 #[tokio::test]
 async fn a_clear_question_gets_the_quick_answer() {
     let f = help_center();
-    let state = state(&f, Config::default());
-    let v = ask(&state, "my card hasn't arrived yet, where is it?").await;
+    let app = TestApp::new(&f);
+    let v = ask(&app, "my card hasn't arrived yet, where is it?").await;
     assert_eq!(v["action"], "answer", "{v:#}");
     let c = v["confidence"].as_f64().expect("confidence");
     assert!(
@@ -146,7 +116,7 @@ async fn a_clear_question_gets_the_quick_answer() {
 #[tokio::test]
 async fn small_talk_and_foreign_questions_are_handed_off_without_an_article() {
     let f = help_center();
-    let state = state(&f, Config::default());
+    let app = TestApp::new(&f);
     for (message, reason) in [
         ("hi", "greeting"),
         ("Hello there!", "greeting"),
@@ -155,7 +125,7 @@ async fn small_talk_and_foreign_questions_are_handed_off_without_an_article() {
         ("asdfgh", "gibberish"),
         ("what's the weather in Paris", "no_match"),
     ] {
-        let v = ask(&state, message).await;
+        let v = ask(&app, message).await;
         assert_eq!(v["action"], "handoff", "{message}: {v:#}");
         assert_eq!(v["handoff"]["reason"], reason, "{message}: {v:#}");
         assert!(v["answer"].is_null(), "{message}");
@@ -164,7 +134,7 @@ async fn small_talk_and_foreign_questions_are_handed_off_without_an_article() {
         let url = v["handoff"]["ticket_url"].as_str().expect("ticket_url");
         assert!(url.starts_with("/contact?subject="), "{url}");
     }
-    let v = ask(&state, "what's the weather in Paris").await;
+    let v = ask(&app, "what's the weather in Paris").await;
     assert_eq!(
         v["handoff"]["ticket_url"],
         "/contact?subject=what%27s+the+weather+in+Paris&description=what%27s+the+weather+in+Paris"
@@ -174,8 +144,8 @@ async fn small_talk_and_foreign_questions_are_handed_off_without_an_article() {
 #[tokio::test]
 async fn an_ambiguous_question_gets_a_few_articles() {
     let f = help_center();
-    let state = state(&f, Config::default());
-    let v = ask(&state, "card").await;
+    let app = TestApp::new(&f);
+    let v = ask(&app, "card").await;
     assert_eq!(v["action"], "suggest", "{v:#}");
     assert!(v["answer"].is_null());
     let slugs: Vec<&str> = v["articles"]
@@ -202,16 +172,16 @@ async fn tiers_can_skip_the_bot_and_the_page_biases_results() {
         },
         ..Config::default()
     };
-    let state = state(&f, config);
+    let app = TestApp::with_config(&f, config);
     let body = json!({"message": "my card hasn't arrived yet", "context": {"customer_tier": "Enterprise"}});
-    let (_, _, v) = send(&state, post(&body)).await;
+    let (_, _, v) = app.send(post(&body)).await.parts_json();
     assert_eq!(v["action"], "handoff", "{v:#}");
     assert_eq!(v["handoff"]["reason"], "customer_tier");
 
     // "card failed": the top-up article and others match; on the top-up page it comes first.
-    let plain = ask(&state, "my card failed").await;
+    let plain = ask(&app, "my card failed").await;
     let body = json!({"message": "my card failed", "context": {"page": "/app/top-up/history"}});
-    let (_, _, on_page) = send(&state, post(&body)).await;
+    let (_, _, on_page) = app.send(post(&body)).await.parts_json();
     assert_eq!(
         on_page["articles"][0]["slug"], "top-up-failed",
         "{on_page:#}"
@@ -227,7 +197,7 @@ async fn tiers_can_skip_the_bot_and_the_page_biases_results() {
 #[tokio::test]
 async fn bad_requests_get_the_envelope() {
     let f = help_center();
-    let state = state(&f, Config::default());
+    let app = TestApp::new(&f);
     let long = "a".repeat(2000);
     for (body, status, code) in [
         (
@@ -266,11 +236,10 @@ async fn bad_requests_get_the_envelope() {
             "body_too_large",
         ),
     ] {
-        let req = Request::post("/api/v1/suggest")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.clone()))
-            .expect("request");
-        let (s, _, v) = send(&state, req).await;
+        let (s, _, v) = app
+            .post_json_text("/api/v1/suggest", &body)
+            .await
+            .parts_json();
         assert_eq!(s, status, "{}: {v}", &body[..body.len().min(60)]);
         assert_eq!(v["error"]["code"], code, "{v}");
         assert!(v["error"]["message"].is_string());
@@ -293,7 +262,7 @@ async fn cors_headers_only_for_allowed_origins() {
         },
         ..Config::default()
     };
-    let state = state(&f, config);
+    let app = TestApp::with_config(&f, config);
     let preflight = |origin: &str, uri: &str| {
         with_origin(
             Request::builder()
@@ -312,7 +281,10 @@ async fn cors_headers_only_for_allowed_origins() {
         "/api/v1/autocomplete",
         "/api/v1/articles/card-arrival/votes",
     ] {
-        let (s, h, _) = send(&state, preflight("https://app.example.com", uri)).await;
+        let (s, h, _) = app
+            .send(preflight("https://app.example.com", uri))
+            .await
+            .parts_json();
         assert_eq!(s, StatusCode::NO_CONTENT, "{uri}");
         assert_eq!(
             h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
@@ -325,26 +297,33 @@ async fn cors_headers_only_for_allowed_origins() {
                 .contains("POST")
         );
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_HEADERS], "content-type");
-        let (s, h, v) = send(&state, preflight("https://evil.example", uri)).await;
+        let (s, h, v) = app
+            .send(preflight("https://evil.example", uri))
+            .await
+            .parts_json();
         assert_eq!(s, StatusCode::FORBIDDEN, "{uri}: {v}");
         assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
     }
-    let (s, h, _) = send(
-        &state,
-        with_origin(post(&json!({"message": "card"})), "https://app.example.com"),
-    )
-    .await;
+    let (s, h, _) = app
+        .send(with_origin(
+            post(&json!({"message": "card"})),
+            "https://app.example.com",
+        ))
+        .await
+        .parts_json();
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
         "https://app.example.com"
     );
     assert_eq!(h[header::VARY], "Origin");
-    let (s, h, _) = send(
-        &state,
-        with_origin(post(&json!({"message": "card"})), "https://evil.example"),
-    )
-    .await;
+    let (s, h, _) = app
+        .send(with_origin(
+            post(&json!({"message": "card"})),
+            "https://evil.example",
+        ))
+        .await
+        .parts_json();
     assert_eq!(
         s,
         StatusCode::OK,
@@ -358,7 +337,7 @@ async fn cors_headers_only_for_allowed_origins() {
             .expect("request"),
         "https://app.example.com",
     );
-    let (_, h, _) = send(&state, req).await;
+    let (_, h, _) = app.send(req).await.parts_json();
     assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }
 
@@ -373,13 +352,13 @@ async fn too_many_questions_from_one_session_get_429_with_retry_after() {
         },
         ..Config::default()
     };
-    let state = state(&f, config);
+    let app = TestApp::with_config(&f, config);
     let body = json!({"message": "card", "session_id": "s1"});
     for _ in 0..3 {
-        let (s, _, _) = send(&state, post(&body)).await;
+        let (s, _, _) = app.send(post(&body)).await.parts_json();
         assert_eq!(s, StatusCode::OK);
     }
-    let (s, h, v) = send(&state, post(&body)).await;
+    let (s, h, v) = app.send(post(&body)).await.parts_json();
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
     assert_eq!(v["error"]["code"], "rate_limited");
     let retry: u64 = h[header::RETRY_AFTER]
@@ -390,7 +369,7 @@ async fn too_many_questions_from_one_session_get_429_with_retry_after() {
     assert!((1..=10).contains(&retry), "{retry}");
     assert_eq!(v["error"]["retry_after"], retry);
     let other = json!({"message": "card", "session_id": "s2"});
-    let (s, _, _) = send(&state, post(&other)).await;
+    let (s, _, _) = app.send(post(&other)).await.parts_json();
     assert_eq!(s, StatusCode::OK, "other sessions are not affected");
 }
 
@@ -405,27 +384,21 @@ async fn per_ip_limit_on_a_real_socket() {
         },
         ..Config::default()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(deflect::http::serve(listener, state(&f, config), async {
-        let _ = stopped.await;
-    }));
+    let app = TestApp::with_config(&f, config);
+    let server = app.serve().await;
+    let addr = server.addr;
     let statuses = tokio::task::spawn_blocking(move || {
         (0..3)
             .map(|i| {
                 // A new session each time: only the address connects them.
                 let body = json!({"message": "card", "session_id": format!("ip{i}")}).to_string();
-                raw_post(addr, "/api/v1/suggest", &body)
+                raw_request(addr, "POST", "/api/v1/suggest", Some(&body))
             })
             .collect::<Vec<_>>()
     })
     .await
     .expect("client");
-    let _ = stop.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    let _ = server.stop().await;
     assert!(statuses[0].starts_with("HTTP/1.1 200"), "{}", statuses[0]);
     assert!(statuses[1].starts_with("HTTP/1.1 200"), "{}", statuses[1]);
     assert!(statuses[2].starts_with("HTTP/1.1 429"), "{}", statuses[2]);
@@ -436,70 +409,41 @@ async fn per_ip_limit_on_a_real_socket() {
     );
 }
 
-/// One HTTP/1.1 request over a plain socket; returns the whole response.
-fn raw_post(addr: std::net::SocketAddr, path: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    out
-}
-
 #[tokio::test]
 async fn widget_js_is_served_as_cacheable_javascript() {
     let f = help_center();
-    let state = state(&f, Config::default());
-    let res = router(Arc::clone(&state))
-        .oneshot(Request::get("/widget.js").body(Body::empty()).expect("req"))
-        .await
-        .expect("router");
-    assert_eq!(res.status(), StatusCode::OK);
+    let app = TestApp::new(&f);
+    let res = app.get("/widget.js").await;
+    assert_eq!(res.status, StatusCode::OK);
     assert!(
-        res.headers()[header::CONTENT_TYPE]
+        res.headers[header::CONTENT_TYPE]
             .to_str()
             .expect("ascii")
             .starts_with("text/javascript")
     );
     assert!(
-        res.headers()[header::CACHE_CONTROL]
+        res.headers[header::CACHE_CONTROL]
             .to_str()
             .expect("ascii")
             .contains("max-age")
     );
-    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .expect("body");
+    let body = res.body;
     assert!(body.len() < 20 * 1024, "{} bytes", body.len());
-    assert!(String::from_utf8_lossy(&body).contains("/api/v1/suggest"));
+    assert!(body.contains("/api/v1/suggest"));
 }
 
 #[tokio::test]
 async fn each_reply_is_recorded_in_the_session_trail() {
     let f = help_center();
-    let data = tempfile::tempdir().expect("tempdir");
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let store = Store::open_dir(data.path()).await.expect("store");
-    let (state, _writer) = AppState::new(
-        live,
-        templates::environment(None).expect("templates"),
-        Config::default(),
-    )
-    .with_store(store.clone());
-    let state = Arc::new(state);
+    let app = TestApp::with_sqlite(&f, Config::default()).await;
     for m in ["my card hasn't arrived yet", "hi"] {
-        let (s, _, _) = send(&state, post(&json!({"message": m, "session_id": "trail1"}))).await;
+        let (s, _, _) = app
+            .send(post(&json!({"message": m, "session_id": "trail1"})))
+            .await
+            .parts_json();
         assert_eq!(s, StatusCode::OK);
     }
-    let Store::Sqlite(pool) = &store else {
+    let Store::Sqlite(pool) = app.store() else {
         panic!("open_dir gives SQLite")
     };
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -2,8 +2,7 @@
 //! XSS in the admin queue, and the webhook outbox across a killed server.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,15 +10,13 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
 use deflect::config::{Config, Secret};
-use deflect::http::{AppState, router, templates};
-use deflect::site::{LiveSite, Site};
 use deflect::store::Store;
 use deflect::store::tickets::{AuditEntry, Delivery, Ticket, TicketFilter};
 use deflect::triage::TicketStatus;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::fixture::{ArticleSrc, Fixture, today};
+use crate::app::{ServeProcess, TestApp, json, raw_request, status_and_body};
+use crate::fixture::{ArticleSrc, Fixture};
 
 fn help_center() -> Fixture {
     let f = Fixture::new();
@@ -50,50 +47,6 @@ fn config() -> Config {
         admin_token: Some(Secret::new("tok")),
         ..Config::default()
     }
-}
-
-async fn state(f: &Fixture, store: Option<Store>, config: Config) -> Arc<AppState> {
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
-    let templates = templates::environment(None).expect("templates");
-    let state = AppState::new(live, templates, config);
-    match store {
-        Some(s) => Arc::new(state.with_store(s).0),
-        None => Arc::new(state),
-    }
-}
-
-async fn send(state: &Arc<AppState>, req: Request<Body>) -> (StatusCode, String) {
-    let res = router(Arc::clone(state))
-        .oneshot(req)
-        .await
-        .expect("answer");
-    let status = res.status();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
-        .await
-        .expect("body");
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn post(uri: &str, body: &Value) -> Request<Body> {
-    Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("request")
-}
-
-fn admin(method: &str, uri: &str, body: Option<&Value>) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, "Bearer tok")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request")
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 fn ticket(id: &str, session: &str, ticket_type: &str, at: chrono::DateTime<Utc>) -> Ticket {
@@ -306,12 +259,12 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
     let f = help_center();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_dir(dir.path()).await.expect("store");
-    let state = state(&f, Some(store.clone()), config()).await;
-    let (status, body) = send(&state, post("/api/v1/tickets", &json!({
+    let app = TestApp::with_store(&f, config(), store.clone());
+    let (status, body) = app.post_json("/api/v1/tickets", &json!({
         "email": "kim@acme.test", "subject": "My card was stolen",
         "description": "<script>alert(1)</script> someone stole my card and was charged twice",
         "customer_tier": "enterprise", "session_id": "sessA"
-    }))).await;
+    })).await.status_body();
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let t = json(&body);
     let id = t["id"].as_str().expect("id").to_string();
@@ -352,21 +305,18 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
             "website",
         ),
     ] {
-        let (status, b) = send(&state, post("/api/v1/tickets", &body)).await;
+        let (status, b) = app.post_json("/api/v1/tickets", &body).await.status_body();
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         assert_eq!(json(&b)["error"]["field"], field, "{b}");
     }
-    let (status, b) = send(&state, post("/api/v1/tickets", &json!({"email": "a@b.co"}))).await;
+    let (status, b) = app
+        .post_json("/api/v1/tickets", &json!({"email": "a@b.co"}))
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::BAD_REQUEST, "{b}");
 
     // The admin queue and detail escape the customer's text.
-    let (status, _) = send(
-        &state,
-        Request::get("/api/v1/admin/tickets")
-            .body(Body::empty())
-            .expect("req"),
-    )
-    .await;
+    let (status, _) = app.get("/api/v1/admin/tickets").await.status_body();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let cookie = |uri: &str| {
         Request::get(uri)
@@ -374,49 +324,66 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
             .body(Body::empty())
             .expect("req")
     };
-    let (status, page) = send(&state, cookie("/admin/tickets")).await;
+    let (status, page) = app.send(cookie("/admin/tickets")).await.status_body();
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&id) && page.contains("P2"), "{page}");
-    let (_, page) = send(&state, cookie(&format!("/admin/tickets/{id}"))).await;
+    let (_, page) = app
+        .send(cookie(&format!("/admin/tickets/{id}")))
+        .await
+        .status_body();
     assert!(
         !page.contains("<script>alert(1)</script>"),
         "stored XSS in the detail page"
     );
     assert!(page.contains("&lt;script&gt;alert(1)&lt;"), "{page}");
-    let (_, page) = send(&state, cookie("/admin/tickets")).await;
-    let (_, b) = send(
-        &state,
-        admin("GET", &format!("/api/v1/admin/tickets/{id}"), None),
-    )
-    .await;
+    let (_, page) = app.send(cookie("/admin/tickets")).await.status_body();
+    let (_, b) = app
+        .admin("GET", &format!("/api/v1/admin/tickets/{id}"), None)
+        .await
+        .status_body();
     assert!(
         b.contains("<script>alert(1)</script>"),
         "JSON keeps the text as typed"
     );
     assert!(!page.contains("<script>"), "no script in the queue either");
-    let (_, page) = send(&state, cookie("/admin/tickets?priority=P2")).await;
+    let (_, page) = app
+        .send(cookie("/admin/tickets?priority=P2"))
+        .await
+        .status_body();
     assert!(page.contains(&id));
-    let (_, page) = send(&state, cookie("/admin/tickets?priority=P5")).await;
+    let (_, page) = app
+        .send(cookie("/admin/tickets?priority=P5"))
+        .await
+        .status_body();
     assert!(!page.contains(&id), "filtered out");
 
     // Lifecycle: pending customer pauses the clock, a reopen starts a new SLA period; audited.
-    let patch = |b: Value| admin("PATCH", &format!("/api/v1/admin/tickets/{id}"), Some(&b));
-    let (status, b) = send(
-        &state,
-        patch(json!({"status": "pending_customer", "actor": "ana"})),
-    )
-    .await;
+    let ticket_uri = format!("/api/v1/admin/tickets/{id}");
+    let (status, b) = app
+        .admin(
+            "PATCH",
+            &ticket_uri,
+            Some(&json!({"status": "pending_customer", "actor": "ana"})),
+        )
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::OK, "{b}");
     assert_eq!(json(&b)["sla"]["paused"], true);
-    let (status, b) = send(&state, patch(json!({"status": "new"}))).await;
+    let (status, b) = app
+        .admin("PATCH", &ticket_uri, Some(&json!({"status": "new"})))
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-    let (_, b) = send(&state, patch(json!({"status": "resolved", "actor": "ana"}))).await;
+    let (_, b) = app
+        .admin(
+            "PATCH",
+            &ticket_uri,
+            Some(&json!({"status": "resolved", "actor": "ana"})),
+        )
+        .await
+        .status_body();
     assert_eq!(json(&b)["sla"]["level"], Value::Null, "{b}");
-    let (_, b) = send(
-        &state,
-        patch(json!({"status": "in_progress", "priority": "P1", "assignee": "bo", "actor": "ana"})),
-    )
-    .await;
+    let (_, b) = app.admin("PATCH", &ticket_uri, Some(&json!({"status": "in_progress", "priority": "P1", "assignee": "bo", "actor": "ana"}))).await.status_body();
     let v = json(&b);
     assert_eq!(
         (
@@ -427,11 +394,10 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
         (Some("in_progress"), Some("P1"), Some("bo")),
         "{b}"
     );
-    let (_, b) = send(
-        &state,
-        admin("GET", &format!("/api/v1/admin/tickets/{id}"), None),
-    )
-    .await;
+    let (_, b) = app
+        .admin("GET", &format!("/api/v1/admin/tickets/{id}"), None)
+        .await
+        .status_body();
     let d = json(&b);
     let fields: Vec<&str> = d["audit"]
         .as_array()
@@ -448,30 +414,28 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
     );
     assert!(b.contains("reopened"), "{b}");
     // Export.
-    let (status, csv) = send(
-        &state,
-        admin("GET", "/api/v1/admin/tickets/export?format=csv", None),
-    )
-    .await;
+    let (status, csv) = app
+        .admin("GET", "/api/v1/admin/tickets/export?format=csv", None)
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::OK);
     assert!(
         csv.starts_with("id,status,priority") && csv.contains(&id),
         "{csv}"
     );
-    let (status, _) = send(
-        &state,
-        admin("GET", "/api/v1/admin/tickets/export?format=xml", None),
-    )
-    .await;
+    let (status, _) = app
+        .admin("GET", "/api/v1/admin/tickets/export?format=xml", None)
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn no_database_means_a_clear_503_and_sessions_are_rate_limited() {
     let f = help_center();
-    let state = state(&f, None, config()).await;
+    let app = TestApp::with_config(&f, config());
     let body = json!({"email": "a@b.co", "subject": "card", "description": "where is my card"});
-    let (status, b) = send(&state, post("/api/v1/tickets", &body)).await;
+    let (status, b) = app.post_json("/api/v1/tickets", &body).await.status_body();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{b}");
     assert!(
         json(&b)["error"]["message"]
@@ -482,22 +446,22 @@ async fn no_database_means_a_clear_503_and_sessions_are_rate_limited() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_dir(dir.path()).await.expect("store");
-    let state = state_with(&f, store, 2).await;
+    let app = state_with(&f, store, 2);
     let body = json!({"email": "a@b.co", "subject": "card", "description": "where is my card", "session_id": "spammy"});
     for want in [
         StatusCode::CREATED,
         StatusCode::CREATED,
         StatusCode::TOO_MANY_REQUESTS,
     ] {
-        let (status, b) = send(&state, post("/api/v1/tickets", &body)).await;
+        let (status, b) = app.post_json("/api/v1/tickets", &body).await.status_body();
         assert_eq!(status, want, "{b}");
     }
 }
 
-async fn state_with(f: &Fixture, store: Store, per_session: u32) -> Arc<AppState> {
+fn state_with(f: &Fixture, store: Store, per_session: u32) -> TestApp {
     let mut c = config();
     c.triage.tickets_per_session = per_session;
-    state(f, Some(store), c).await
+    TestApp::with_store(f, c, store)
 }
 
 #[tokio::test]
@@ -505,14 +469,11 @@ async fn the_contact_page_prefills_suggests_and_files() {
     let f = help_center();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_dir(dir.path()).await.expect("store");
-    let state = state(&f, Some(store.clone()), config()).await;
-    let (status, page) = send(
-        &state,
-        Request::get("/contact?q=%3Cb%3Ecard%20late&article=card-arrival&reason=outdated")
-            .body(Body::empty())
-            .expect("req"),
-    )
-    .await;
+    let app = TestApp::with_store(&f, config(), store.clone());
+    let (status, page) = app
+        .get("/contact?q=%3Cb%3Ecard%20late&article=card-arrival&reason=outdated")
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains("value=\"My card hasn&#x27;t arrived\"") || page.contains("My card hasn"),
@@ -531,28 +492,30 @@ async fn the_contact_page_prefills_suggests_and_files() {
             .expect("req")
     };
     // A bad email comes back with the customer's (escaped) text and a message.
-    let (status, page) = send(
-        &state,
-        form("email=nope&subject=%3Ci%3Ehi&description=card%20stolen"),
-    )
-    .await;
+    let (status, page) = app
+        .send(form(
+            "email=nope&subject=%3Ci%3Ehi&description=card%20stolen",
+        ))
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.contains("email must be an address") && page.contains("&lt;i&gt;hi"),
         "{page}"
     );
     // First submit: matching articles first (no script), then the ticket.
-    let (status, page) = send(
-        &state,
-        form("email=kim%40acme.test&subject=card%20stolen&description=my%20card%20was%20stolen"),
-    )
-    .await;
+    let (status, page) = app
+        .send(form(
+            "email=kim%40acme.test&subject=card%20stolen&description=my%20card%20was%20stolen",
+        ))
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(
         page.contains("This answered my question") && page.contains("My card was stolen"),
         "{page}"
     );
-    let (status, page) = send(&state, form("email=kim%40acme.test&subject=card%20stolen&description=my%20card%20was%20stolen&checked=1")).await;
+    let (status, page) = app.send(form("email=kim%40acme.test&subject=card%20stolen&description=my%20card%20was%20stolen&checked=1")).await.status_body();
     assert_eq!(status, StatusCode::CREATED, "{page}");
     assert!(
         page.contains("T-") && page.contains("We will answer within"),
@@ -566,15 +529,16 @@ async fn the_contact_page_prefills_suggests_and_files() {
         "the visitor's session links the trail"
     );
     // "This answered my question" ends the flow without a ticket.
-    let (status, page) = send(
-        &state,
-        Request::post("/contact/answered")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, "deflect_session=visitor2")
-            .body(Body::from("slug=card-arrival&subject=late"))
-            .expect("req"),
-    )
-    .await;
+    let (status, page) = app
+        .send(
+            Request::post("/contact/answered")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, "deflect_session=visitor2")
+                .body(Body::from("slug=card-arrival&subject=late"))
+                .expect("req"),
+        )
+        .await
+        .status_body();
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Glad that helped"), "{page}");
     let trail = store.trail("visitor2").await.expect("trail");
@@ -583,56 +547,24 @@ async fn the_contact_page_prefills_suggests_and_files() {
 
 // ---- The webhook outbox across a killed server ----
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn start(
     content: &std::path::Path,
     data: &std::path::Path,
     config: &std::path::Path,
-) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deflect"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--no-watch", "--content"])
-        .arg(content)
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--config")
-        .arg(config)
-        .env_remove("DEFLECT_CONTENT")
-        .env_remove("DEFLECT_WEBHOOK_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start deflect serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut addr = None;
-    for line in BufReader::new(stdout).lines().take(5) {
-        let line = line.expect("stdout");
-        if let Some(rest) = line.split("http://").nth(1) {
-            addr = rest.split('/').next().map(String::from);
-            break;
-        }
-    }
-    (server, addr.expect("the server prints its address"))
-}
-
-fn http_post(addr: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(s, "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).expect("write");
-    let mut r = String::new();
-    s.read_to_string(&mut r).expect("read");
-    let status = r.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = r
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, b)| b.to_string());
-    (status, body)
+) -> (ServeProcess, String) {
+    let server = ServeProcess::start(|cmd| {
+        cmd.arg("--content")
+            .arg(content)
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--config")
+            .arg(config)
+            .env_remove("DEFLECT_CONTENT")
+            .env_remove("DEFLECT_WEBHOOK_URL")
+            .stderr(Stdio::null())
+    });
+    let addr = server.addr.clone();
+    (server, addr)
 }
 
 /// What the test receiver saw: (idempotency key, ticket id, signature valid).
@@ -701,10 +633,11 @@ async fn webhook_outbox_survives_a_killed_server() {
     for i in 0..5 {
         let a = addr.clone();
         let body = json!({"email": format!("c{i}@acme.test"), "subject": "card", "description": format!("where is my card {i}")}).to_string();
-        let (status, b) =
-            tokio::task::spawn_blocking(move || http_post(&a, "/api/v1/tickets", &body))
-                .await
-                .expect("post");
+        let (status, b) = tokio::task::spawn_blocking(move || {
+            status_and_body(&raw_request(&a, "POST", "/api/v1/tickets", Some(&body)))
+        })
+        .await
+        .expect("post");
         assert_eq!(status, 201, "{b}");
         ids.push(json(&b)["id"].as_str().expect("id").to_string());
     }
@@ -793,14 +726,8 @@ fn eval_triage_reports_category_accuracy() {
 #[tokio::test]
 async fn the_ticket_endpoint_is_in_the_openapi_document() {
     let f = help_center();
-    let state = state(&f, None, config()).await;
-    let (_, b) = send(
-        &state,
-        Request::get("/api/v1/openapi.json")
-            .body(Body::empty())
-            .expect("req"),
-    )
-    .await;
+    let app = TestApp::with_config(&f, config());
+    let (_, b) = app.get("/api/v1/openapi.json").await.status_body();
     let v = json(&b);
     assert!(v["paths"]["/api/v1/tickets"]["post"].is_object(), "{b}");
     assert!(

@@ -13,13 +13,9 @@ const ANSWER: &str = "Cards arrive within 3-5 working days.";
 
 #[tokio::test]
 async fn the_widget_answers_on_a_page_from_another_origin() {
-    if std::env::var("DEFLECT_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("DEFLECT_SKIP_BROWSER=1: skipping the headless-Chromium widget test");
+    let Some(chromium) = chromium_for("the widget test") else {
         return;
-    }
-    let chromium = find_chromium().unwrap_or_else(|| {
-        panic!("Chromium not found: apt-get install -y chromium, or set DEFLECT_SKIP_BROWSER=1")
-    });
+    };
     let f = crate::suggest::help_center();
     let host_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -44,8 +40,6 @@ async fn the_widget_answers_on_a_page_from_another_origin() {
     );
     let host_server = tokio::spawn(async move { axum::serve(host_listener, host_app).await });
 
-    let (site, _) = Site::load(f.root(), today(), None).expect("fixture loads");
-    let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
     let config = Config {
         widget: WidgetConfig {
             allowed_origins: vec![format!("http://{host}")],
@@ -53,20 +47,12 @@ async fn the_widget_answers_on_a_page_from_another_origin() {
         },
         ..Config::default()
     };
-    let state = Arc::new(AppState::new(
-        live,
-        templates::environment(None).expect("templates"),
-        config,
-    ));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(api_listener, state, async {
-        let _ = stopped.await;
-    }));
+    let app = TestApp::with_config(&f, config);
+    let server = app.serve_on(api_listener);
 
     let url = format!("http://{host}/");
     let journey = tokio::task::spawn_blocking(move || widget_in_browser(&chromium, &url)).await;
-    let _ = stop.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    let _ = server.stop().await;
     host_server.abort();
     match journey {
         Ok(result) => result.expect("the widget journey"),
