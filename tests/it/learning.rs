@@ -438,6 +438,10 @@ fn learning_journey(chromium: &std::path::Path, base: &str, slug: &str) -> anyho
         "document.querySelector('input#token').value = '{TOKEN}'; \
          document.querySelector('form.login').submit(); true"
     ))?;
+    page.wait_for(
+        "logged in, back on the learning page",
+        "location.pathname === '/admin/learning' && document.readyState === 'complete'",
+    )?;
     page.call(
         "Page.navigate",
         json!({"url": format!("{base}/admin/learning?q={}", enc(QUESTION))}),
