@@ -92,11 +92,17 @@ pub fn words(text: &str) -> Vec<Word> {
                 end: token.offset_to,
             });
         }
-        for part in parts {
+        // The first part spans the typed word; the others are empty ranges at its end, so
+        // code walking the text by word ranges never goes backwards.
+        for (i, part) in parts.iter().enumerate() {
             out.push(Word {
                 stem: stemmer.stem(part).into_owned(),
                 text: (*part).to_string(),
-                start: token.offset_from,
+                start: if i == 0 {
+                    token.offset_from
+                } else {
+                    token.offset_to
+                },
                 end: token.offset_to,
             });
         }

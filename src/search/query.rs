@@ -291,18 +291,22 @@ impl QueryPlan {
         let mut pos = 0;
         let mut changed = false;
         for w in &self.words {
-            out.push_str(&self.text[pos..w.word.start]);
+            // A contraction's later parts are empty ranges: nothing of the text to replace.
+            if w.word.start >= w.word.end {
+                continue;
+            }
+            out.push_str(self.text.get(pos..w.word.start).unwrap_or_default());
             // Typos are only planned for unknown, non-stop words that are not being typed.
             match w.typos.first() {
                 Some((best, _)) => {
                     out.push_str(best);
                     changed = true;
                 }
-                None => out.push_str(&self.text[w.word.start..w.word.end]),
+                None => out.push_str(self.text.get(w.word.start..w.word.end).unwrap_or_default()),
             }
-            pos = w.word.end;
+            pos = pos.max(w.word.end);
         }
-        out.push_str(&self.text[pos..]);
+        out.push_str(self.text.get(pos..).unwrap_or_default());
         changed.then_some(out)
     }
 }

@@ -175,13 +175,17 @@ fn render(
     };
     for (t, &m) in tokens.iter().zip(hit) {
         let (start, end) = (t.start as usize, t.end as usize);
-        escape_html(&text[pos..start], &mut out);
+        // A contraction's later parts are empty ranges within what is already written.
+        if start >= end || start < pos {
+            continue;
+        }
+        escape_html(text.get(pos..start).unwrap_or_default(), &mut out);
         if m {
             out.push_str("<mark>");
-            escape_html(&text[start..end], &mut out);
+            escape_html(text.get(start..end).unwrap_or_default(), &mut out);
             out.push_str("</mark>");
         } else {
-            escape_html(&text[start..end], &mut out);
+            escape_html(text.get(start..end).unwrap_or_default(), &mut out);
         }
         pos = end;
     }

@@ -392,3 +392,31 @@ fn a_synonym_key_absent_from_the_articles_still_expands() {
         "{found:?}"
     );
 }
+
+/// Contractions typed without the apostrophe are the apostrophe form's words — in queries and
+/// in articles — and walking the text by their ranges (corrections, snippets) never panics.
+#[test]
+fn contractions_without_apostrophes_find_and_highlight() {
+    let f = Fixture::new();
+    f.article(
+        "cards/card-arrival.md",
+        &ArticleSrc::new("My card hasn't arrived")
+            .steps("If you don't have it after a week, whats next? Im sure we cant wait."),
+    );
+    f.article(
+        "transfers/transfer.md",
+        &ArticleSrc::new("Transfer arrived late").steps("Transfers usually arrive within a day."),
+    );
+    let engine = f.engine();
+    assert_eq!(slugs(&engine, "my card hasnt arrived")[0], "card-arrival");
+    for q in ["I cant pove who I am", "whats this song", "dont cant wont im", "hasnt"] {
+        let r = catch_unwind(AssertUnwindSafe(|| engine.search(&SearchRequest::new(q))));
+        assert!(r.is_ok(), "searching {q:?} panicked");
+    }
+    // "dont" finds what authors wrote as "don't".
+    let s = snippet_of(&engine, "dont have it after a week", "card-arrival");
+    assert!(s.contains("<mark>don</mark>"), "{s}");
+    // An article's own "whats", "Im" and "cant" snippet without losing text.
+    let s = snippet_of(&engine, "week wait", "card-arrival");
+    assert!(s.contains("whats next? Im sure we cant"), "{s}");
+}
