@@ -133,21 +133,7 @@ fn search_in_browser(chromium: &Path, base: &str) -> Result<()> {
 }
 
 fn drive(page: &mut Cdp, base: &str, shots: &Path) -> Result<()> {
-    page.call("Page.enable", json!({}))?;
-    page.call("Runtime.enable", json!({}))?;
-    page.call("Log.enable", json!({}))?;
-    // Headless windows are never "focused"; without this, focus and blur do not behave as
-    // in a person's browser.
-    page.call(
-        "Emulation.setFocusEmulationEnabled",
-        json!({"enabled": true}),
-    )?;
-
-    let home = format!("{base}/");
-    let nav = page.call("Page.navigate", json!({"url": home}))?;
-    if let Some(err) = nav.get("errorText") {
-        bail!("navigating to {home} failed: {err}");
-    }
+    page.open(&format!("{base}/"))?;
     // app.js marks the input as a combobox once it has run, so this also proves the script
     // was allowed by the Content-Security-Policy.
     page.wait_for(
@@ -448,6 +434,24 @@ impl Cdp {
     }
 
     /// Sends one command and returns its `result`, keeping the events that arrive meanwhile.
+    /// Turns on the events the tests read (page, console, log) and focus as in a person's
+    /// browser (headless windows are never "focused": focus and blur would not behave), then
+    /// opens `url`.
+    pub(crate) fn open(&mut self, url: &str) -> Result<()> {
+        self.call("Page.enable", json!({}))?;
+        self.call("Runtime.enable", json!({}))?;
+        self.call("Log.enable", json!({}))?;
+        self.call(
+            "Emulation.setFocusEmulationEnabled",
+            json!({"enabled": true}),
+        )?;
+        let nav = self.call("Page.navigate", json!({"url": url}))?;
+        if let Some(err) = nav.get("errorText") {
+            bail!("navigating to {url} failed: {err}");
+        }
+        Ok(())
+    }
+
     pub(crate) fn call(&mut self, method: &str, params: Value) -> Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
@@ -634,11 +638,7 @@ async fn the_contact_page_suggests_articles_while_typing_in_a_real_browser() {
     let journey = tokio::task::spawn_blocking(move || -> Result<String> {
         let browser = Browser::launch(&chromium)?;
         let mut page = browser.page().inspect_err(|_| browser.print_stderr())?;
-        page.call("Page.enable", json!({}))?;
-        page.call("Runtime.enable", json!({}))?;
-        page.call("Log.enable", json!({}))?;
-        page.call("Emulation.setFocusEmulationEnabled", json!({"enabled": true}))?;
-        page.call("Page.navigate", json!({"url": format!("{base}/contact")}))?;
+        page.open(&format!("{base}/contact"))?;
         page.wait_for(
             "the contact form",
             "document.readyState === 'complete' && document.querySelector('#subject') !== null",

@@ -108,13 +108,13 @@ async fn as_you_type_requests_of_a_session_are_one_search() {
     assert!(json(&body).get("search_id").is_none(), "{body}");
 
     eventually(
-        &store,
+        store,
         "SELECT session_id || ':' || query FROM searches ORDER BY session_id",
         &["a:password", "b:pass"],
     )
     .await;
     let top = texts(
-        &store,
+        store,
         "SELECT top_slugs FROM searches WHERE session_id = 'a'",
     )
     .await;
@@ -124,7 +124,7 @@ async fn as_you_type_requests_of_a_session_are_one_search() {
     let (_, _, body) = app.get("/api/v1/search?q=pin&session_id=a").await.parts();
     assert_ne!(json(&body)["search_id"], ids[0].as_str());
     eventually(
-        &store,
+        store,
         "SELECT query FROM searches WHERE session_id = 'a' ORDER BY query",
         &["password", "pin"],
     )
@@ -156,7 +156,7 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     let cookie = format!("deflect_session={id}");
     let with_cookie = [("cookie", cookie.as_str())];
     eventually(
-        &store,
+        store,
         "SELECT session_id || ' ' || slug FROM article_views",
         &[&format!("{id} change-pin")],
     )
@@ -190,15 +190,15 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     let clicks = format!(
         "SELECT slug || ' ' || position || ' ' || session_id FROM clicks WHERE search_id = '{search_id}'"
     );
-    eventually(&store, &clicks, &[&format!("change-pin 1 {id}")]).await;
+    eventually(store, &clicks, &[&format!("change-pin 1 {id}")]).await;
     eventually(
-        &store,
+        store,
         &format!("SELECT slug FROM article_views WHERE search_id = '{search_id}'"),
         &["change-pin", "change-pin"],
     )
     .await;
     let searches = texts(
-        &store,
+        store,
         &format!("SELECT session_id FROM searches WHERE id = '{search_id}'"),
     )
     .await;
@@ -240,7 +240,7 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
         page.contains(&format!("name=\"s\" value=\"{search_id}\"")),
         "the reason form carries the search"
     );
-    let votes = texts(&store, "SELECT session_id || ' ' || search_id FROM votes").await;
+    let votes = texts(store, "SELECT session_id || ' ' || search_id FROM votes").await;
     assert_eq!(votes, [format!("{id} {search_id}")]);
 
     // Widgets: the article API counts a view when told the session.
@@ -249,13 +249,13 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
         .parts();
     app.get("/api/v1/articles/reset-password").await;
     eventually(
-        &store,
+        store,
         "SELECT session_id FROM article_views WHERE slug = 'reset-password'",
         &["w1"],
     )
     .await;
     assert_eq!(
-        count(&store, "article_views").await,
+        count(store, "article_views").await,
         4,
         "first view, two from the search, the widget's"
     );
@@ -271,7 +271,7 @@ async fn pages_issue_a_session_and_record_views_and_result_clicks() {
     assert_eq!(status, StatusCode::OK);
     assert!(headers.get(header::SET_COOKIE).is_none());
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(count(&store, "article_views").await, 4);
+    assert_eq!(count(store, "article_views").await, 4);
 }
 
 #[tokio::test]
@@ -321,9 +321,9 @@ async fn recording_can_be_switched_off_but_votes_are_kept() {
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
     for table in ["searches", "clicks", "article_views"] {
-        assert_eq!(count(&store, table).await, 0, "{table}");
+        assert_eq!(count(store, table).await, 0, "{table}");
     }
-    assert_eq!(count(&store, "votes").await, 1);
+    assert_eq!(count(store, "votes").await, 1);
 }
 
 /// One row of each kind at `at`, for session `s`.

@@ -702,13 +702,11 @@ async fn report_api_needs_the_token_and_exports_csv() {
     assert!(body.contains("/api/v1/admin/reports/{name}"));
 }
 
-#[tokio::test]
-async fn admin_pages_render_after_login_and_escape_user_text() {
-    let f = help_center();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_dir(dir.path()).await.expect("open");
+/// A SQLite store in `dir` with the scenario and a query typed as markup, which the pages
+/// must show as text.
+async fn seeded_with_xss(dir: &std::path::Path) -> Store {
+    let store = Store::open_dir(dir).await.expect("open");
     seed(&store).await;
-    // A query as typed, recorded then shown: never as markup.
     store
         .record_events(&[Event::Search(SearchEvent {
             id: "x1".into(),
@@ -724,6 +722,14 @@ async fn admin_pages_render_after_login_and_escape_user_text() {
         })])
         .await
         .expect("event");
+    store
+}
+
+#[tokio::test]
+async fn admin_pages_render_after_login_and_escape_user_text() {
+    let f = help_center();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = seeded_with_xss(dir.path()).await;
     let app = TestApp::with_store(&f, admin_config(), store);
 
     // Without the cookie: to the login page.
@@ -842,23 +848,7 @@ async fn the_dashboard_in_a_real_browser() {
     };
     let f = help_center();
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_dir(dir.path()).await.expect("open");
-    seed(&store).await;
-    store
-        .record_events(&[Event::Search(SearchEvent {
-            id: "x1".into(),
-            session_id: "evil".into(),
-            query: XSS.into(),
-            normalized: XSS.into(),
-            result_count: 0,
-            top_slugs: Vec::new(),
-            corrected_query: None,
-            at: Utc::now() - Duration::minutes(5),
-            client: None,
-            learned: None,
-        })])
-        .await
-        .expect("event");
+    let store = seeded_with_xss(dir.path()).await;
     let app = TestApp::with_store(&f, admin_config(), store);
     let server = app.serve().await;
     let base = server.base();
@@ -876,10 +866,7 @@ fn dashboard_journey(chromium: &std::path::Path, base: &str) -> anyhow::Result<(
     use serde_json::json;
     let browser = crate::browser::Browser::launch(chromium)?;
     let mut page = browser.page().inspect_err(|_| browser.print_stderr())?;
-    page.call("Page.enable", json!({}))?;
-    page.call("Runtime.enable", json!({}))?;
-    page.call("Log.enable", json!({}))?;
-    page.call("Page.navigate", json!({"url": format!("{base}/admin")}))?;
+    page.open(&format!("{base}/admin"))?;
     page.wait_for(
         "the login form",
         "location.pathname === '/admin/login' && document.querySelector('input#token') !== null",

@@ -409,7 +409,12 @@ fn contractions_without_apostrophes_find_and_highlight() {
     );
     let engine = f.engine();
     assert_eq!(slugs(&engine, "my card hasnt arrived")[0], "card-arrival");
-    for q in ["I cant pove who I am", "whats this song", "dont cant wont im", "hasnt"] {
+    for q in [
+        "I cant pove who I am",
+        "whats this song",
+        "dont cant wont im",
+        "hasnt",
+    ] {
         let r = catch_unwind(AssertUnwindSafe(|| engine.search(&SearchRequest::new(q))));
         assert!(r.is_ok(), "searching {q:?} panicked");
     }

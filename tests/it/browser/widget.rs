@@ -84,17 +84,7 @@ fn widget_in_browser(chromium: &Path, url: &str) -> Result<()> {
 }
 
 fn drive_widget(page: &mut Cdp, url: &str, shots: &Path) -> Result<()> {
-    page.call("Page.enable", json!({}))?;
-    page.call("Runtime.enable", json!({}))?;
-    page.call("Log.enable", json!({}))?;
-    page.call(
-        "Emulation.setFocusEmulationEnabled",
-        json!({"enabled": true}),
-    )?;
-    let nav = page.call("Page.navigate", json!({"url": url}))?;
-    if let Some(err) = nav.get("errorText") {
-        bail!("navigating to {url} failed: {err}");
-    }
+    page.open(url)?;
     let label = page.wait_for(
         "the widget's help button",
         &format!("document.readyState === 'complete' && {SHADOW}?.querySelector('button.launcher')?.textContent"),
