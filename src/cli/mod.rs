@@ -3,6 +3,7 @@
 
 mod check;
 mod eval;
+mod replay;
 mod report;
 mod search;
 mod serve;
