@@ -7,7 +7,9 @@ mod replay;
 mod report;
 mod search;
 mod serve;
+mod server;
 mod simulate;
+mod warm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

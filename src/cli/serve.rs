@@ -108,7 +108,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     "learning: trained at start"
                 ),
                 Err(e) => {
-                    tracing::warn!("learning: could not train at start, answering without it: {e}")
+                    tracing::warn!("learning: could not train at start, answering without it: {e}");
                 }
             }
         }
