@@ -48,9 +48,10 @@ pub struct Options {
     /// With --warm: the seed of the folds and of the visitors' behaviour (same seed, same run).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// With --warm: before retraining, one client address replays N sessions that search one
-    /// label's questions, click one fixed wrong article and vote it helpful; reports held-out
-    /// top-1 with and without them, and whether that label's first results changed.
+    /// With --warm: after the measurement, one client address replays N sessions that search
+    /// one label's questions, click one fixed wrong article and vote it helpful; the server
+    /// retrains on all traffic again, and the held-out top-1 with and without them is
+    /// reported, and whether that label's first results changed.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub poison: u64,
     /// With --warm: the same questions misspelled, row for row with FILE (e.g.
@@ -94,6 +95,7 @@ const EXAMINE_ETA: f64 = 0.7;
 struct Tally {
     requests: AtomicU64,
     failed: AtomicU64,
+    server_errors: AtomicU64,
     searches: AtomicU64,
     suggestions: AtomicU64,
     right_clicks: AtomicU64,
@@ -155,7 +157,6 @@ impl Fold {
         }
         let failed = |what: String| {
             if get(&self.tally.failed) < 5 {
-                tracing::warn!("{method} {path}: {what}");
                 eprintln!("warning: {method} {path}: {what}");
             }
             add(&self.tally.failed);
@@ -167,6 +168,9 @@ impl Fold {
         {
             Ok((status, body)) if status.is_success() => Some((status, body)),
             Ok((status, body)) => {
+                if status.is_server_error() {
+                    add(&self.tally.server_errors);
+                }
                 failed(format!("{status} {body}"));
                 if status == StatusCode::NOT_FOUND {
                     // The caller tells an endpoint that does not exist from a failure.
@@ -917,6 +921,13 @@ async fn run_fold(
     };
     server.check_alive()?;
     let t = &fold.tally;
+    if get(&t.server_errors) > 0 {
+        eprintln!(
+            "warning: fold {k}: the server answered {} requests with 5xx; its log ends:\n{}",
+            get(&t.server_errors),
+            server.log_tail(20)
+        );
+    }
     let visitors = json!({
         "searches": get(&t.searches), "suggestions": get(&t.suggestions),
         "right_clicks": get(&t.right_clicks), "wrong_clicks": get(&t.wrong_clicks),
