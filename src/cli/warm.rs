@@ -429,7 +429,8 @@ impl Fold {
                 );
                 Ok(None)
             }
-            other => bail!("retraining failed: {other:?}"),
+            Some((status, body)) => bail!("retraining failed: {status} {body}"),
+            None => bail!("retraining failed (the request above)"),
         }
     }
 }
@@ -744,6 +745,8 @@ fn server_toml(user: Option<&Path>, learning: bool) -> anyhow::Result<String> {
     } else {
         t.remove("learning");
     }
+    // Retraining on a whole fold's traffic answers when the model is live: give it time.
+    t.insert("request_timeout_secs".to_string(), 600.into());
     toml::to_string(&t).context("writing the servers' deflect.toml")
 }
 
@@ -771,7 +774,6 @@ async fn start(plan: &Plan, with_learning: &mut bool) -> anyhow::Result<Server> 
     .await
 }
 
-#[allow(clippy::too_many_lines)]
 async fn run_fold(
     plan: &Plan,
     o: &Options,
@@ -796,6 +798,39 @@ async fn run_fold(
         held_in.len()
     );
     let mut server = start(plan, with_learning).await?;
+    match measure_fold(
+        plan,
+        o,
+        k,
+        &mut server,
+        held_out,
+        held_in,
+        n_held_out,
+        started,
+    )
+    .await
+    {
+        Ok(r) => Ok(r),
+        Err(e) => Err(e.context(format!(
+            "fold {k}; the server's log ends:\n{}",
+            server.log_tail(20)
+        ))),
+    }
+}
+
+/// [`run_fold`] once its server is up.
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
+async fn measure_fold(
+    plan: &Plan,
+    o: &Options,
+    k: u32,
+    server: &mut Server,
+    held_out: Vec<usize>,
+    held_in: Vec<usize>,
+    n_held_out: usize,
+    started: Instant,
+) -> anyhow::Result<FoldReport> {
+    let qs = &plan.questions;
     let fold = Arc::new(Fold {
         api: server.api.clone(),
         bearer: server.bearer.clone(),
@@ -950,7 +985,6 @@ async fn run_fold(
         measure_secs,
         total_secs: started.elapsed().as_secs_f64(),
     };
-    drop(server);
     Ok(report)
 }
 
@@ -1279,4 +1313,82 @@ fn print_report(
 
 fn pick(r: &FoldReport, warm: bool) -> &Rates {
     if warm { &r.warm } else { &r.cold }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Layer};
+
+    fn resolved(toml: &str) -> Config {
+        let layer = Layer::from_toml(Path::new("eval.toml"), toml).expect("the server accepts it");
+        Config::resolve(Some(layer), Layer::default(), Layer::default())
+    }
+
+    #[test]
+    fn the_servers_config_keeps_the_users_settings_but_not_their_database_or_help_desk() {
+        let dir = super::super::server::TempDir::new("deflect-warm-test").expect("temp dir");
+        let user = dir.path().join("deflect.toml");
+        let src = format!(
+            "database_url = \"postgres://x@db/prod\"\n{}\n[webhook]\nurl = \"http://desk.internal/hook\"\n",
+            crate::config::EXAMPLE.replace("answer_threshold = 0.75", "answer_threshold = 0.7")
+        );
+        std::fs::write(&user, src).expect("written");
+        let c = resolved(&server_toml(Some(&user), true).expect("rewritten"));
+        assert!(c.database_url.is_none());
+        assert!(c.webhook.url.is_none());
+        assert!(c.widget.trust_proxy);
+        assert_eq!(
+            (c.widget.session_per_minute, c.widget.ip_per_minute),
+            (0, 0)
+        );
+        assert_eq!(
+            (c.triage.tickets_per_session, c.triage.tickets_per_ip),
+            (0, 0)
+        );
+        assert!(c.learning.enabled && c.learning.ab_control_share == 0.0);
+        assert_eq!(
+            (c.learning.retrain_minutes, c.learning.retrain_after_events),
+            (0, 0)
+        );
+        assert!(
+            (c.suggest.answer_threshold - 0.7).abs() < 1e-9,
+            "the user's own setting"
+        );
+        assert_eq!(c.request_timeout_secs, 600);
+        let plain = resolved(&server_toml(None, false).expect("written"));
+        assert!(plain.widget.trust_proxy);
+    }
+
+    #[test]
+    fn rates_count_ranks_outcomes_and_misspelled_rows() {
+        let m = |warm, cold, miss| Measured {
+            warm,
+            cold,
+            warm_first: None,
+            warm_s: Outcome::AnsweredRight,
+            cold_s: Outcome::HandedOff,
+            miss: Some(miss),
+        };
+        let all = [
+            m(Some(0), Some(1), (Some(0), Some(5))),
+            m(Some(2), None, (None, None)),
+        ];
+        let w = rates(&all, true, &[Some(true), None, Some(false)], (1, 4));
+        assert_eq!((w.search_top1, w.search_top3), (Some(0.5), Some(1.0)));
+        assert_eq!(w.suggest_answered_right, Some(1.0));
+        assert_eq!(
+            w.triage_category,
+            Some(0.5),
+            "failed tickets are not judged"
+        );
+        assert_eq!(w.misspelled_top3, Some(0.5));
+        assert_eq!(w.misspelled_top3_loss_pts, Some(50.0));
+        assert_eq!(w.out_of_scope_answered, Some(0.25));
+        let c = rates(&all, false, &[], (0, 0));
+        assert_eq!((c.search_top1, c.search_top3), (Some(0.0), Some(0.5)));
+        assert_eq!(c.suggest_handed_off, Some(1.0));
+        assert_eq!((c.triage_category, c.out_of_scope_answered), (None, None));
+        assert_eq!(c.misspelled_top3_loss_pts, Some(50.0));
+    }
 }
