@@ -2,6 +2,8 @@
 //! public API: a seeded generator whose draws never change, typing slips, and one HTTP/1
 //! request helper over a pooled hyper client.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
@@ -80,6 +82,16 @@ pub fn misspell(text: &str, rng: &mut Rng) -> String {
         .map(|(i, word)| if i == w { slipped.as_str() } else { word })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Counts one more.
+pub fn add(n: &AtomicU64) {
+    n.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A counter's value.
+pub fn get(n: &AtomicU64) -> u64 {
+    n.load(Ordering::Relaxed)
 }
 
 /// Encodes a query-string or path value.

@@ -15,7 +15,7 @@ use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use super::replay::{Api, Rng, enc, misspell, result_slugs};
+use super::replay::{Api, Rng, add, enc, get, misspell, result_slugs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -83,10 +83,6 @@ struct Tally {
     helpful: AtomicU64,
     not_helpful: AtomicU64,
     tickets: AtomicU64,
-}
-
-fn add(n: &AtomicU64) {
-    n.fetch_add(1, Ordering::Relaxed);
 }
 
 struct Simulator {
@@ -329,7 +325,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         while workers.join_next().await.is_some() {}
         let secs = started.elapsed().as_secs_f64();
         let t = &sim.tally;
-        let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
         #[allow(clippy::cast_precision_loss)]
         let rate = get(&t.requests) as f64 / secs.max(1e-9);
         println!(

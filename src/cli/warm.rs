@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::ContentArgs;
-use super::replay::{Api, Rng, enc, misspell, result_slugs};
+use super::replay::{Api, Rng, add, enc, get, misspell, result_slugs};
 use super::server::{Launch, Server};
 use crate::content::{KnowledgeBase, today};
 use crate::eval::{Question, read_questions};
@@ -104,14 +104,6 @@ struct Tally {
     not_helpful: AtomicU64,
     tickets: AtomicU64,
     corrections: AtomicU64,
-}
-
-fn add(n: &AtomicU64) {
-    n.fetch_add(1, Ordering::Relaxed);
-}
-
-fn get(n: &AtomicU64) -> u64 {
-    n.load(Ordering::Relaxed)
 }
 
 /// One fold's server and what the visitors and the measurement need.
