@@ -22,15 +22,16 @@ use crate::suggest::{Context as PageContext, SuggestConfig, suggest};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["file", "suggest"])))]
+#[command(group(clap::ArgGroup::new("scoped").multiple(true).args(["suggest", "warm"])))]
 pub struct Args {
     /// CSV with columns `text,category` (category = ticket type id).
     file: Option<PathBuf>,
     /// Evaluate the suggestion endpoint on this CSV of in-scope questions (`text,category`).
     #[arg(long, value_name = "FILE")]
     suggest: Option<PathBuf>,
-    /// With `--suggest`: CSV(s) of questions the knowledge base has no article for (`text` and
-    /// any non-empty `category`); none of them should be answered. Repeatable.
-    #[arg(long = "out-of-scope", value_name = "FILE", requires = "suggest")]
+    /// With `--suggest` or `--warm`: CSV(s) of questions the knowledge base has no article for
+    /// (`text` and any non-empty `category`); none of them should be answered. Repeatable.
+    #[arg(long = "out-of-scope", value_name = "FILE", requires = "scoped")]
     out_of_scope: Vec<PathBuf>,
     /// With `--suggest`: also report every Nth in-scope question (rows N-1, 2N-1, …) apart —
     /// the rows `examples/fit_suggest.rs` holds out of fitting with N = 5.
@@ -48,6 +49,8 @@ pub struct Args {
     /// triaged category equals the label.
     #[arg(long)]
     triage: bool,
+    #[command(flatten)]
+    warm: super::warm::Options,
 }
 
 fn row(name: &str, s: &Scores) -> String {
@@ -79,6 +82,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let Some(file) = &args.file else {
         anyhow::bail!("give a CSV of questions, or --suggest FILE");
     };
+    if args.warm.warm {
+        return super::warm::run(
+            file,
+            &args.out_of_scope,
+            &args.content,
+            &args.warm,
+            args.json,
+        );
+    }
     let questions = read_questions(file)?;
     let config = args.content.config()?;
     let loaded = KnowledgeBase::load(&config.content, today())?;

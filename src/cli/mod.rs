@@ -3,10 +3,13 @@
 
 mod check;
 mod eval;
+mod replay;
 mod report;
 mod search;
 mod serve;
+mod server;
 mod simulate;
+mod warm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -11,14 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+
+use super::replay::{Api, Rng, add, enc, get, misspell, result_slugs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,38 +36,6 @@ pub struct Args {
     /// Sessions running at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-}
-
-/// SplitMix64: a tiny, well-known generator whose sequence never changes with a crate's
-/// version, so a seed means the same traffic forever.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, stream: u64) -> Self {
-        let mut r = Self(seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F));
-        r.next();
-        r
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        #[allow(clippy::cast_precision_loss)]
-        let x = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        x < p
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
-    }
 }
 
 /// A question a customer brings, and the ticket type it would be filed as.
@@ -106,32 +71,6 @@ fn read_questions(path: &PathBuf) -> anyhow::Result<Vec<Question>> {
     Ok(out)
 }
 
-/// A typing slip in one word: two letters swapped or one dropped.
-fn misspell(text: &str, rng: &mut Rng) -> String {
-    let words: Vec<&str> = text.split(' ').collect();
-    let long: Vec<usize> = (0..words.len())
-        .filter(|&i| words[i].chars().count() > 4)
-        .collect();
-    if long.is_empty() {
-        return text.to_string();
-    }
-    let w = long[rng.below(long.len())];
-    let mut chars: Vec<char> = words[w].chars().collect();
-    let at = 1 + rng.below(chars.len() - 2);
-    if rng.chance(0.5) && chars[at] != chars[at + 1] {
-        chars.swap(at, at + 1);
-    } else {
-        chars.remove(at);
-    }
-    let slipped: String = chars.into_iter().collect();
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, word)| if i == w { slipped.as_str() } else { word })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// What happened, summed over sessions.
 #[derive(Debug, Default)]
 struct Tally {
@@ -146,13 +85,8 @@ struct Tally {
     tickets: AtomicU64,
 }
 
-fn add(n: &AtomicU64) {
-    n.fetch_add(1, Ordering::Relaxed);
-}
-
 struct Simulator {
-    base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    api: Api,
     /// Ticket types per article, looked up once (without a session: not a view).
     articles: Mutex<HashMap<String, Vec<String>>>,
     /// Whether POST /api/v1/tickets exists on this server.
@@ -175,35 +109,20 @@ impl Simulator {
     /// One request; the status and the JSON body (Null when there is none).
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         add(&self.tally.requests);
-        let mut req = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        if body.is_some() {
-            req = req.header("content-type", "application/json");
-        }
-        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-        let Ok(req) = req.body(Full::new(Bytes::from(bytes))) else {
-            add(&self.tally.failed);
-            return (StatusCode::BAD_REQUEST, Value::Null);
-        };
-        let res = match self.client.request(req).await {
-            Ok(res) => res,
-            Err(e) => {
-                tracing::warn!("{path}: {e}");
-                add(&self.tally.failed);
-                return (StatusCode::SERVICE_UNAVAILABLE, Value::Null);
+        match self.api.send(method, path, body.as_ref(), &[]).await {
+            Ok((status, body)) => {
+                if status.is_server_error() || status == StatusCode::BAD_REQUEST {
+                    tracing::warn!("{path}: {status} {body}");
+                    add(&self.tally.failed);
+                }
+                (status, body)
             }
-        };
-        let status = res.status();
-        let body = match res.into_body().collect().await {
-            Ok(b) => serde_json::from_slice(&b.to_bytes()).unwrap_or(Value::Null),
-            Err(_) => Value::Null,
-        };
-        if status.is_server_error() || status == StatusCode::BAD_REQUEST {
-            tracing::warn!("{path}: {status} {body}");
-            add(&self.tally.failed);
+            Err(e) => {
+                tracing::warn!("{e}");
+                add(&self.tally.failed);
+                (StatusCode::SERVICE_UNAVAILABLE, Value::Null)
+            }
         }
-        (status, body)
     }
 
     async fn ticket_types(&self, slug: &str) -> Vec<String> {
@@ -268,14 +187,7 @@ impl Simulator {
             .await;
         add(&self.tally.searches);
         let search_id = found["search_id"].as_str().unwrap_or_default().to_string();
-        let results: Vec<String> = found["results"]
-            .as_array()
-            .map(|r| {
-                r.iter()
-                    .filter_map(|h| h["slug"].as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let results = result_slugs(&found);
         if results.is_empty() {
             add(&self.tally.zero_results);
         }
@@ -362,11 +274,6 @@ impl Simulator {
     }
 }
 
-/// Encodes a query-string or path value.
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let questions = Arc::new(read_questions(&args.file)?);
     let base = args.url.trim_end_matches('/').to_string();
@@ -382,8 +289,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .context("starting the runtime")?;
     runtime.block_on(async {
         let sim = Arc::new(Simulator {
-            base,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            api: Api::new(&base),
             articles: Mutex::new(HashMap::new()),
             tickets: AtomicBool::new(true),
             tally: Tally::default(),
@@ -393,7 +299,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if status != StatusCode::OK {
             bail!(
                 "{}/readyz answered {status}: is `deflect serve` running there?",
-                sim.base
+                sim.api.base
             );
         }
         let total = args.sessions.saturating_mul(args.days.max(1));
@@ -419,7 +325,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         while workers.join_next().await.is_some() {}
         let secs = started.elapsed().as_secs_f64();
         let t = &sim.tally;
-        let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
         #[allow(clippy::cast_precision_loss)]
         let rate = get(&t.requests) as f64 / secs.max(1e-9);
         println!(
@@ -448,32 +353,4 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ExitCode::FAILURE
         })
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_same_seed_gives_the_same_draws() {
-        let draw = |seed, stream| {
-            let mut r = Rng::new(seed, stream);
-            (0..5).map(|_| r.below(1000)).collect::<Vec<_>>()
-        };
-        assert_eq!(draw(7, 3), draw(7, 3));
-        assert_ne!(draw(7, 3), draw(7, 4));
-        assert_ne!(draw(7, 3), draw(8, 3));
-    }
-
-    #[test]
-    fn slips_change_one_long_word() {
-        let mut r = Rng::new(1, 1);
-        for _ in 0..50 {
-            let s = misspell("my card hasnt arrived", &mut r);
-            assert_ne!(s, "my card hasnt arrived");
-            assert!(s.starts_with("my card "), "{s}");
-        }
-        assert_eq!(misspell("a pin", &mut r), "a pin", "no long word");
-        assert_eq!(enc("a b/é"), "a+b%2F%C3%A9");
-    }
 }
