@@ -424,12 +424,7 @@ fn learning_journey(chromium: &std::path::Path, base: &str, slug: &str) -> anyho
     use anyhow::bail;
     let browser = crate::browser::Browser::launch(chromium)?;
     let mut page = browser.page().inspect_err(|_| browser.print_stderr())?;
-    page.call("Page.enable", json!({}))?;
-    page.call("Runtime.enable", json!({}))?;
-    page.call(
-        "Page.navigate",
-        json!({"url": format!("{base}/admin/learning")}),
-    )?;
+    page.open(&format!("{base}/admin/learning"))?;
     page.wait_for(
         "the login form",
         "location.pathname === '/admin/login' && document.querySelector('input#token') !== null",
