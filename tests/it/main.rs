@@ -31,6 +31,7 @@ mod fixture;
 mod http;
 mod layers;
 mod learning;
+mod openapi;
 mod postgres;
 mod reports;
 mod scale_out;
