@@ -215,9 +215,10 @@ fn api_session(p: &SearchParams, headers: &HeaderMap) -> Option<String> {
         .or_else(|| super::session::cookie(headers, super::session::SESSION_COOKIE))
 }
 
-/// Searches with what was learned, unless `learned` is false: asks the engine for a few more
-/// results than wanted so learning has room to re-rank, then keeps `limit`. Returns the
-/// results and each one's learned contribution.
+/// Searches with what was learned, unless `learned` is false: the engine's results re-ranked,
+/// and a confidently learned article the words ranked lower added with its summary as the
+/// snippet (asking the engine for more results would cost their snippets on every search).
+/// Returns the results and each one's learned contribution.
 pub(super) fn search_learned<'a>(
     state: &AppState,
     site: &'a crate::site::Site,
@@ -233,11 +234,7 @@ pub(super) fn search_learned<'a>(
             learned: vec![0.0; n],
         };
     }
-    let wide = SearchRequest {
-        limit: req.limit.max(LEARNING_CANDIDATES),
-        ..*req
-    };
-    let found = site.engine.search(&wide);
+    let found = site.engine.search(req);
     crate::learning::rerank(
         &site.engine,
         found,
@@ -246,9 +243,6 @@ pub(super) fn search_learned<'a>(
         req.category,
     )
 }
-
-/// Results the engine hands learning to re-rank, at least.
-const LEARNING_CANDIDATES: usize = 20;
 
 /// Runs a search on the blocking pool: it is CPU work, kept off the async executor.
 /// `record`: log it as a search event.

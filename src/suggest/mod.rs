@@ -227,7 +227,7 @@ pub fn suggest_learned<'a>(
     let learning = !model.is_empty();
     let (found, plan) = engine.search_with_plan(&SearchRequest {
         query: message,
-        limit: if learning { 20 } else { 10 },
+        limit: 10,
         category: None,
     });
     let found = if learning {

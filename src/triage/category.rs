@@ -136,7 +136,7 @@ pub fn from_search_learned(
     }
     let found = engine.search(&SearchRequest {
         query: text,
-        limit: hits.max(1).max(20),
+        limit: hits.max(1),
         category: None,
     });
     let found =
