@@ -116,17 +116,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Model::empty()
     };
     let search = |req: &SearchRequest<'_>| {
-        let wide = SearchRequest {
-            limit: req.limit.max(20),
-            ..*req
-        };
-        crate::learning::rerank(
-            &engine,
-            engine.search(&wide),
-            &model,
-            req.limit,
-            req.category,
-        )
+        crate::learning::rerank(&engine, engine.search(req), &model, req.limit, req.category)
     };
     let request = |q: &'_ str| -> serde_json::Value {
         let req = SearchRequest {
