@@ -97,8 +97,7 @@ async fn phrasings(state: &Arc<AppState>) -> Result<Vec<ArticlePhrasings>, ApiEr
             let site = s.site();
             let ex = crate::learning::signals::examples(
                 &traffic,
-                |_| Vec::new(),
-                |slug| site.engine.article(slug).is_some(),
+                &crate::learning::signals::Articles::of(&site.kb),
             );
             crate::learning::phrasings::phrasings(
                 &ex.articles,

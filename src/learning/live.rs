@@ -96,16 +96,7 @@ pub fn train(
     now: DateTime<Utc>,
 ) -> Learned {
     let started = std::time::Instant::now();
-    let ex = examples(
-        traffic,
-        |ticket_type| {
-            kb.published()
-                .filter(|a| a.front.ticket_types.iter().any(|t| t == ticket_type))
-                .map(|a| a.slug.clone())
-                .collect()
-        },
-        |slug| kb.published().any(|a| a.slug == slug),
-    );
+    let ex = examples(traffic, &super::signals::Articles::of(kb));
     let train_cfg = TrainConfig {
         half_life_days: cfg.half_life_days,
         min_support: cfg.min_support,
@@ -114,12 +105,12 @@ pub fn train(
         ..TrainConfig::default()
     };
     let articles = Model::train(&ex.articles, &train_cfg);
-    // Agents' labels are few and trusted: one agent is enough support.
+    // Agents' labels are trusted: one labelled ticket is enough support for a ticket type
+    // (each is its own client, so the per-client caps hold for traffic alone).
     let ticket_types = Model::train(
         &ex.ticket_types,
         &TrainConfig {
             min_support: 1,
-            per_client_cap: f32::MAX,
             ..train_cfg
         },
     );

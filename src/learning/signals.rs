@@ -3,19 +3,23 @@
 //!
 //! The weights, and why:
 //! - a result click is evidence the article answered, corrected for position bias: a visitor
-//!   looks at lower results less often, so a click there says more (inverse propensity,
-//!   examination ∝ 1/p^0.7, capped at 3× so one deep click cannot dominate);
-//! - a result shown above a click and skipped is weak negative evidence (−0.2): the visitor
+//!   looks at lower results less often, so a click there says more — 1 + ½·ln p (1.0 at the
+//!   top, 1.8 at position 5, capped at 2.5). Full inverse propensity (p^0.7) let one deep,
+//!   possibly accidental click outweigh several at the top, and measured worse;
+//! - a result shown above a click and skipped is weak negative evidence (−0.15): the visitor
 //!   saw it and chose another, but may simply have preferred the other;
-//! - a helpful vote tied to the search (+2) is an explicit "this answered me"; a not-helpful
-//!   vote (−3.5) outweighs the click that came before it, wherever that was;
+//! - a helpful vote tied to the search (+1.5) is an explicit "this answered me" (only a
+//!   minority vote, so it adds to the click rather than replacing it); a not-helpful vote
+//!   (−2.5) outweighs the click that came before it;
 //! - "this answered my question" on the contact page (+2) and a helpful vote after a
-//!   suggestion (+2) are explicit too; a not-helpful vote after a suggestion is −3.5;
-//! - a ticket filed after a search means the shown results did not answer (−0.3 on each of
-//!   the first three);
+//!   suggestion (+1.5) are explicit too; a not-helpful vote after a suggestion is −2.5;
+//! - a ticket filed after a search means the shown results did not answer (−0.2 on each of
+//!   the first three: which one failed is unknown);
 //! - the ticket type an agent sets is the strongest triage label (+3 from the ticket's text,
 //!   +1.5 from the session's searches before it), and tells search which articles answer the
-//!   session's wording (+1 shared among the articles of that type).
+//!   session's wording (+1 shared among the articles of that type);
+//! - what answered a wording also says which ticket type the wording is: an article's
+//!   positive evidence counts for its ticket types in triage's model, shared among them.
 //!
 //! One session's evidence for one label is capped (|sum| ≤ [`SESSION_CAP`]) before the model
 //! caps per client, so repeating a click does not repeat its weight.
@@ -28,18 +32,17 @@ use super::Example;
 
 /// Largest total weight one session gives one label.
 pub const SESSION_CAP: f32 = 3.0;
-/// Propensity exponent: examination of position p ∝ 1/p^η.
-const POSITION_ETA: f32 = 0.7;
-const MAX_CLICK_WEIGHT: f32 = 3.0;
-const SKIPPED: f32 = -0.2;
-const HELPFUL: f32 = 2.0;
-const NOT_HELPFUL: f32 = -3.5;
+const MAX_CLICK_WEIGHT: f32 = 2.5;
+const SKIPPED: f32 = -0.15;
+const HELPFUL: f32 = 1.5;
+const NOT_HELPFUL: f32 = -2.5;
 const ANSWERED: f32 = 2.0;
-const TICKET_AFTER: f32 = -0.3;
+const TICKET_AFTER: f32 = -0.2;
 const AGENT_TEXT: f32 = 3.0;
 const AGENT_QUERY: f32 = 1.5;
 const AGENT_ARTICLES: f32 = 1.0;
-/// The client key of the KB manager's rejections and agents' labels: trusted, not traffic.
+/// The client key of agents' labels (with the ticket's id): trusted, not traffic, and each
+/// ticket its own client so the per-client caps never merge agents' work.
 pub const STAFF: &str = "staff";
 
 /// A search with what followed it.
@@ -111,8 +114,60 @@ pub struct Traffic {
 
 /// The weight of a click at a 1-based position.
 pub fn click_weight(position: Option<i64>) -> f32 {
-    let p = position.unwrap_or(1).clamp(1, 100) as f32;
-    p.powf(POSITION_ETA).min(MAX_CLICK_WEIGHT)
+    let p = position.unwrap_or(1).clamp(1, 1000) as f32;
+    (1.0 + 0.5 * p.ln()).min(MAX_CLICK_WEIGHT)
+}
+
+/// What signals need to know of today's content.
+pub trait Catalogue {
+    /// Whether the article exists and is published (evidence for a deleted one is dropped).
+    fn published(&self, slug: &str) -> bool;
+    /// The published articles answering a ticket type.
+    fn articles_of_type(&self, ticket_type: &str) -> Vec<String>;
+    /// An article's ticket types.
+    fn types_of(&self, slug: &str) -> Vec<String>;
+}
+
+/// The published articles and their ticket types, looked up by slug and by type.
+#[derive(Debug, Default)]
+pub struct Articles {
+    types_of: HashMap<String, Vec<String>>,
+    of_type: HashMap<String, Vec<String>>,
+}
+
+impl Articles {
+    pub fn of(kb: &crate::content::KnowledgeBase) -> Self {
+        Self::from_pairs(
+            kb.published()
+                .map(|a| (a.slug.clone(), a.front.ticket_types.clone())),
+        )
+    }
+
+    /// From (slug, ticket types) pairs.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, Vec<String>)>) -> Self {
+        let mut c = Self::default();
+        for (slug, types) in pairs {
+            for t in &types {
+                c.of_type.entry(t.clone()).or_default().push(slug.clone());
+            }
+            c.types_of.insert(slug, types);
+        }
+        c
+    }
+}
+
+impl Catalogue for Articles {
+    fn published(&self, slug: &str) -> bool {
+        self.types_of.contains_key(slug)
+    }
+
+    fn articles_of_type(&self, ticket_type: &str) -> Vec<String> {
+        self.of_type.get(ticket_type).cloned().unwrap_or_default()
+    }
+
+    fn types_of(&self, slug: &str) -> Vec<String> {
+        self.types_of.get(slug).cloned().unwrap_or_default()
+    }
 }
 
 /// Examples for the two models: wording → article, and wording → ticket type.
@@ -184,11 +239,7 @@ pub fn same_wording(a: &str, b: &str) -> bool {
 /// Turns traffic into examples. `articles_of_type`: the published articles answering a
 /// ticket type (today's content: an article that lost the type no longer gets its evidence);
 /// `published`: whether an article still exists (evidence for a deleted one is dropped).
-pub fn examples(
-    t: &Traffic,
-    articles_of_type: impl Fn(&str) -> Vec<String>,
-    published: impl Fn(&str) -> bool,
-) -> Examples {
+pub fn examples(t: &Traffic, kb: &impl Catalogue) -> Examples {
     let mut articles = Acc::default();
     let mut types = Acc::default();
     for s in &t.searches {
@@ -248,27 +299,31 @@ pub fn examples(
     }
     for l in &t.labels {
         let session = format!("ticket:{}", l.ticket_id);
-        types.add(
-            &session,
-            Some(STAFF),
-            &l.text,
-            &l.ticket_type,
-            AGENT_TEXT,
-            l.at,
-        );
-        let answering = articles_of_type(&l.ticket_type);
+        let staff = format!("{STAFF}:{}", l.ticket_id);
+        let staff = Some(staff.as_str());
+        types.add(&session, staff, &l.text, &l.ticket_type, AGENT_TEXT, l.at);
+        let answering = kb.articles_of_type(&l.ticket_type);
         for q in &l.queries {
-            types.add(&session, Some(STAFF), q, &l.ticket_type, AGENT_QUERY, l.at);
+            types.add(&session, staff, q, &l.ticket_type, AGENT_QUERY, l.at);
             if !answering.is_empty() {
                 let share = AGENT_ARTICLES / answering.len() as f32;
                 for slug in &answering {
-                    articles.add(&session, Some(STAFF), q, slug, share, l.at);
+                    articles.add(&session, staff, q, slug, share, l.at);
                 }
             }
         }
     }
+    let articles = articles.into_examples();
+    // What answered a wording says which ticket type it is.
+    for e in articles.iter().filter(|e| e.weight > 0.0) {
+        let of = kb.types_of(&e.label);
+        for tt in &of {
+            let w = e.weight / of.len() as f32;
+            types.add(&e.session, Some(&e.client), &e.text, tt, w, e.at);
+        }
+    }
     let mut out = Examples {
-        articles: articles.into_examples(),
+        articles,
         ticket_types: types.into_examples(),
     };
     let rejected = |e: &Example| {
@@ -276,7 +331,8 @@ pub fn examples(
             .iter()
             .any(|r| r.slug == e.label && same_wording(&r.phrase, &e.text))
     };
-    out.articles.retain(|e| published(&e.label) && !rejected(e));
+    out.articles
+        .retain(|e| kb.published(&e.label) && !rejected(e));
     out
 }
 
@@ -310,8 +366,14 @@ mod tests {
             .sum()
     }
 
-    fn all(_: &str) -> bool {
-        true
+    /// Articles a, b, c, x, y, z, w and unblock, the last answering `pin_blocked`.
+    fn catalogue() -> Articles {
+        Articles::from_pairs(
+            ["a", "b", "c", "x", "y", "z", "w"]
+                .into_iter()
+                .map(|s| (s.to_string(), vec![format!("type_{s}")]))
+                .chain([("unblock".to_string(), vec!["pin_blocked".to_string()])]),
+        )
     }
 
     #[test]
@@ -323,10 +385,14 @@ mod tests {
             searches: vec![search("card late", &["a", "b", "c"], &[("c", 3)])],
             ..Traffic::default()
         };
-        let ex = examples(&t, |_| Vec::new(), all).articles;
+        let ex = examples(&t, &catalogue()).articles;
         assert!((weight(&ex, "c") - click_weight(Some(3))).abs() < 1e-6);
         assert!((weight(&ex, "a") - SKIPPED).abs() < 1e-6);
         assert!((weight(&ex, "b") - SKIPPED).abs() < 1e-6);
+        // The clicked article's evidence counts for its ticket type too.
+        let types = examples(&t, &catalogue()).ticket_types;
+        assert!((weight(&types, "type_c") - click_weight(Some(3))).abs() < 1e-6);
+        assert_eq!(weight(&types, "type_a"), 0.0);
     }
 
     #[test]
@@ -346,26 +412,26 @@ mod tests {
             }],
             ..Traffic::default()
         };
-        let ex = examples(
-            &t,
-            |tt| {
-                if tt == "pin_blocked" {
-                    vec!["unblock".into()]
-                } else {
-                    vec![]
-                }
-            },
-            all,
-        );
+        let ex = examples(&t, &catalogue());
         // A not-helpful vote outweighs the click before it.
         assert!(weight(&ex.articles, "b") < 0.0);
         assert!((weight(&ex.articles, "x") - TICKET_AFTER).abs() < 1e-6);
         assert_eq!(weight(&ex.articles, "w"), 0.0, "only the first three");
         assert!((weight(&ex.articles, "unblock") - AGENT_ARTICLES).abs() < 1e-6);
+        // The agent's label, and what the articles of that type now answer.
         assert!(
-            (weight(&ex.ticket_types, "pin_blocked") - (AGENT_TEXT + AGENT_QUERY)).abs() < 1e-6
+            (weight(&ex.ticket_types, "pin_blocked") - (AGENT_TEXT + AGENT_QUERY + AGENT_ARTICLES))
+                .abs()
+                < 1e-6
         );
-        assert!(ex.ticket_types.iter().all(|e| e.client == STAFF));
+        // An article's negative evidence teaches triage nothing.
+        assert_eq!(weight(&ex.ticket_types, "type_b"), 0.0);
+        assert!(
+            ex.ticket_types
+                .iter()
+                .filter(|e| e.label == "pin_blocked")
+                .all(|e| e.client == "staff:T-1")
+        );
     }
 
     #[test]
@@ -377,7 +443,7 @@ mod tests {
             rejections: vec![],
             ..Traffic::default()
         };
-        let ex = examples(&t, |_| Vec::new(), |slug| slug != "gone").articles;
+        let ex = examples(&t, &catalogue()).articles;
         assert!((weight(&ex, "a") - SESSION_CAP).abs() < 1e-6);
         assert_eq!(weight(&ex, "gone"), 0.0);
     }
@@ -392,6 +458,6 @@ mod tests {
             }],
             ..Traffic::default()
         };
-        assert!(examples(&t, |_| Vec::new(), all).articles.is_empty());
+        assert!(examples(&t, &catalogue()).articles.is_empty());
     }
 }
