@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             store.clone(),
             config.analytics,
         ));
-        // Reports (issue 4): closed days aggregated in the background; aggregates older than
+        // Reports: closed days aggregated in the background; aggregates older than
         // the events' retention (180 days by default) are forgotten with them.
         let _warmup = crate::reports::spawn_warmup(store.clone(), config.analytics.retention_days);
         let salt = store

@@ -21,7 +21,7 @@ pub const KNOWN_KEYS: [&str; 10] = [
     "status",
 ];
 
-/// At most this many ticket types per article (PRODUCT.md).
+/// At most this many ticket types per article (the content format).
 pub const MAX_TICKET_TYPES: usize = 3;
 /// Keywords are alternate phrasings, not a pasted list of questions.
 pub const MAX_KEYWORDS: usize = 12;

@@ -255,7 +255,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sitemap.xml", get(pages::sitemap))
         .route("/assets/style.css", get(pages::style))
         .route("/assets/app.js", get(pages::script))
-        // Contact and tickets (issue 6).
+        // Contact and tickets.
         // Every help-center page above has a session, issued as a cookie when missing.
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -270,9 +270,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin", get(admin::dashboard))
         .route("/admin/login", get(admin::login_page).post(admin::login))
         .route("/admin/logout", post(admin::logout))
-        // Reports (issue 4).
+        // Reports.
         .route("/admin/reports/{name}", get(reports::report_page))
-        // Ticket queue (issue 6).
+        // Ticket queue.
         .route("/admin/tickets", get(tickets::queue_page))
         .route(
             "/admin/tickets/{id}",

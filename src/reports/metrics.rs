@@ -1,4 +1,4 @@
-//! Metric definitions with PRODUCT.md's targets and warnings, and a status per metric.
+//! Metric definitions with the support world's targets and warnings (README, "Metrics and their targets"), and a status per metric.
 
 use std::fmt;
 
@@ -51,7 +51,7 @@ enum Unit {
     Seconds,
 }
 
-/// A metric as PRODUCT.md defines it.
+/// A metric as the support world defines it (README, "Metrics and their targets").
 #[derive(Debug, Clone, Copy)]
 pub struct MetricDef {
     pub key: &'static str,

@@ -1,5 +1,5 @@
-//! The KB manager's reports: metric definitions with PRODUCT.md's targets and warnings, a
-//! status per metric, and typed report rows (gaps, searches, deflection, helpfulness,
+//! The KB manager's reports: metric definitions with the support world's targets and
+//! warnings (the README's "Metrics and their targets"), a status per metric, and typed report rows (gaps, searches, deflection, helpfulness,
 //! freshness, coverage) computed from the store's aggregates and the knowledge base.
 //! Every report also has a [`Table`] view: the same rows for HTML, CSV and the terminal.
 //!

@@ -1,6 +1,6 @@
 //! Triage on ticket creation, as pure functions: the category from the knowledge base, the
 //! priority by the triage tree, SLA deadlines on a business-hours clock, and the ticket
-//! lifecycle. Everything is configured by the `[triage]` table (defaults: PRODUCT.md).
+//! lifecycle. Everything is configured by the `[triage]` table (defaults: the README's SLA table).
 
 pub mod category;
 pub mod lifecycle;

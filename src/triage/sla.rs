@@ -64,7 +64,7 @@ pub struct SlaTable {
 }
 
 impl Default for SlaTable {
-    /// PRODUCT.md: P1 15 min / 4 h, P2 1 h / 8 h, P3 4 h / 24 h, P4 8 h / 72 h,
+    /// The README's SLA table: P1 15 min / 4 h, P2 1 h / 8 h, P3 4 h / 24 h, P4 8 h / 72 h,
     /// P5 24 h / 5 business days (of 9 hours).
     fn default() -> Self {
         Self {
