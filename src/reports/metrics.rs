@@ -1,4 +1,5 @@
-//! Metric definitions with the support world's targets and warnings (README, "Metrics and their targets"), and a status per metric.
+//! Metric definitions with the support world's targets and warnings (the README's "Metrics
+//! and their targets"), and a status per metric.
 
 use std::fmt;
 
