@@ -77,6 +77,34 @@ impl ContentArgs {
     }
 }
 
+/// The configured store: the PostgreSQL at `database_url`, else SQLite in `data_dir` — made
+/// there when `create`, else it must exist already (reading a new, empty one would mislead).
+pub(crate) async fn open_store(
+    config: &crate::config::Config,
+    create: bool,
+) -> anyhow::Result<crate::store::Store> {
+    use anyhow::Context;
+    if let Some(url) = &config.database_url {
+        return crate::store::Store::connect(url.expose())
+            .await
+            .context("connecting to the database (--database-url)");
+    }
+    let db = config.data_dir.join("deflect.db");
+    anyhow::ensure!(
+        create || db.is_file(),
+        "no database at {} — pass --data-dir (where `deflect serve` keeps it) or --database-url",
+        db.display()
+    );
+    crate::store::Store::open_dir(&config.data_dir)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the SQLite database in {}",
+                config.data_dir.display()
+            )
+        })
+}
+
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

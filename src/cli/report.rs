@@ -11,7 +11,6 @@ use crate::content::KnowledgeBase;
 use crate::content::today;
 use crate::reports::{Inputs, Period, Report, ReportName};
 use crate::search::SearchEngine;
-use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Format {
@@ -58,22 +57,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the runtime")?;
     let report = runtime.block_on(async {
-        let store = match &config.database_url {
-            Some(url) => Store::connect(url.expose())
-                .await
-                .context("connecting to the database (--database-url)")?,
-            None => {
-                let db = config.data_dir.join("deflect.db");
-                anyhow::ensure!(
-                    db.is_file(),
-                    "no database at {} — pass --data-dir (where `deflect serve` keeps it) or --database-url",
-                    db.display()
-                );
-                Store::open_dir(&config.data_dir)
-                    .await
-                    .with_context(|| format!("opening {}", db.display()))?
-            }
-        };
+        let store = super::open_store(&config, false).await?;
         let inputs = Inputs {
             store: &store,
             kb: &loaded.kb,

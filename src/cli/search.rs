@@ -2,7 +2,6 @@
 //! JSON lines, so thousands of queries run in one process.
 
 use crate::learning::{Learned, Model};
-use crate::store::Store;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
@@ -71,17 +70,7 @@ fn learned(config: &crate::config::Config, kb: &KnowledgeBase) -> anyhow::Result
         .build()
         .context("starting the runtime")?;
     let traffic = runtime.block_on(async {
-        let store = match &config.database_url {
-            Some(url) => Store::connect(url.expose())
-                .await
-                .context("connecting to the database (--database-url)")?,
-            None => Store::open_dir(&config.data_dir).await.with_context(|| {
-                format!(
-                    "opening the SQLite database in {}",
-                    config.data_dir.display()
-                )
-            })?,
-        };
+        let store = super::open_store(config, false).await?;
         let since =
             chrono::Utc::now() - chrono::Duration::days(i64::from(config.learning.history_days));
         store

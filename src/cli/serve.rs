@@ -74,17 +74,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let store = match &config.database_url {
-            Some(url) => Store::connect(url.expose())
-                .await
-                .context("connecting to the database (--database-url)")?,
-            None => Store::open_dir(&config.data_dir).await.with_context(|| {
-                format!(
-                    "opening the SQLite database in {}",
-                    config.data_dir.display()
-                )
-            })?,
-        };
+        let store = super::open_store(&config, true).await?;
         let purge = tokio::spawn(crate::store::retention::purge_job(
             store.clone(),
             config.analytics,

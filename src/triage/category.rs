@@ -110,15 +110,19 @@ pub fn from_search(
         limit: hits.max(1),
         category: None,
     });
-    let ranked: Vec<RankedArticle<'_>> = found
+    categorize(text, &ranked(&found), rules)
+}
+
+/// The articles found, best first, with their ticket types.
+fn ranked<'a>(found: &crate::search::SearchResults<'a>) -> Vec<RankedArticle<'a>> {
+    found
         .hits
         .iter()
         .map(|h| RankedArticle {
             score: h.score,
             ticket_types: &h.article.front.ticket_types,
         })
-        .collect();
-    categorize(text, &ranked, rules)
+        .collect()
 }
 
 /// [`from_search`] with what traffic taught: the article model re-ranks the search, and the
@@ -141,16 +145,8 @@ pub fn from_search_learned(
     });
     let found =
         crate::learning::rerank(engine, found, &learned.articles, hits.max(1), None).results;
-    let ranked: Vec<RankedArticle<'_>> = found
-        .hits
-        .iter()
-        .map(|h| RankedArticle {
-            score: h.score,
-            ticket_types: &h.article.front.ticket_types,
-        })
-        .collect();
     let types = learned.ticket_types.scores(text, 3);
-    categorize_with(text, &ranked, rules, &types)
+    categorize_with(text, &ranked(&found), rules, &types)
 }
 
 #[cfg(test)]
