@@ -44,8 +44,10 @@ fn help_center() -> Fixture {
 }
 
 fn config() -> Config {
-    let mut c = Config::default();
-    c.admin_token = Some(deflect::secret::Secret::new(TOKEN));
+    let mut c = Config {
+        admin_token: Some(deflect::secret::Secret::new(TOKEN)),
+        ..Config::default()
+    };
     c.widget.trust_proxy = true;
     c.widget.session_per_minute = 0;
     c.widget.ip_per_minute = 0;

@@ -50,8 +50,10 @@ fn no_api_route_is_declared_outside_the_documented_table() {
 async fn every_documented_route_is_served() {
     let f = Fixture::new();
     f.article("a.md", &ArticleSrc::new("How do I change my PIN?"));
-    let mut config = Config::default();
-    config.admin_token = Some(deflect::secret::Secret::new("tok"));
+    let config = Config {
+        admin_token: Some(deflect::secret::Secret::new("tok")),
+        ..Config::default()
+    };
     let app = TestApp::with_sqlite(&f, config).await;
     let doc: Value = serde_json::from_str(&app.get("/api/v1/openapi.json").await.body)
         .expect("the document is JSON");
