@@ -231,6 +231,10 @@ handoff_tiers = []
 page_boost = 0.2
 # The contact form the hand-off links to (prefilled with subject and description).
 contact_path = "/contact"
+# How far what traffic taught counts as evidence for the first article (0 = not at all): a
+# learned probability p removes learned_trust × p² × (share of the message the article
+# matches) of the remaining doubt.
+learned_trust = 1.4
 
 # Learning from traffic: clicks (corrected for position), helpful votes, "this answered my
 # question", tickets after a search and the ticket types agents set teach search, suggest and

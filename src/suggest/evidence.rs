@@ -34,16 +34,12 @@ pub struct Evidence {
     pub second_agrees: bool,
     /// Results found.
     pub hits: usize,
-    /// The probability learning gives the first article for this wording (0: nothing learned).
-    /// Not a feature of the fitted model: it raises the model's confidence as independent
-    /// evidence (see [`Evidence::confidence`]).
+    /// What learning vouches for the first article (0: nothing learned): its probability for
+    /// this wording, discounted by `[suggest] learned_trust` and by how little of the message
+    /// the article matches. Not a feature of the fitted model: it raises the model's
+    /// confidence as independent evidence (see [`Evidence::confidence`]).
     pub learned: f64,
 }
-
-/// How much a learned probability is trusted as evidence: traffic-taught associations are
-/// noisy (position bias, wrong first clicks), so a learned 1.0 removes this share of the
-/// remaining doubt, not all of it.
-pub const LEARNED_TRUST: f64 = 0.85;
 
 /// Model features, in the order of [`COEFFICIENTS`].
 pub const FEATURES: [&str; 8] = [
@@ -99,7 +95,7 @@ impl Evidence {
                 .sum::<f64>();
         let words = 1.0 / (1.0 + (-z).exp());
         // Noisy-or with the learned probability: with nothing learned, the words alone.
-        let learned = (LEARNED_TRUST * self.learned).clamp(0.0, 1.0);
+        let learned = self.learned.clamp(0.0, 1.0);
         1.0 - (1.0 - words) * (1.0 - learned)
     }
 
