@@ -108,7 +108,7 @@ pub async fn login_page(
     PageQuery(query): PageQuery<LoginQuery>,
 ) -> Response {
     let next = query.next;
-    super::pages::render(
+    super::templates::render(
         &state,
         "admin_login.html",
         context! {
@@ -148,7 +148,7 @@ pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginFor
         .bytes()
         .all(|b| b.is_ascii_graphic() && !b";,\\\"".contains(&b));
     if !ok || !cookie_safe {
-        let mut res = super::pages::render(
+        let mut res = super::templates::render(
             &state,
             "admin_login.html",
             context! {
@@ -180,16 +180,6 @@ pub async fn logout() -> Response {
         ),
     );
     res
-}
-
-/// The KB manager's dashboard (`?since=` as for the reports).
-pub async fn dashboard(
-    _: AdminPage,
-    State(state): State<Arc<AppState>>,
-    PageQuery(query): PageQuery<super::reports::ReportParams>,
-) -> Response {
-    let since = query.since;
-    super::reports::dashboard(state, since).await
 }
 
 impl FromRequestParts<Arc<AppState>> for Admin {

@@ -95,7 +95,7 @@ fn page(
     suggestions: &[Suggestion],
     context_note: Option<String>,
 ) -> Response {
-    super::pages::render(
+    super::templates::render(
         state,
         "contact.html",
         context! {
@@ -249,7 +249,7 @@ pub async fn submit(
     match super::tickets::file(&state, new, "form").await {
         Ok(t) => {
             let promise = first_response(t.first_response_minutes, t.priority == "P1");
-            let res = super::pages::render(
+            let res = super::templates::render(
                 &state,
                 "contact_done.html",
                 context! {
@@ -309,7 +309,7 @@ pub async fn answered(
         tracing::warn!(error = %e, "contact deflection not recorded");
     }
     with_cookie(
-        super::pages::render(
+        super::templates::render(
             &state,
             "contact_done.html",
             context! {

@@ -266,7 +266,7 @@ pub async fn page(
             }
         })
         .collect();
-    super::pages::render(
+    super::templates::render(
         &state,
         "admin_learning.html",
         context! {

@@ -267,7 +267,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Suggestions' widget script (the API routes are below, with the OpenAPI document).
         .route("/widget.js", get(widget::script))
         // Admin pages (login cookie).
-        .route("/admin", get(admin::dashboard))
+        .route("/admin", get(reports::dashboard_page))
         .route("/admin/login", get(admin::login_page).post(admin::login))
         .route("/admin/logout", post(admin::logout))
         // Reports.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Serialize;
 use serde_json::json;
@@ -13,6 +13,7 @@ use serde_json::json;
 use super::api::{SearchParams, run_search};
 use super::extract::PageQuery;
 use super::session::{self, Session};
+use super::templates::render;
 use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::content::Article;
 
@@ -90,17 +91,6 @@ fn categories(state: &AppState, parent: &str) -> Vec<CategoryLink> {
 
 fn v<T: Serialize>(x: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(x))
-}
-
-pub(super) fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Response {
-    match state
-        .templates
-        .get_template(name)
-        .and_then(|t| t.render(ctx))
-    {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => ApiError::Internal(format!("rendering {name}: {e:#}")).into_response(),
-    }
 }
 
 pub async fn home(State(state): State<Arc<AppState>>) -> Response {

@@ -158,7 +158,7 @@ pub async fn report_page(
         Ok(r) => r,
         Err(e) => return error_response(&state, e),
     };
-    super::pages::render(
+    super::templates::render(
         &state,
         "admin_report.html",
         context! {
@@ -189,7 +189,7 @@ fn period_text(p: Period) -> String {
 }
 
 fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
-    let mut res = super::pages::render(
+    let mut res = super::templates::render(
         state,
         "admin_report.html",
         context! { site_name => &state.config.site_name, logged_in => true, error => message, title => "Report" },
@@ -346,7 +346,16 @@ fn status_class(s: MetricStatus) -> &'static str {
 }
 
 /// The KB manager's dashboard: every metric at a glance and the two trend charts.
-pub async fn dashboard(state: Arc<AppState>, since: Option<String>) -> Response {
+/// The KB manager's dashboard at `/admin` (`?since=` as for the reports).
+pub async fn dashboard_page(
+    _: AdminPage,
+    State(state): State<Arc<AppState>>,
+    PageQuery(query): PageQuery<ReportParams>,
+) -> Response {
+    dashboard(state, query.since).await
+}
+
+async fn dashboard(state: Arc<AppState>, since: Option<String>) -> Response {
     let period = match period(since.as_deref()) {
         Ok(p) => p,
         Err(e) => return error_page(&state, StatusCode::BAD_REQUEST, &e.to_string()),
@@ -406,7 +415,7 @@ pub async fn dashboard(state: Arc<AppState>, since: Option<String>) -> Response 
             _ => {}
         }
     }
-    super::pages::render(
+    super::templates::render(
         &state,
         "admin_dashboard.html",
         context! {

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
+use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
+
+use super::{ApiError, AppState};
 
 /// The default templates, embedded.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -67,4 +70,16 @@ pub fn environment(dir: Option<&Path>) -> anyhow::Result<Environment<'static>> {
             .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
     }
     Ok(env)
+}
+
+/// Renders a page template, or the error envelope when it fails (a user template may be broken).
+pub(super) fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Response {
+    match state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("rendering {name}: {e:#}")).into_response(),
+    }
 }

@@ -320,7 +320,7 @@ pub async fn queue_page(
         .iter()
         .map(|t| t.id.clone())
         .collect();
-    super::pages::render(
+    super::templates::render(
         &state,
         "admin_tickets.html",
         context! {
@@ -345,7 +345,7 @@ pub async fn ticket_page(
     PageQuery(q): PageQuery<PageMessage>,
 ) -> Response {
     match detail(&state, &id).await {
-        Ok(d) => super::pages::render(
+        Ok(d) => super::templates::render(
             &state,
             "admin_ticket.html",
             context! {
