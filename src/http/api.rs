@@ -15,15 +15,6 @@ use super::{ApiError, AppState, MAX_QUERY_BYTES};
 use crate::search::{MAX_LIMIT, SearchRequest, SearchResults, analysis};
 use crate::store::SearchEvent;
 
-/// A query's words, lowercased and folded: how searches are grouped in reports.
-fn normalize(query: &str) -> String {
-    analysis::words(query)
-        .into_iter()
-        .map(|w| w.text)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Query-string parameters of search and autocomplete.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -179,7 +170,7 @@ fn log_search(
     let Some(events) = &state.events else {
         return state.next_search_id();
     };
-    let normalized = normalize(&found.query);
+    let normalized = analysis::normalize(&found.query);
     let search_id =
         state
             .typing

@@ -13,4 +13,4 @@ pub mod signals;
 pub use blend::{BlendConfig, Blended, blend};
 pub use live::{Learned, LearnedStats, LearningConfig, LiveLearning};
 pub use model::{Example, Model, ModelStats, TrainConfig};
-pub use rerank::{Reranked, rerank};
+pub use rerank::{Reranked, learned_text, rerank, rerank_scored};

@@ -58,11 +58,7 @@ pub fn phrasings(
     let mut by_wording: Vec<(String, Evidence<'_>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for e in examples.iter().filter(|e| e.weight > 0.0) {
-        let key = crate::search::analysis::words(&e.text)
-            .into_iter()
-            .map(|w| w.text)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let key = crate::search::analysis::normalize(&e.text);
         if key.is_empty() {
             continue;
         }

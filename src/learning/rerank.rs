@@ -12,17 +12,37 @@ pub struct Reranked<'a> {
     pub learned: Vec<f32>,
 }
 
-/// Re-ranks `found` (the engine's results for its query, asked with a few more hits than
-/// `limit` so re-ranking has room) with `model`, keeping at most `limit`. With an empty model
-/// the engine's results come back as they were, cut to `limit`.
+/// Re-ranks `found` (the engine's results for its query) with `model`, keeping at most
+/// `limit`. With an empty model the engine's results come back as they were, cut to `limit`.
 pub fn rerank<'a>(
     engine: &'a SearchEngine,
-    mut found: SearchResults<'a>,
+    found: SearchResults<'a>,
     model: &Model,
     limit: usize,
     category: Option<&str>,
 ) -> Reranked<'a> {
-    if model.is_empty() || found.query.trim().is_empty() {
+    let scores = if model.is_empty() || found.query.trim().is_empty() {
+        Vec::new()
+    } else {
+        model.scores(learned_text(&found), 10)
+    };
+    rerank_scored(engine, found, &scores, limit, category)
+}
+
+/// The wording the model is asked about: the corrected query when there is one.
+pub fn learned_text<'r>(found: &'r SearchResults<'_>) -> &'r str {
+    found.corrected_query.as_deref().unwrap_or(&found.query)
+}
+
+/// [`rerank`] with the model's scores for [`learned_text`] already at hand (best first).
+pub fn rerank_scored<'a>(
+    engine: &'a SearchEngine,
+    mut found: SearchResults<'a>,
+    scores: &[(&str, f32)],
+    limit: usize,
+    category: Option<&str>,
+) -> Reranked<'a> {
+    if scores.is_empty() {
         found.hits.truncate(limit);
         let learned = vec![0.0; found.hits.len()];
         return Reranked {
@@ -30,13 +50,13 @@ pub fn rerank<'a>(
             learned,
         };
     }
-    let text = found.corrected_query.as_deref().unwrap_or(&found.query);
-    let scores = model.scores(text, 10);
+    // The engine's own category filter: the folder or one below it, blank meaning none.
+    let category = category.map(str::trim).filter(|c| !c.is_empty());
     let in_category = |slug: &str| {
         category.is_none_or(|c| {
             engine
                 .article(slug)
-                .is_some_and(|a| a.category == c || a.category.starts_with(&format!("{c}/")))
+                .is_some_and(|a| a.category_ancestors().iter().any(|x| x == c))
         })
     };
     let learned: Vec<(&str, f32)> = scores

@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::Example;
+use crate::search::analysis::normalize;
 
 /// Largest total weight one session gives one label.
 pub const SESSION_CAP: f32 = 3.0;
@@ -227,13 +228,7 @@ impl Acc {
 
 /// Two wordings are the same when their words are (case, punctuation and accents aside).
 pub fn same_wording(a: &str, b: &str) -> bool {
-    let words = |s: &str| -> Vec<String> {
-        crate::search::analysis::words(s)
-            .into_iter()
-            .map(|w| w.text)
-            .collect()
-    };
-    words(a) == words(b)
+    normalize(a) == normalize(b)
 }
 
 /// Turns traffic into examples. `articles_of_type`: the published articles answering a
@@ -326,10 +321,17 @@ pub fn examples(t: &Traffic, kb: &impl Catalogue) -> Examples {
         articles,
         ticket_types: types.into_examples(),
     };
+    // Each rejected wording normalized once, each example's text only when its article has one.
+    let rejections: std::collections::HashSet<(&str, String)> = t
+        .rejections
+        .iter()
+        .map(|r| (r.slug.as_str(), normalize(&r.phrase)))
+        .collect();
+    let rejected_slugs: std::collections::HashSet<&str> =
+        rejections.iter().map(|(slug, _)| *slug).collect();
     let rejected = |e: &Example| {
-        t.rejections
-            .iter()
-            .any(|r| r.slug == e.label && same_wording(&r.phrase, &e.text))
+        rejected_slugs.contains(e.label.as_str())
+            && rejections.contains(&(e.label.as_str(), normalize(&e.text)))
     };
     out.articles
         .retain(|e| kb.published(&e.label) && !rejected(e));

@@ -369,12 +369,8 @@ impl GapsReport {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_time::now;
     use super::*;
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
 
     fn q(normalized: &str, corrected: Option<&str>, zero: i64, no_click: i64) -> QueryStats {
         QueryStats {

@@ -208,3 +208,15 @@ impl Report {
         })
     }
 }
+
+/// The fixed "now" the reports' unit tests share.
+#[cfg(test)]
+mod test_time {
+    use chrono::{DateTime, Utc};
+
+    pub(super) fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+}

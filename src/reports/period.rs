@@ -70,12 +70,8 @@ impl Period {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_time::now;
     use super::*;
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
 
     #[test]
     fn periods() {

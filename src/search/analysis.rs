@@ -145,6 +145,16 @@ pub fn contraction(word: &str) -> Option<&'static [&'static str]> {
         .map(|i| CONTRACTIONS[i].1)
 }
 
+/// A text's words, lowercased and folded, joined by spaces: how searches are grouped in
+/// reports and how learning tells one wording from another.
+pub fn normalize(text: &str) -> String {
+    words(text)
+        .into_iter()
+        .map(|w| w.text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The Snowball English stemmer as a tantivy token filter.
 #[derive(Clone, Copy)]
 pub struct EnglishStemmer;

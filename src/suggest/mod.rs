@@ -240,13 +240,23 @@ pub fn suggest_learned<'a>(
     });
     // The evidence model was fitted on the engine's scores: keep them to judge the re-ranked
     // first article (a learned score's lead over the second is not the words' evidence).
-    let engine_scores: std::collections::HashMap<String, f32> = found
-        .hits
-        .iter()
-        .map(|h| (h.article.slug.clone(), h.score))
-        .collect();
+    let mut engine_scores: std::collections::HashMap<&'a str, f32> = Default::default();
+    // The model's scores for the message, asked once (twice only when the engine corrected it).
+    let mut message_scores = Vec::new();
     let found = if learning {
-        crate::learning::rerank(engine, found, model, 10, None).results
+        engine_scores = found
+            .hits
+            .iter()
+            .map(|h| (h.article.slug.as_str(), h.score))
+            .collect();
+        let text = crate::learning::learned_text(&found);
+        let scores = model.scores(text, 10);
+        message_scores = if text == message {
+            scores.iter().take(3).copied().collect()
+        } else {
+            model.scores(message, 3)
+        };
+        crate::learning::rerank_scored(engine, found, &scores, 10, None).results
     } else {
         found
     };
@@ -278,7 +288,7 @@ pub fn suggest_learned<'a>(
             .map(|s| Scored {
                 hit: s.hit.clone(),
                 score: engine_scores
-                    .get(&s.hit.article.slug)
+                    .get(s.hit.article.slug.as_str())
                     .copied()
                     .unwrap_or(0.0),
             })
@@ -288,8 +298,7 @@ pub fn suggest_learned<'a>(
         Evidence::of(&plan, &hits, engine)
     };
     if learning && let Some(top) = hits.first() {
-        let p = model
-            .scores(message, 3)
+        let p = message_scores
             .iter()
             .find(|(slug, _)| *slug == top.hit.article.slug)
             .map_or(0.0, |(_, p)| f64::from(*p));

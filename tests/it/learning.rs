@@ -55,10 +55,6 @@ fn config() -> Config {
     c
 }
 
-fn body(r: &crate::app::Response) -> Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("JSON ({e}): {}", r.body))
-}
-
 fn enc(s: &str) -> String {
     s.replace(' ', "+")
 }
@@ -72,7 +68,7 @@ async fn search(app: &TestApp, q: &str, extra: &str, client: &str) -> (String, V
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let v = body(&r);
+    let v = r.json();
     let slugs = v["results"]
         .as_array()
         .expect("results")
@@ -107,7 +103,7 @@ async fn retrain(app: &TestApp) -> Value {
         .admin("POST", "/api/v1/admin/learning/retrain", None)
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    body(&r)
+    r.json()
 }
 
 /// Retrains until the evidence of `sessions` visitor sessions is in (searches are written in
@@ -192,7 +188,7 @@ async fn distinct_clients_teach_search_and_learned_false_answers_from_words_alon
         .post_json("/api/v1/suggest", &json!({"message": QUESTION}))
         .await;
     assert_eq!(
-        body(&r)["articles"][0]["slug"],
+        r.json()["articles"][0]["slug"],
         second.as_str(),
         "{}",
         r.body
@@ -204,7 +200,7 @@ async fn distinct_clients_teach_search_and_learned_false_answers_from_words_alon
         )
         .await;
     assert_eq!(
-        body(&r)["articles"][0]["slug"],
+        r.json()["articles"][0]["slug"],
         first.as_str(),
         "{}",
         r.body
@@ -213,7 +209,7 @@ async fn distinct_clients_teach_search_and_learned_false_answers_from_words_alon
     // The state endpoint reports the model and the A/B groups.
     let r = app.admin("GET", "/api/v1/admin/learning", None).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let state = body(&r);
+    let state = r.json();
     assert_eq!(state["model"]["examples"], stats["examples"]);
     assert!(
         state["ab"]
@@ -296,7 +292,7 @@ async fn agents_correct_ticket_types_and_triage_learns_them() {
     };
     let r = app.post_json("/api/v1/tickets", &file(0)).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let t = body(&r);
+    let t = r.json();
     let id = t["id"].as_str().expect("id").to_string();
     assert_ne!(
         t["category"], "exchange_rate",
@@ -323,12 +319,12 @@ async fn agents_correct_ticket_types_and_triage_learns_them() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(body(&r)["category"], "exchange_rate");
-    assert_eq!(body(&r)["category_confidence"], 1.0);
+    assert_eq!(r.json()["category"], "exchange_rate");
+    assert_eq!(r.json()["category_confidence"], 1.0);
     let r = app
         .admin("GET", &format!("/api/v1/admin/tickets/{id}"), None)
         .await;
-    let detail = body(&r);
+    let detail = r.json();
     assert!(
         detail["audit"]
             .as_array()
@@ -345,7 +341,7 @@ async fn agents_correct_ticket_types_and_triage_learns_them() {
     assert!(stats["examples"].as_u64().unwrap_or(0) >= 1, "{stats}");
     let r = app.post_json("/api/v1/tickets", &file(1)).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(body(&r)["category"], "exchange_rate", "{}", r.body);
+    assert_eq!(r.json()["category"], "exchange_rate", "{}", r.body);
 }
 
 #[tokio::test]
