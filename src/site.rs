@@ -12,7 +12,8 @@ use arc_swap::ArcSwap;
 use chrono::NaiveDate;
 
 use crate::content::{Diagnostic, KnowledgeBase};
-use crate::search::SearchEngine;
+use crate::content::ParseCache;
+use crate::search::{SearchEngine, SyncReport};
 
 include!(concat!(env!("OUT_DIR"), "/sample_content.rs"));
 
@@ -40,6 +41,8 @@ pub struct Site {
     pub engine: SearchEngine,
     /// Problems found when this version was loaded.
     pub diagnostics: Vec<Diagnostic>,
+    /// The files' parses, reused by the next reload for the files that did not change.
+    parsed: ParseCache,
 }
 
 /// What a reload did.
@@ -50,19 +53,42 @@ pub struct ReloadReport {
     pub warnings: usize,
     /// Slugs whose new version is broken, served as before.
     pub kept_last_good: Vec<String>,
+    /// What the search index had to do.
+    pub index: SyncReport,
     pub millis: u128,
 }
 
+/// Where a site's search index lives.
+#[derive(Debug, Clone, Copy)]
+pub enum IndexAt<'a> {
+    /// In memory, built at every start.
+    Memory,
+    /// On disk in this folder, reused at the next start when the content has not changed.
+    Disk(&'a Path),
+}
+
 impl Site {
-    /// Loads and indexes a content directory. `previous` supplies last good versions of
-    /// articles that are broken now.
+    /// Loads and indexes a content directory, in memory. `previous` supplies last good
+    /// versions of articles that are broken now, the parses of unchanged files, and the index
+    /// to update (only the changed articles are reindexed).
     pub fn load(
         dir: &Path,
         today: NaiveDate,
         previous: Option<&Site>,
     ) -> anyhow::Result<(Site, ReloadReport)> {
+        Self::load_at(dir, today, previous, IndexAt::Memory)
+    }
+
+    /// As [`Site::load`], with the index where `index` says when there is no previous site.
+    /// An on-disk index another process holds is replaced by one in memory, with a warning.
+    pub fn load_at(
+        dir: &Path,
+        today: NaiveDate,
+        previous: Option<&Site>,
+        index: IndexAt<'_>,
+    ) -> anyhow::Result<(Site, ReloadReport)> {
         let started = std::time::Instant::now();
-        let mut loaded = KnowledgeBase::load(dir, today)?;
+        let mut loaded = KnowledgeBase::load_reusing(dir, today, previous.map(|p| &p.parsed))?;
         let mut kept = Vec::new();
         if let Some(prev) = previous {
             let broken: HashSet<&Path> = loaded
@@ -77,19 +103,31 @@ impl Site {
                 if broken.contains(dir.join(&a.path).as_path()) && !present.contains(&a.slug) {
                     tracing::warn!(slug = %a.slug, path = %a.path.display(), "article has errors; serving its last good version");
                     kept.push(a.slug.clone());
-                    loaded.kb.articles.push(a.clone());
+                    loaded.kb.articles.push(Arc::clone(a));
                 }
             }
         }
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
             tracing::warn!("{d}");
         }
-        let engine = SearchEngine::build(&loaded.kb).context("building the search index")?;
+        let (engine, index) = match (previous, index) {
+            (Some(prev), _) => prev.engine.updated(&loaded.kb),
+            (None, IndexAt::Disk(at)) => match SearchEngine::open(&loaded.kb, at) {
+                Err(crate::search::SearchError::Locked(_)) => {
+                    tracing::warn!(dir = %at.display(), "the search index is in use by another process; indexing in memory instead");
+                    SearchEngine::in_memory(&loaded.kb)
+                }
+                found => found,
+            },
+            (None, IndexAt::Memory) => SearchEngine::in_memory(&loaded.kb),
+        }
+        .context("building the search index")?;
         let report = ReloadReport {
             articles: engine.articles().len(),
             errors: loaded.errors(),
             warnings: loaded.warnings(),
             kept_last_good: kept,
+            index,
             millis: started.elapsed().as_millis(),
         };
         Ok((
@@ -97,6 +135,7 @@ impl Site {
                 kb: loaded.kb,
                 engine,
                 diagnostics: loaded.diagnostics,
+                parsed: loaded.parsed,
             },
             report,
         ))

@@ -58,7 +58,23 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     config.triage.validate()?;
     tracing::debug!(?config, "configuration");
-    let (site, report) = Site::load(&config.content, today(), None)?;
+    let index_dir = config.data_dir.join("index");
+    let (site, report) = Site::load_at(
+        &config.content,
+        today(),
+        None,
+        crate::site::IndexAt::Disk(&index_dir),
+    )?;
+    tracing::info!(
+        articles = report.articles,
+        reused = report.index.unchanged,
+        indexed = report.index.added + report.index.updated,
+        removed = report.index.removed,
+        index_ms = %report.index.millis,
+        ms = %report.millis,
+        index = %index_dir.display(),
+        "content loaded"
+    );
     if report.errors > 0 {
         tracing::warn!(
             errors = report.errors,

@@ -10,6 +10,8 @@ pub mod ticket_types;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
@@ -32,7 +34,8 @@ pub const TICKET_TYPES_FILE: &str = "ticket-types.toml";
 #[derive(Debug, Clone, Default)]
 pub struct KnowledgeBase {
     pub root: PathBuf,
-    pub articles: Vec<Article>,
+    /// Shared with the search index and kept across reloads while unchanged.
+    pub articles: Vec<Arc<Article>>,
     pub synonyms: Vec<SynonymRule>,
     pub ticket_types: Vec<TicketType>,
 }
@@ -44,7 +47,26 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// Markdown files seen, including the broken ones.
     pub files: usize,
+    /// Each file's parse, to reuse for the files that have not changed at the next load.
+    pub parsed: ParseCache,
 }
+
+/// A Markdown file as last parsed: when it was, what came of it.
+#[derive(Debug, Clone)]
+struct ParsedFile {
+    /// Size and modification time when read.
+    stamp: Option<(u64, std::time::SystemTime)>,
+    article: Option<Arc<Article>>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Parsed files by path, and the day they were parsed on (dates are judged against it).
+#[derive(Debug, Clone, Default)]
+pub struct ParseCache {
+    today: Option<NaiveDate>,
+    files: HashMap<PathBuf, ParsedFile>,
+}
+
 
 impl Loaded {
     pub fn errors(&self) -> usize {
@@ -60,13 +82,25 @@ impl KnowledgeBase {
     /// Loads a content directory. Fails only when the directory itself cannot be read;
     /// problems in files become diagnostics and the rest still loads.
     pub fn load(dir: &Path, today: NaiveDate) -> anyhow::Result<Loaded> {
+        Self::load_reusing(dir, today, None)
+    }
+
+    /// Loads a content directory, reusing from `previous` the parse of every file whose size
+    /// and modification time are unchanged (on the same day): an edit reparses one file.
+    /// Files are parsed on every core.
+    pub fn load_reusing(
+        dir: &Path,
+        today: NaiveDate,
+        previous: Option<&ParseCache>,
+    ) -> anyhow::Result<Loaded> {
         if !dir.is_dir() {
             bail!(
                 "content directory `{}` not found — pass --content DIR pointing at the folder with your articles",
                 dir.display()
             );
         }
-        let mut files = Vec::new();
+        let previous = previous.filter(|p| p.today == Some(today));
+        let mut files: Vec<(PathBuf, Option<(u64, SystemTime)>)> = Vec::new();
         let walker = walkdir::WalkDir::new(dir)
             .sort_by_file_name()
             .into_iter()
@@ -86,23 +120,14 @@ impl KnowledgeBase {
                 {
                     continue;
                 }
-                files.push(rel);
+                let stamp = entry
+                    .metadata()
+                    .ok()
+                    .and_then(|m| Some((m.len(), m.modified().ok()?)));
+                files.push((rel, stamp));
             }
         }
-        let mut sources = Vec::with_capacity(files.len());
-        let mut read_errors = Vec::new();
-        for rel in files {
-            let shown = dir.join(&rel);
-            match std::fs::read_to_string(&shown) {
-                Ok(src) => sources.push((rel, src)),
-                Err(e) => read_errors.push(Diagnostic::error(
-                    &shown,
-                    0,
-                    format!("cannot read the file: {e}"),
-                    "save it as UTF-8 text",
-                )),
-            }
-        }
+        let parsed = parse_files(dir, &files, today, previous);
         let read = |name: &str| -> anyhow::Result<Option<String>> {
             let path = dir.join(name);
             if !path.exists() {
@@ -114,19 +139,17 @@ impl KnowledgeBase {
         };
         let synonyms = read(SYNONYMS_FILE)?;
         let ticket_types = read(TICKET_TYPES_FILE)?;
-        let mut loaded = Self::from_sources(
+        let mut loaded = Self::assemble(
             dir,
-            &sources,
+            &files.iter().map(|(rel, _)| rel.clone()).collect::<Vec<_>>(),
+            &parsed,
             synonyms.as_deref(),
             ticket_types.as_deref(),
-            today,
         );
-        loaded.diagnostics.extend(read_errors);
-        loaded.files += loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.message.starts_with("cannot read"))
-            .count();
+        loaded.parsed = ParseCache {
+            today: Some(today),
+            files: files.into_iter().map(|(rel, _)| rel).zip(parsed).collect(),
+        };
         Ok(loaded)
     }
 
@@ -137,6 +160,23 @@ impl KnowledgeBase {
         synonyms: Option<&str>,
         ticket_types: Option<&str>,
         today: NaiveDate,
+    ) -> Loaded {
+        let parsed: Vec<ParsedFile> = articles
+            .iter()
+            .map(|(rel, src)| parse_file(root, rel, src, today, None))
+            .collect();
+        let paths: Vec<PathBuf> = articles.iter().map(|(rel, _)| rel.clone()).collect();
+        Self::assemble(root, &paths, &parsed, synonyms, ticket_types)
+    }
+
+    /// The knowledge base of parsed files: synonyms, the taxonomy, unique slugs and the checks
+    /// that span files.
+    fn assemble(
+        root: &Path,
+        paths: &[PathBuf],
+        parsed: &[ParsedFile],
+        synonyms: Option<&str>,
+        ticket_types: Option<&str>,
     ) -> Loaded {
         let mut diags = Vec::new();
         let mut kb = KnowledgeBase {
@@ -157,14 +197,15 @@ impl KnowledgeBase {
             )),
         }
 
-        let mut by_slug: HashMap<String, PathBuf> = HashMap::new();
-        for (rel, src) in articles {
+        let mut by_slug: HashMap<&str, &Path> = HashMap::new();
+        for (rel, file) in paths.iter().zip(parsed) {
+            diags.extend(file.diagnostics.iter().cloned());
             let shown = root.join(rel);
-            let Some(article) = Article::parse(rel, &shown, src, today, &mut diags) else {
+            let Some(article) = &file.article else {
                 tracing::warn!(path = %shown.display(), "article skipped: it has errors (run `deflect check`)");
                 continue;
             };
-            if let Some(first) = by_slug.get(&article.slug) {
+            if let Some(first) = by_slug.get(article.slug.as_str()) {
                 diags.push(Diagnostic::error(
                     &shown,
                     0,
@@ -177,15 +218,15 @@ impl KnowledgeBase {
                 ));
                 continue;
             }
-            by_slug.insert(article.slug.clone(), rel.clone());
-            kb.articles.push(article);
+            by_slug.insert(&article.slug, rel);
+            kb.articles.push(Arc::clone(article));
         }
         kb.cross_check(&mut diags);
-        let files = articles.len();
         Loaded {
             kb,
             diagnostics: diags,
-            files,
+            files: paths.len(),
+            parsed: ParseCache::default(),
         }
     }
 
@@ -280,8 +321,76 @@ impl KnowledgeBase {
 
     /// The articles customers can see and search.
     pub fn published(&self) -> impl Iterator<Item = &Article> {
-        self.articles.iter().filter(|a| a.is_published())
+        self.articles
+            .iter()
+            .map(|a| a.as_ref())
+            .filter(|a| a.is_published())
     }
+}
+
+/// Parses one file's text.
+fn parse_file(
+    root: &Path,
+    rel: &Path,
+    src: &str,
+    today: NaiveDate,
+    stamp: Option<(u64, SystemTime)>,
+) -> ParsedFile {
+    let mut diagnostics = Vec::new();
+    let article = Article::parse(rel, &root.join(rel), src, today, &mut diagnostics).map(Arc::new);
+    ParsedFile {
+        stamp,
+        article,
+        diagnostics,
+    }
+}
+
+/// Reads and parses the files that changed since `previous` (all of them without it), on every
+/// core; unchanged files keep their parse.
+fn parse_files(
+    dir: &Path,
+    files: &[(PathBuf, Option<(u64, SystemTime)>)],
+    today: NaiveDate,
+    previous: Option<&ParseCache>,
+) -> Vec<ParsedFile> {
+    let one = |(rel, stamp): &(PathBuf, Option<(u64, SystemTime)>)| -> ParsedFile {
+        if let (Some(stamp), Some(prev)) = (stamp, previous.and_then(|p| p.files.get(rel)))
+            && prev.stamp == Some(*stamp)
+        {
+            return prev.clone();
+        }
+        let shown = dir.join(rel);
+        match std::fs::read_to_string(&shown) {
+            Ok(src) => parse_file(dir, rel, &src, today, *stamp),
+            Err(e) => ParsedFile {
+                stamp: None,
+                article: None,
+                diagnostics: vec![Diagnostic::error(
+                    &shown,
+                    0,
+                    format!("cannot read the file: {e}"),
+                    "save it as UTF-8 text",
+                )],
+            },
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map(std::num::NonZero::get)
+        .unwrap_or(1);
+    if threads < 2 || files.len() < 64 {
+        return files.iter().map(one).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// The slug an internal link points at: `/articles/<slug>` (with optional `#anchor`) or `<slug>.md`.

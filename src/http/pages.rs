@@ -109,7 +109,7 @@ pub async fn home(State(state): State<Arc<AppState>>) -> Response {
             .articles()
             .iter()
             .filter(|a| a.front.featured)
-            .map(link)
+            .map(|a| link(a))
             .collect();
     }
     render(
@@ -282,7 +282,7 @@ pub async fn category(State(state): State<Arc<AppState>>, Path(path): Path<Strin
         .articles()
         .iter()
         .filter(|a| a.category == path)
-        .map(link)
+        .map(|a| link(a))
         .collect();
     let subcategories = categories(&state, &path);
     if articles.is_empty() && subcategories.is_empty() {

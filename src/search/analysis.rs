@@ -110,6 +110,16 @@ pub fn words(text: &str) -> Vec<Word> {
     out
 }
 
+/// Calls `f` with each word of `text` as the exact fields index it (lowercased, folded) and
+/// its byte range: no stemming, no splitting of contractions, no allocation per word.
+pub fn exact_tokens(text: &str, mut f: impl FnMut(&str, usize, usize)) {
+    let mut analyzer = exact_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(token) = stream.next() {
+        f(&token.text, token.offset_from, token.offset_to);
+    }
+}
+
 /// Contractions customers type without the apostrophe, as the words the tokenizer makes of
 /// the apostrophe form ("hasn't" → "hasn", "t"). Words that are also ordinary words ("its",
 /// "ill", "well", "id", "shell") are left alone.

@@ -4,22 +4,22 @@
 
 pub mod analysis;
 pub mod baseline;
+mod index;
 mod query;
+mod retrieve;
 pub mod snippet;
 pub mod synonyms;
 pub mod vocabulary;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use tantivy::collector::{Count, TopDocs};
-use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
-use tantivy::{Index, IndexWriter, Searcher, TantivyDocument, Term};
+use tantivy::Searcher;
+use tantivy::columnar::StrColumn;
 
 use crate::content::{Article, KnowledgeBase};
+pub use index::{Fields, IndexStore, SyncReport, TextField};
 pub use query::QueryPlan;
 use snippet::Lexicon;
 use synonyms::SynonymMap;
@@ -34,81 +34,17 @@ pub const DEFAULT_LIMIT: usize = 10;
 /// The most results a caller may ask for.
 pub const MAX_LIMIT: usize = 100;
 
-/// Why an index could not be built.
+/// Why an index could not be built or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
-    #[error("building the search index failed: {0}")]
+    #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
-}
-
-/// A searchable text field, indexed as exact words and as stems.
-#[derive(Debug, Clone, Copy)]
-pub struct TextField {
-    pub exact: Field,
-    pub stemmed: Field,
-    /// How much a match in this field counts.
-    pub weight: f32,
-}
-
-/// Handles to the schema's fields.
-#[derive(Debug, Clone)]
-pub struct Fields {
-    pub title: TextField,
-    pub keywords: TextField,
-    pub summary: TextField,
-    pub headings: TextField,
-    pub body: TextField,
-    /// The category and its ancestors, for filtering.
-    pub category: Field,
-    /// Position of the article in the engine's article list.
-    pub idx: Field,
-}
-
-impl Fields {
-    fn text_fields(&self) -> [TextField; 5] {
-        [
-            self.title,
-            self.keywords,
-            self.summary,
-            self.headings,
-            self.body,
-        ]
-    }
-}
-
-fn schema() -> (Schema, Fields) {
-    let mut sb = Schema::builder();
-    let text = |analyzer: &str| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(analyzer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        )
-    };
-    let mut pair = |name: &str, weight: f32| TextField {
-        exact: sb.add_text_field(&format!("{name}_exact"), text(analysis::EXACT)),
-        stemmed: sb.add_text_field(name, text(analysis::STEMMED)),
-        weight,
-    };
-    let title = pair("title", 3.0);
-    let keywords = pair("keywords", 3.5);
-    let summary = pair("summary", 1.8);
-    let headings = pair("headings", 1.2);
-    let body = pair("body", 1.5);
-    let category = sb.add_text_field("category", STRING);
-    let idx = sb.add_u64_field("idx", FAST);
-    (
-        sb.build(),
-        Fields {
-            title,
-            keywords,
-            summary,
-            headings,
-            body,
-            category,
-            idx,
-        },
-    )
+    #[error("search index: {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("search index unusable: {0}")]
+    Corrupt(String),
+    #[error("search index {0} is in use by another process")]
+    Locked(PathBuf),
 }
 
 /// Template headings appear in every article and say nothing about its subject.
@@ -156,21 +92,21 @@ pub struct SearchResults<'a> {
     pub hits: Vec<Hit<'a>>,
 }
 
-/// An immutable index of the published articles. Rebuild and swap to change content.
+/// One version of the index of the published articles, searchable while the next is built.
 pub struct SearchEngine {
+    store: Arc<IndexStore>,
     searcher: Searcher,
     fields: Fields,
-    idx_columns: Vec<Column<u64>>,
-    articles: Vec<Article>,
+    /// Each segment's slug column: which article a hit is.
+    slug_columns: Vec<Option<StrColumn>>,
+    articles: Vec<Arc<Article>>,
     vocabulary: Vocabulary,
     synonyms: SynonymMap,
     by_slug: HashMap<String, usize>,
     categories: BTreeMap<String, usize>,
-    /// Each article's body and summary, tokenized once for snippets.
-    tokens: Vec<ArticleTokens>,
-    /// Each article's words, collected once for the suggestion endpoint's evidence.
-    words: Vec<WordSets>,
     lexicon: Lexicon,
+    /// Above this many postings a search ranks in two stages (see [`retrieve`]).
+    exhaustive_postings: u64,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -221,13 +157,6 @@ impl WordSets {
     }
 }
 
-/// An article's snippet sources, tokenized at index time.
-#[derive(Debug)]
-struct ArticleTokens {
-    body: Vec<snippet::Token>,
-    summary: Vec<snippet::Token>,
-}
-
 impl std::fmt::Debug for SearchEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SearchEngine")
@@ -239,89 +168,85 @@ impl std::fmt::Debug for SearchEngine {
 }
 
 impl SearchEngine {
-    /// Indexes the published articles of a knowledge base.
+    /// Indexes the published articles of a knowledge base in memory.
     pub fn build(kb: &KnowledgeBase) -> Result<Self, SearchError> {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
-        analysis::register(&index);
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 60_000_000)?;
-        let articles: Vec<Article> = kb.published().cloned().collect();
-        let mut doc_freq: HashMap<String, u32> = HashMap::new();
-        let mut lexicon = Lexicon::default();
-        let mut tokens = Vec::with_capacity(articles.len());
-        let mut stems: HashSet<String> = HashSet::new();
-        for (i, a) in articles.iter().enumerate() {
-            let headings: Vec<&str> = a
-                .headings
-                .iter()
-                .map(|h| h.text.as_str())
-                .filter(|h| !is_template_heading(h))
-                .collect();
-            let keywords = a.front.keywords.join(" | ");
-            let headings = headings.join(" | ");
-            let texts: [(&TextField, &str); 5] = [
-                (&fields.title, &a.front.title),
-                (&fields.keywords, &keywords),
-                (&fields.summary, &a.front.summary),
-                (&fields.headings, &headings),
-                (&fields.body, &a.text),
-            ];
-            let mut doc = TantivyDocument::default();
-            let mut seen = HashSet::new();
-            for (field, text) in texts {
-                doc.add_text(field.exact, text);
-                doc.add_text(field.stemmed, text);
-                for w in analysis::words(text) {
-                    stems.insert(w.stem);
-                    if seen.insert(w.text.clone()) {
-                        *doc_freq.entry(w.text).or_default() += 1;
-                    }
-                }
-            }
-            tokens.push(ArticleTokens {
-                body: lexicon.tokenize(&a.text),
-                summary: lexicon.tokenize(&a.front.summary),
-            });
-            for c in a.category_ancestors() {
-                doc.add_text(fields.category, c);
-            }
-            doc.add_u64(fields.idx, i as u64);
-            writer.add_document(doc)?;
-        }
-        writer.commit()?;
-        let searcher = index.reader()?.searcher();
-        let idx_columns = searcher
+        Ok(Self::in_memory(kb)?.0)
+    }
+
+    /// As [`SearchEngine::build`], with what indexing did.
+    pub fn in_memory(kb: &KnowledgeBase) -> Result<(Self, SyncReport), SearchError> {
+        Self::on(Arc::new(IndexStore::in_ram()?), kb)
+    }
+
+    /// Opens the index kept in `dir` (creating or rebuilding it as needed) and brings it in
+    /// step with the knowledge base: on unchanged content nothing is reindexed.
+    pub fn open(kb: &KnowledgeBase, dir: &Path) -> Result<(Self, SyncReport), SearchError> {
+        let store = Arc::new(IndexStore::open(dir)?);
+        Self::on(store, kb)
+    }
+
+    /// The next version for changed content, on the same index: only the articles that
+    /// changed are reindexed. This version stays searchable meanwhile and after.
+    pub fn updated(&self, kb: &KnowledgeBase) -> Result<(Self, SyncReport), SearchError> {
+        Self::on(Arc::clone(&self.store), kb)
+    }
+
+    /// Where the index lives on disk, if it does.
+    pub fn index_dir(&self) -> Option<&Path> {
+        self.store.dir()
+    }
+
+    fn on(store: Arc<IndexStore>, kb: &KnowledgeBase) -> Result<(Self, SyncReport), SearchError> {
+        let articles: Vec<Arc<Article>> = kb
+            .articles
+            .iter()
+            .filter(|a| a.is_published())
+            .cloned()
+            .collect();
+        let (searcher, report) = store.sync(&articles)?;
+        let fields = store.fields.clone();
+        let slug_columns = searcher
             .segment_readers()
             .iter()
-            .map(|s| s.fast_fields().u64("idx"))
+            .map(|s| s.fast_fields().str("slug"))
             .collect::<Result<Vec<_>, _>>()?;
+        let (doc_freq, stems) = store.words(&searcher)?;
+        let lexicon = Lexicon::of_words(doc_freq.keys().map(String::as_str));
         let by_slug: HashMap<String, usize> = articles
             .iter()
             .enumerate()
             .map(|(i, a)| (a.slug.clone(), i))
             .collect();
-        let words = articles.iter().map(WordSets::of).collect();
         let mut categories: BTreeMap<String, usize> = BTreeMap::new();
-        for c in articles.iter().flat_map(Article::category_ancestors) {
+        for c in articles.iter().flat_map(|a| a.category_ancestors()) {
             *categories.entry(c).or_default() += 1;
         }
-        Ok(Self {
+        let engine = Self {
+            store,
             searcher,
             fields,
-            idx_columns,
+            slug_columns,
             articles,
             vocabulary: Vocabulary::new(doc_freq, stems),
             synonyms: SynonymMap::new(&kb.synonyms),
             by_slug,
             categories,
-            tokens,
-            words,
             lexicon,
-        })
+            exhaustive_postings: retrieve::EXHAUSTIVE_POSTINGS,
+        };
+        Ok((engine, report))
+    }
+
+    /// Ranks in two stages from this many postings on (0: always), instead of the default.
+    /// For tests and measurements of the two-stage ranking on small content.
+    #[doc(hidden)]
+    pub fn with_exhaustive_postings(mut self, postings: u64) -> Self {
+        self.exhaustive_postings = postings;
+        self
     }
 
     /// The indexed (published) articles.
-    pub fn articles(&self) -> &[Article] {
+    pub fn articles(&self) -> &[Arc<Article>] {
         &self.articles
     }
 
@@ -332,12 +257,13 @@ impl SearchEngine {
 
     /// A published article by slug.
     pub fn article(&self, slug: &str) -> Option<&Article> {
-        self.by_slug.get(slug).map(|&i| &self.articles[i])
+        self.by_slug.get(slug).map(|&i| self.articles[i].as_ref())
     }
 
-    /// An article's words, collected at index time.
-    pub fn article_words(&self, slug: &str) -> Option<&WordSets> {
-        self.by_slug.get(slug).map(|&i| &self.words[i])
+    /// An article's words, for the suggestion endpoint's evidence (collected on demand: only
+    /// the first result of a message needs them).
+    pub fn article_words(&self, slug: &str) -> Option<WordSets> {
+        self.article(slug).map(WordSets::of)
     }
 
     pub fn vocabulary(&self) -> &Vocabulary {
@@ -379,61 +305,6 @@ impl SearchEngine {
             hits,
         };
         (results, plan)
-    }
-
-    fn run(&self, plan: &QueryPlan, limit: usize, category: Option<&str>) -> (usize, Vec<Hit<'_>>) {
-        let Some(matching) = plan.to_query(&self.fields) else {
-            return (0, Vec::new());
-        };
-        let query: Box<dyn Query> = match category.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(c) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, matching),
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(self.fields.category, c),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-            ])),
-            None => matching,
-        };
-        let collector = (TopDocs::with_limit(limit).order_by_score(), Count);
-        let (top, total) = match self.searcher.search(query.as_ref(), &collector) {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::error!(error = %e, "search failed; returning no results");
-                return (0, Vec::new());
-            }
-        };
-        let matched = self.lexicon.matching(&plan.highlights());
-        let hits = top
-            .into_iter()
-            .filter_map(|(score, addr)| {
-                let idx = self
-                    .idx_columns
-                    .get(addr.segment_ord as usize)?
-                    .first(addr.doc_id)?;
-                let article = self.articles.get(usize::try_from(idx).ok()?)?;
-                let tokens = &self.tokens[usize::try_from(idx).ok()?];
-                let snippet = snippet::best(&article.text, &tokens.body, &matched, &self.lexicon)
-                    .or_else(|| {
-                        snippet::best(
-                            &article.front.summary,
-                            &tokens.summary,
-                            &matched,
-                            &self.lexicon,
-                        )
-                    })
-                    .unwrap_or_else(|| snippet::lead(&article.front.summary, &tokens.summary));
-                Some(Hit {
-                    article,
-                    score,
-                    snippet,
-                })
-            })
-            .collect();
-        (total, hits)
     }
 }
 

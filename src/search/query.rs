@@ -30,6 +30,14 @@ const MAX_PREFIX_EXPANSIONS: usize = 8;
 const MAX_PHRASE_PAIRS: usize = 12;
 const MAX_WORDS_FOR_BODY_PHRASES: usize = 3;
 
+/// A term of the first, cheap stage of a search, and the query word it stands for.
+#[derive(Debug, Clone)]
+pub struct CandidateTerm {
+    pub term: Term,
+    pub boost: f32,
+    pub word: usize,
+}
+
 /// A query word and what it expands to.
 #[derive(Debug, Clone)]
 pub struct PlannedWord {
@@ -261,6 +269,45 @@ impl QueryPlan {
         }
         bonus.push((Occur::Must, matching));
         Some(Box::new(BooleanQuery::new(bonus)))
+    }
+
+    /// The first stage of a search over a large index: every content word's stem and the
+    /// stems of its typo, prefix and synonym alternatives, as plain terms over the stemmed
+    /// fields, weighted like the full query. A pure disjunction of terms lets tantivy skip the
+    /// documents that cannot reach the top (block-max WAND); the full query then scores only
+    /// the candidates. Each term says which query word it stands for.
+    pub fn candidate_terms(&self, fields: &Fields) -> Vec<CandidateTerm> {
+        let mut alternatives: Vec<(usize, String, f32)> = Vec::new();
+        for (i, w) in self.words.iter().enumerate() {
+            if !self.is_content(w) {
+                continue;
+            }
+            alternatives.push((i, w.word.stem.clone(), 1.0));
+            for (typo, distance) in &w.typos {
+                alternatives.push((i, analysis::stem(typo), TYPO_BOOST / *distance as f32));
+            }
+            for (completion, distance) in &w.completions {
+                let b = PREFIX_BOOST / (1 + *distance) as f32;
+                alternatives.push((i, analysis::stem(completion), b));
+            }
+        }
+        for s in &self.synonyms {
+            for stem in s.expansions.iter().flatten() {
+                alternatives.push((s.start, stem.clone(), SYNONYM_BOOST));
+            }
+        }
+        let mut out: Vec<CandidateTerm> = Vec::new();
+        for (word, stem, b) in alternatives {
+            for f in fields.text_fields() {
+                let term = Term::from_field_text(f.stemmed, &stem);
+                let boost = b * f.weight;
+                match out.iter_mut().find(|c| c.term == term) {
+                    Some(c) => c.boost = c.boost.max(boost),
+                    None => out.push(CandidateTerm { term, boost, word }),
+                }
+            }
+        }
+        out
     }
 
     /// What to highlight in snippets: everything the content words expanded to.

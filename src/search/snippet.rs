@@ -1,7 +1,7 @@
 //! Snippets: the densest window of an article's text around what the query actually matched
 //! (exact, stemmed, synonym, typo and prefix matches alike), HTML-escaped, matches in `<mark>`.
-//! Article texts are tokenized once, at index time, into word ids of a [`Lexicon`], so a search
-//! only compares ids.
+//! Only the texts of the results shown are tokenized, at query time, into word ids of a
+//! [`Lexicon`] (the index's words), so a search compares ids and holds no per-article tokens.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,6 +18,9 @@ pub struct Highlights {
     /// Stems (the query's words, synonyms).
     pub stems: HashSet<String>,
 }
+
+/// The id of a word the lexicon does not have.
+pub const UNKNOWN: u32 = u32::MAX;
 
 /// A word of an article text: its byte range and its id in the lexicon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,34 +43,61 @@ pub struct Lexicon {
 }
 
 impl Lexicon {
-    /// Tokenizes a text, adding new words to the lexicon.
-    pub fn tokenize(&mut self, text: &str) -> Vec<Token> {
-        analysis::words(text)
-            .into_iter()
-            .map(|w| {
-                let id = match self.ids.get(&w.text) {
-                    Some(&id) => id,
-                    None => {
-                        let id = u32::try_from(self.stem_of.len()).unwrap_or(u32::MAX);
-                        let next_stem = u32::try_from(self.words_of_stem.len()).unwrap_or(u32::MAX);
-                        let stem = *self.stem_ids.entry(w.stem).or_insert(next_stem);
-                        if stem == next_stem {
-                            self.words_of_stem.push(Vec::new());
-                        }
-                        self.words_of_stem[stem as usize].push(id);
-                        self.stem_of.push(stem);
-                        self.stop.push(analysis::is_stop_word(&w.text));
-                        self.ids.insert(w.text, id);
-                        id
-                    }
-                };
-                Token {
-                    start: to_u32(w.start),
-                    end: to_u32(w.end),
-                    word: id,
-                }
-            })
-            .collect()
+    /// A lexicon of the given words (lowercased, folded: the index's exact words).
+    pub fn of_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+        let mut lexicon = Self::default();
+        for word in words {
+            if lexicon.ids.contains_key(word) {
+                continue;
+            }
+            let id = to_u32(lexicon.stem_of.len());
+            let next_stem = to_u32(lexicon.words_of_stem.len());
+            let stem = *lexicon
+                .stem_ids
+                .entry(stemmer.stem(word).into_owned())
+                .or_insert(next_stem);
+            if stem == next_stem {
+                lexicon.words_of_stem.push(Vec::new());
+            }
+            lexicon.words_of_stem[stem as usize].push(id);
+            lexicon.stem_of.push(stem);
+            lexicon.stop.push(analysis::is_stop_word(word));
+            lexicon.ids.insert(word.to_string(), id);
+        }
+        lexicon
+    }
+
+    /// Splits a text into words as the index does, each with its id (words the lexicon lacks
+    /// get [`UNKNOWN`], which nothing matches). Done at query time for the results shown only.
+    pub fn tokenize(&self, text: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        analysis::exact_tokens(text, |word, start, end| {
+            let id = self
+                .ids
+                .get(word)
+                .or_else(|| {
+                    analysis::contraction(word)
+                        .and_then(|parts| parts.first())
+                        .and_then(|first| self.ids.get(*first))
+                })
+                .copied()
+                .unwrap_or(UNKNOWN);
+            out.push(Token {
+                start: to_u32(start),
+                end: to_u32(end),
+                word: id,
+            });
+        });
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.stem_of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stem_of.is_empty()
     }
 
     /// The ids of every word the highlights cover, stop words excluded.
@@ -111,7 +141,10 @@ pub fn best(
     matched: &HashSet<u32>,
     lexicon: &Lexicon,
 ) -> Option<String> {
-    let hit: Vec<bool> = tokens.iter().map(|t| matched.contains(&t.word)).collect();
+    let hit: Vec<bool> = tokens
+        .iter()
+        .map(|t| t.word != UNKNOWN && matched.contains(&t.word))
+        .collect();
     if !hit.contains(&true) {
         return None;
     }
@@ -201,8 +234,13 @@ fn render(
 mod tests {
     use super::*;
 
+    fn lexicon_of(text: &str) -> Lexicon {
+        let words = analysis::words(text);
+        Lexicon::of_words(words.iter().map(|w| w.text.as_str()))
+    }
+
     fn snippet(text: &str, exact: &[&str], stems: &[&str]) -> Option<String> {
-        let mut lexicon = Lexicon::default();
+        let lexicon = lexicon_of(text);
         let tokens = lexicon.tokenize(text);
         let h = Highlights {
             exact: exact.iter().map(ToString::to_string).collect(),
@@ -243,8 +281,8 @@ mod tests {
 
     #[test]
     fn lead_is_escaped() {
-        let mut lexicon = Lexicon::default();
         let text = "Fees & <limits>";
+        let lexicon = lexicon_of(text);
         let tokens = lexicon.tokenize(text);
         assert_eq!(lead(text, &tokens), "Fees &amp; &lt;limits&gt;");
     }

@@ -1,0 +1,436 @@
+//! The tantivy index behind the engine: its schema, where it lives (in memory, or on disk and
+//! reused across restarts), and keeping it in step with the content one article at a time.
+//!
+//! On disk the index sits in its own folder with a manifest, `deflect-index.json`, naming each
+//! indexed article and a hash of what was indexed of it. Starting again on unchanged content
+//! reuses the index as it is; a changed, added or deleted article replaces, adds or deletes
+//! only its document. An index that cannot be opened, or that disagrees with its manifest, is
+//! rebuilt from the content.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use super::{SearchError, analysis, is_template_heading};
+use crate::content::Article;
+
+/// Bumped whenever the schema or the analysis changes: an index of another format is rebuilt.
+const FORMAT: u32 = 2;
+const MANIFEST: &str = "deflect-index.json";
+/// Indexing memory per writer thread.
+const WRITER_BUDGET: usize = 64_000_000;
+
+/// A searchable text field, indexed as exact words and as stems.
+#[derive(Debug, Clone, Copy)]
+pub struct TextField {
+    pub exact: Field,
+    pub stemmed: Field,
+    /// How much a match in this field counts.
+    pub weight: f32,
+}
+
+/// Handles to the schema's fields.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub title: TextField,
+    pub keywords: TextField,
+    pub summary: TextField,
+    pub headings: TextField,
+    pub body: TextField,
+    /// The category and its ancestors, for filtering.
+    pub category: Field,
+    /// The article's slug: which document to replace or delete, and which article a hit is.
+    pub slug: Field,
+}
+
+impl Fields {
+    pub fn text_fields(&self) -> [TextField; 5] {
+        [
+            self.title,
+            self.keywords,
+            self.summary,
+            self.headings,
+            self.body,
+        ]
+    }
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut sb = Schema::builder();
+    let text = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let mut pair = |name: &str, weight: f32| TextField {
+        exact: sb.add_text_field(&format!("{name}_exact"), text(analysis::EXACT)),
+        stemmed: sb.add_text_field(name, text(analysis::STEMMED)),
+        weight,
+    };
+    let title = pair("title", 3.0);
+    let keywords = pair("keywords", 3.5);
+    let summary = pair("summary", 1.8);
+    let headings = pair("headings", 1.2);
+    let body = pair("body", 1.5);
+    let category = sb.add_text_field("category", STRING);
+    let slug = sb.add_text_field("slug", STRING | FAST);
+    (
+        sb.build(),
+        Fields {
+            title,
+            keywords,
+            summary,
+            headings,
+            body,
+            category,
+            slug,
+        },
+    )
+}
+
+/// What of an article is indexed, in field order.
+fn indexed_texts(a: &Article) -> [String; 5] {
+    let headings: Vec<&str> = a
+        .headings
+        .iter()
+        .map(|h| h.text.as_str())
+        .filter(|h| !is_template_heading(h))
+        .collect();
+    [
+        a.front.title.clone(),
+        a.front.keywords.join(" | "),
+        a.front.summary.clone(),
+        headings.join(" | "),
+        a.text.clone(),
+    ]
+}
+
+/// A hash of everything the index holds of an article: equal hashes, nothing to reindex.
+fn fingerprint(a: &Article) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    FORMAT.hash(&mut h);
+    a.slug.hash(&mut h);
+    a.front.title.hash(&mut h);
+    a.front.keywords.hash(&mut h);
+    a.front.summary.hash(&mut h);
+    for heading in &a.headings {
+        heading.text.hash(&mut h);
+    }
+    a.text.hash(&mut h);
+    a.category_ancestors().hash(&mut h);
+    h.finish()
+}
+
+fn document(fields: &Fields, a: &Article) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    for (field, text) in fields.text_fields().iter().zip(indexed_texts(a)) {
+        doc.add_text(field.exact, &text);
+        doc.add_text(field.stemmed, &text);
+    }
+    for c in a.category_ancestors() {
+        doc.add_text(fields.category, c);
+    }
+    doc.add_text(fields.slug, &a.slug);
+    doc
+}
+
+/// Each indexed article's fingerprint, as stored beside an on-disk index.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    format: u32,
+    /// Slug → fingerprint, in hex.
+    articles: HashMap<String, String>,
+}
+
+/// What bringing the index in step with the content did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncReport {
+    /// The index was built from nothing (first start, another format, or unusable).
+    pub rebuilt: bool,
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    pub millis: u128,
+}
+
+impl SyncReport {
+    pub fn changed(&self) -> usize {
+        self.added + self.updated + self.removed
+    }
+}
+
+struct Writable {
+    writer: IndexWriter,
+    /// Slug → fingerprint of what the index holds.
+    indexed: HashMap<String, u64>,
+    /// The articles last indexed: the same `Arc` again is known unchanged without hashing.
+    last: HashMap<String, Arc<Article>>,
+}
+
+/// The index and its one writer, shared by every engine built on it.
+pub struct IndexStore {
+    index: Index,
+    reader: IndexReader,
+    pub(super) fields: Fields,
+    dir: Option<PathBuf>,
+    writable: Mutex<Writable>,
+}
+
+impl std::fmt::Debug for IndexStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(std::num::NonZero::get)
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+impl IndexStore {
+    /// An index in memory, for one-off commands and tests.
+    pub fn in_ram() -> Result<Self, SearchError> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        Self::with_index(index, fields, None, HashMap::new(), 1)
+    }
+
+    /// The index in `dir`, created there when missing; rebuilt when it cannot be used.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        match Self::try_open(dir) {
+            Ok(store) => Ok(store),
+            Err(e @ SearchError::Locked(_)) => Err(e),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), "search index unusable ({e}); rebuilding it");
+                std::fs::remove_dir_all(dir).map_err(|e| SearchError::Io(dir.to_path_buf(), e))?;
+                Self::try_open(dir)
+            }
+        }
+    }
+
+    fn try_open(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Io(dir.to_path_buf(), e))?;
+        let (schema, fields) = schema();
+        let manifest_path = dir.join(MANIFEST);
+        let manifest: Manifest = match std::fs::read(&manifest_path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| SearchError::Corrupt(format!("{}: {e}", manifest_path.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest {
+                format: FORMAT,
+                ..Manifest::default()
+            },
+            Err(e) => return Err(SearchError::Io(manifest_path, e)),
+        };
+        if manifest.format != FORMAT {
+            return Err(SearchError::Corrupt(format!(
+                "index format {} (this version writes {FORMAT})",
+                manifest.format
+            )));
+        }
+        let directory = MmapDirectory::open(dir)
+            .map_err(|e| SearchError::Corrupt(format!("{}: {e}", dir.display())))?;
+        let index = Index::open_or_create(directory, schema)?;
+        let indexed = manifest
+            .articles
+            .into_iter()
+            .map(|(slug, hex)| {
+                u64::from_str_radix(&hex, 16)
+                    .map(|h| (slug, h))
+                    .map_err(|_| SearchError::Corrupt(format!("bad fingerprint `{hex}`")))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        let store = Self::with_index(index, fields, Some(dir.to_path_buf()), indexed, threads())?;
+        let docs = store.reader.searcher().num_docs();
+        let expected = store.lock().indexed.len() as u64;
+        if docs != expected {
+            return Err(SearchError::Corrupt(format!(
+                "the index holds {docs} articles, its manifest {expected}"
+            )));
+        }
+        Ok(store)
+    }
+
+    fn with_index(
+        index: Index,
+        fields: Fields,
+        dir: Option<PathBuf>,
+        indexed: HashMap<String, u64>,
+        threads: usize,
+    ) -> Result<Self, SearchError> {
+        analysis::register(&index);
+        let writer = match index.writer_with_num_threads(threads, WRITER_BUDGET * threads) {
+            Err(tantivy::TantivyError::LockFailure(..)) => {
+                return Err(SearchError::Locked(dir.unwrap_or_default()));
+            }
+            found => found?,
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            fields,
+            dir,
+            writable: Mutex::new(Writable {
+                writer,
+                indexed,
+                last: HashMap::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Writable> {
+        self.writable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Where the index lives on disk, if it does.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Brings the index in step with `articles` (the published ones): only what changed is
+    /// written, committed at once, and a searcher of the result is returned. Searchers taken
+    /// before keep seeing the previous version.
+    pub fn sync(&self, articles: &[Arc<Article>]) -> Result<(Searcher, SyncReport), SearchError> {
+        let started = Instant::now();
+        let mut w = self.lock();
+        let mut report = SyncReport {
+            rebuilt: w.indexed.is_empty() && !articles.is_empty(),
+            ..SyncReport::default()
+        };
+        let mut present: HashSet<&str> = HashSet::with_capacity(articles.len());
+        let mut indexed = std::mem::take(&mut w.indexed);
+        let mut last = HashMap::with_capacity(articles.len());
+        for a in articles {
+            present.insert(&a.slug);
+            let same = w.last.get(&a.slug).is_some_and(|prev| Arc::ptr_eq(prev, a));
+            last.insert(a.slug.clone(), Arc::clone(a));
+            if same {
+                report.unchanged += 1;
+                continue;
+            }
+            let print = fingerprint(a);
+            match indexed.insert(a.slug.clone(), print) {
+                Some(old) if old == print => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(_) => {
+                    w.writer
+                        .delete_term(Term::from_field_text(self.fields.slug, &a.slug));
+                    report.updated += 1;
+                }
+                None => report.added += 1,
+            }
+            w.writer.add_document(document(&self.fields, a))?;
+        }
+        let gone: Vec<String> = indexed
+            .keys()
+            .filter(|s| !present.contains(s.as_str()))
+            .cloned()
+            .collect();
+        for slug in gone {
+            w.writer
+                .delete_term(Term::from_field_text(self.fields.slug, &slug));
+            indexed.remove(&slug);
+            report.removed += 1;
+        }
+        if report.changed() > 0 {
+            w.writer.commit()?;
+            if report.rebuilt {
+                merge_all(&self.index, &mut w.writer)?;
+            }
+            self.write_manifest(&indexed)?;
+            self.reader.reload()?;
+        }
+        w.indexed = indexed;
+        w.last = last;
+        report.millis = started.elapsed().as_millis();
+        Ok((self.reader.searcher(), report))
+    }
+
+    fn write_manifest(&self, indexed: &HashMap<String, u64>) -> Result<(), SearchError> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let manifest = Manifest {
+            format: FORMAT,
+            articles: indexed
+                .iter()
+                .map(|(slug, h)| (slug.clone(), format!("{h:016x}")))
+                .collect(),
+        };
+        let path = dir.join(MANIFEST);
+        let tmp = dir.join(format!("{MANIFEST}.tmp"));
+        let bytes = serde_json::to_vec(&manifest)
+            .map_err(|e| SearchError::Corrupt(format!("writing the manifest: {e}")))?;
+        std::fs::write(&tmp, bytes).map_err(|e| SearchError::Io(tmp.clone(), e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| SearchError::Io(path, e))
+    }
+
+    /// The index's words: of the exact fields with how many articles hold each (the most of
+    /// any one field), and the set of stems of the stemmed fields.
+    pub fn words(&self, searcher: &Searcher) -> Result<(HashMap<String, u32>, HashSet<String>), SearchError> {
+        let mut doc_freq: HashMap<String, u32> = HashMap::new();
+        let mut stems: HashSet<String> = HashSet::new();
+        for segment in searcher.segment_readers() {
+            let mut in_segment: HashMap<String, u32> = HashMap::new();
+            for f in self.fields.text_fields() {
+                let inverted = segment.inverted_index(f.exact)?;
+                let mut stream = inverted.terms().stream().map_err(tantivy::TantivyError::from)?;
+                while stream.advance() {
+                    let Ok(word) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    let df = stream.value().doc_freq;
+                    let e = in_segment.entry(word.to_string()).or_default();
+                    *e = (*e).max(df);
+                }
+                let inverted = segment.inverted_index(f.stemmed)?;
+                let mut stream = inverted.terms().stream().map_err(tantivy::TantivyError::from)?;
+                while stream.advance() {
+                    if let Ok(stem) = std::str::from_utf8(stream.key())
+                        && !stems.contains(stem)
+                    {
+                        stems.insert(stem.to_string());
+                    }
+                }
+            }
+            for (word, df) in in_segment {
+                *doc_freq.entry(word).or_default() += df;
+            }
+        }
+        Ok((doc_freq, stems))
+    }
+}
+
+/// Merges every segment into one: a first build leaves one per flushed batch, and each costs a
+/// search its own pass.
+fn merge_all(index: &Index, writer: &mut IndexWriter) -> Result<(), SearchError> {
+    let ids = index.searchable_segment_ids()?;
+    if ids.len() > 1 {
+        let started = Instant::now();
+        writer.merge(&ids).wait()?;
+        tracing::debug!(segments = ids.len(), ms = %started.elapsed().as_millis(), "index segments merged");
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Running a planned query: which articles, in what order, with which snippets.
+//!
+//! When the query's words are rare, the full query (every word's alternatives in every field,
+//! the phrase bonus) scores every article it matches and the total is exact. When they are
+//! common — a long question on a large help center — ranking goes in two stages: a pure
+//! disjunction of the words' stems lets tantivy skip articles that cannot reach the top
+//! (block-max WAND) and keeps [`CANDIDATES`] of them, then the full query scores only those.
+//! The total is then estimated from the words' document frequencies. Snippets are made for
+//! the results returned only.
+
+use std::collections::HashMap;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, Score, Term};
+
+use super::query::CandidateTerm;
+use super::{Hit, QueryPlan, SearchEngine, snippet};
+
+/// Up to this many postings (summed over the first stage's terms), the full query scores every
+/// match: exact totals, and no ranking difference at all on small help centers.
+pub const EXHAUSTIVE_POSTINGS: u64 = 20_000;
+/// How many articles the first stage keeps for the full query to rank.
+pub const CANDIDATES: usize = 200;
+
+impl SearchEngine {
+    /// The top `limit` articles for a plan, and how many articles match in all.
+    pub(super) fn run(
+        &self,
+        plan: &QueryPlan,
+        limit: usize,
+        category: Option<&str>,
+    ) -> (usize, Vec<Hit<'_>>) {
+        let Some(full) = plan.to_query(&self.fields) else {
+            return (0, Vec::new());
+        };
+        let filter = category
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| Term::from_field_text(self.fields.category, c));
+        let terms = plan.candidate_terms(&self.fields);
+        let postings: u64 = terms
+            .iter()
+            .map(|t| self.searcher.doc_freq(&t.term).unwrap_or(0))
+            .sum();
+        let found = if postings <= self.exhaustive_postings || terms.is_empty() {
+            self.exhaustive(filtered(full, filter.as_ref()), limit)
+        } else {
+            self.two_stage(&terms, full, filter.as_ref(), limit)
+        };
+        let (total, top) = match found {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "search failed; returning no results");
+                return (0, Vec::new());
+            }
+        };
+        (total, self.hits(plan, top))
+    }
+
+    fn exhaustive(
+        &self,
+        query: Box<dyn Query>,
+        limit: usize,
+    ) -> tantivy::Result<(usize, Vec<(Score, DocAddress)>)> {
+        let collector = (TopDocs::with_limit(limit).order_by_score(), Count);
+        let (top, total) = self.searcher.search(query.as_ref(), &collector)?;
+        Ok((total, top))
+    }
+
+    fn two_stage(
+        &self,
+        terms: &[CandidateTerm],
+        full: Box<dyn Query>,
+        filter: Option<&Term>,
+        limit: usize,
+    ) -> tantivy::Result<(usize, Vec<(Score, DocAddress)>)> {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .map(|t| {
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(t.term.clone(), IndexRecordOption::WithFreqs)),
+                    t.boost,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        let first = filtered(Box::new(BooleanQuery::new(clauses)), filter);
+        let collector = TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score();
+        let mut candidates: Vec<DocAddress> = self
+            .searcher
+            .search(first.as_ref(), &collector)?
+            .into_iter()
+            .map(|(_, addr)| addr)
+            .collect();
+        candidates.sort_unstable();
+        // The full query, scored on the candidates only: each segment's scorer seeks from one
+        // candidate to the next.
+        let weight = full.weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
+        let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
+        let mut i = 0;
+        while i < candidates.len() {
+            let segment = candidates[i].segment_ord;
+            let reader = self.searcher.segment_reader(segment);
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            while i < candidates.len() && candidates[i].segment_ord == segment {
+                let doc: DocId = candidates[i].doc_id;
+                if scorer.doc() < doc {
+                    scorer.seek(doc);
+                }
+                if scorer.doc() == doc {
+                    scored.push((scorer.score(), candidates[i]));
+                }
+                i += 1;
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(limit);
+        Ok((self.estimate_total(terms).max(scored.len()), scored))
+    }
+
+    /// How many articles contain at least one of the query's words, were the words
+    /// independent: each word's share is that of its most frequent alternative.
+    fn estimate_total(&self, terms: &[CandidateTerm]) -> usize {
+        let n = self.searcher.num_docs().max(1) as f64;
+        let mut share: HashMap<usize, f64> = HashMap::new();
+        for t in terms {
+            let df = self.searcher.doc_freq(&t.term).unwrap_or(0) as f64;
+            let s = share.entry(t.word).or_default();
+            *s = s.max((df / n).min(1.0));
+        }
+        let none = share.values().fold(1.0, |acc, s| acc * (1.0 - s));
+        ((1.0 - none) * n).round() as usize
+    }
+
+    /// The articles behind ranked documents, with their snippets.
+    fn hits(&self, plan: &QueryPlan, top: Vec<(Score, DocAddress)>) -> Vec<Hit<'_>> {
+        let matched = self.lexicon.matching(&plan.highlights());
+        let mut slug = String::new();
+        top.into_iter()
+            .filter_map(|(score, addr)| {
+                let column = self.slug_columns.get(addr.segment_ord as usize)?.as_ref()?;
+                let ord = column.term_ords(addr.doc_id).next()?;
+                slug.clear();
+                column.ord_to_str(ord, &mut slug).ok()?;
+                let article = self.article(&slug)?;
+                let body = self.lexicon.tokenize(&article.text);
+                let snippet = snippet::best(&article.text, &body, &matched, &self.lexicon)
+                    .or_else(|| {
+                        let summary = self.lexicon.tokenize(&article.front.summary);
+                        snippet::best(&article.front.summary, &summary, &matched, &self.lexicon)
+                    })
+                    .unwrap_or_else(|| {
+                        let summary = self.lexicon.tokenize(&article.front.summary);
+                        snippet::lead(&article.front.summary, &summary)
+                    });
+                Some(Hit {
+                    article,
+                    score,
+                    snippet,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The query limited to a category and its subcategories, when one is given.
+fn filtered(query: Box<dyn Query>, category: Option<&Term>) -> Box<dyn Query> {
+    match category {
+        Some(c) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(c.clone(), IndexRecordOption::Basic)),
+            ),
+        ])),
+        None => query,
+    }
+}
