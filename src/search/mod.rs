@@ -107,6 +107,8 @@ pub struct SearchEngine {
     lexicon: Lexicon,
     /// Above this many postings a search ranks in two stages (see [`retrieve`]).
     exhaustive_postings: u64,
+    /// How many articles the first of two stages keeps.
+    candidates: usize,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -233,15 +235,18 @@ impl SearchEngine {
             categories,
             lexicon,
             exhaustive_postings: retrieve::EXHAUSTIVE_POSTINGS,
+            candidates: retrieve::CANDIDATES,
         };
         Ok((engine, report))
     }
 
-    /// Ranks in two stages from this many postings on (0: always), instead of the default.
-    /// For tests and measurements of the two-stage ranking on small content.
+    /// Ranks in two stages from `postings` postings on (0: always), keeping `candidates`
+    /// articles from the first, instead of the defaults. For tests and measurements of the
+    /// two-stage ranking on small content.
     #[doc(hidden)]
-    pub fn with_exhaustive_postings(mut self, postings: u64) -> Self {
+    pub fn with_two_stages(mut self, postings: u64, candidates: usize) -> Self {
         self.exhaustive_postings = postings;
+        self.candidates = candidates.max(1);
         self
     }
 

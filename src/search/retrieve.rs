@@ -87,7 +87,7 @@ impl SearchEngine {
             })
             .collect();
         let first = filtered(Box::new(BooleanQuery::new(clauses)), filter);
-        let collector = TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score();
+        let collector = TopDocs::with_limit(self.candidates.max(limit)).order_by_score();
         let mut candidates: Vec<DocAddress> = self
             .searcher
             .search(first.as_ref(), &collector)?

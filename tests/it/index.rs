@@ -1,0 +1,198 @@
+//! The search index on disk: reused at start when the content is unchanged, updated one
+//! article at a time, rebuilt when damaged; and the two-stage ranking that large help centers
+//! use, held to the exhaustive ranking's results on the sample content.
+
+use std::path::Path;
+
+use deflect::content::KnowledgeBase;
+use deflect::search::{SearchEngine, SearchError, SearchRequest};
+use deflect::site::{IndexAt, Site};
+
+use crate::fixture::{ArticleSrc, Fixture, slugs, today};
+
+fn help_center() -> Fixture {
+    let f = Fixture::new();
+    f.article(
+        "cards/card-not-arrived.md",
+        &ArticleSrc::new("My card hasn't arrived").intro("Delivery takes five working days."),
+    )
+    .article(
+        "cards/freeze-card.md",
+        &ArticleSrc::new("Freeze a lost card").intro("Freezing stops every payment at once."),
+    )
+    .article(
+        "transfers/transfer-limits.md",
+        &ArticleSrc::new("Transfer limits").intro("Limits reset every morning."),
+    );
+    f
+}
+
+fn open(f: &Fixture, index: &Path) -> (SearchEngine, deflect::search::SyncReport) {
+    let loaded = KnowledgeBase::load(f.root(), today()).expect("loads");
+    SearchEngine::open(&loaded.kb, index).expect("the index opens")
+}
+
+#[test]
+fn an_unchanged_help_center_reuses_its_index_and_a_changed_one_reindexes_only_the_change() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("temp dir");
+    let index = data.path().join("index");
+
+    let (engine, first) = open(&f, &index);
+    assert!(first.rebuilt, "{first:?}");
+    assert_eq!((first.added, first.unchanged), (3, 0), "{first:?}");
+    assert_eq!(slugs(&engine, "freeze")[0], "freeze-card");
+    drop(engine);
+
+    let (engine, again) = open(&f, &index);
+    assert!(!again.rebuilt, "{again:?}");
+    assert_eq!((again.changed(), again.unchanged), (0, 3), "{again:?}");
+    assert_eq!(slugs(&engine, "freeze")[0], "freeze-card");
+    assert_eq!(slugs(&engine, "delivery")[0], "card-not-arrived");
+    drop(engine);
+
+    // Edited, added and deleted while the server was down: exactly those change.
+    f.article(
+        "cards/freeze-card.md",
+        &ArticleSrc::new("Freeze a lost card").intro("Freezing blocks contactless payments."),
+    )
+    .article(
+        "cards/replace-card.md",
+        &ArticleSrc::new("Replace a damaged card").intro("Order a replacement in the app."),
+    );
+    std::fs::remove_file(f.root().join("transfers/transfer-limits.md")).expect("delete");
+    let (engine, after) = open(&f, &index);
+    assert!(!after.rebuilt, "{after:?}");
+    assert_eq!(
+        (after.added, after.updated, after.removed, after.unchanged),
+        (1, 1, 1, 1),
+        "{after:?}"
+    );
+    assert_eq!(slugs(&engine, "contactless")[0], "freeze-card");
+    assert!(slugs(&engine, "once").is_empty(), "the old text is gone");
+    assert_eq!(slugs(&engine, "replacement")[0], "replace-card");
+    assert!(slugs(&engine, "limits reset").is_empty(), "the deleted article is gone");
+}
+
+#[test]
+fn a_damaged_index_is_rebuilt_from_the_content() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("temp dir");
+    let index = data.path().join("index");
+    drop(open(&f, &index));
+
+    // A manifest that is not JSON.
+    std::fs::write(index.join("deflect-index.json"), "{ not json").expect("write");
+    let (engine, report) = open(&f, &index);
+    assert!(report.rebuilt, "{report:?}");
+    assert_eq!(slugs(&engine, "freeze")[0], "freeze-card");
+    drop(engine);
+
+    // The index's own files damaged: every segment file truncated.
+    for entry in std::fs::read_dir(&index).expect("list") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name == "meta.json" {
+            std::fs::write(&path, "garbage").expect("damage");
+        }
+    }
+    let (engine, report) = open(&f, &index);
+    assert!(report.rebuilt, "{report:?}");
+    assert_eq!(report.added, 3, "{report:?}");
+    assert_eq!(slugs(&engine, "delivery")[0], "card-not-arrived");
+    drop(engine);
+
+    // A manifest that disagrees with the index (an article it does not hold).
+    let manifest = std::fs::read_to_string(index.join("deflect-index.json")).expect("read");
+    let value: serde_json::Value = serde_json::from_str(&manifest).expect("json");
+    let mut value = value;
+    value["articles"]["ghost"] = serde_json::json!("0000000000000001");
+    std::fs::write(index.join("deflect-index.json"), value.to_string()).expect("write");
+    let (engine, report) = open(&f, &index);
+    assert!(report.rebuilt, "{report:?}");
+    assert_eq!(slugs(&engine, "freeze")[0], "freeze-card");
+}
+
+#[test]
+fn an_index_in_use_by_another_process_is_not_touched_and_the_site_indexes_in_memory() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("temp dir");
+    let index = data.path().join("index");
+    let (holder, _) = open(&f, &index);
+    let loaded = KnowledgeBase::load(f.root(), today()).expect("loads");
+    assert!(matches!(
+        SearchEngine::open(&loaded.kb, &index),
+        Err(SearchError::Locked(_))
+    ));
+    let (site, report) =
+        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    assert_eq!(report.articles, 3);
+    assert!(site.engine.index_dir().is_none(), "in memory");
+    assert_eq!(slugs(&site.engine, "freeze")[0], "freeze-card");
+    // The holder's index is intact.
+    assert_eq!(slugs(&holder, "delivery")[0], "card-not-arrived");
+}
+
+#[test]
+fn a_reload_reindexes_one_edited_article_and_old_searches_keep_their_version() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("temp dir");
+    let index = data.path().join("index");
+    let (before, _) =
+        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    f.article(
+        "transfers/transfer-limits.md",
+        &ArticleSrc::new("Transfer limits").intro("Limits reset at midnight."),
+    );
+    let (after, report) = Site::load(f.root(), today(), Some(&before)).expect("reloads");
+    assert_eq!(
+        (report.index.updated, report.index.added, report.index.removed),
+        (1, 0, 0),
+        "{:?}",
+        report.index
+    );
+    assert_eq!(report.index.unchanged, 2);
+    assert_eq!(slugs(&after.engine, "midnight")[0], "transfer-limits");
+    assert!(slugs(&after.engine, "morning").is_empty());
+    // A search holding the previous version still sees it, whole.
+    assert_eq!(slugs(&before.engine, "morning")[0], "transfer-limits");
+    assert!(slugs(&before.engine, "midnight").is_empty());
+    // Unchanged files were not parsed again: the same articles, shared.
+    let same = |slug: &str| {
+        let a = before.kb.articles.iter().find(|a| a.slug == slug);
+        let b = after.kb.articles.iter().find(|a| a.slug == slug);
+        matches!((a, b), (Some(a), Some(b)) if std::sync::Arc::ptr_eq(a, b))
+    };
+    assert!(same("freeze-card") && same("card-not-arrived"));
+    assert!(!same("transfer-limits"));
+}
+
+/// Top results of the sample's labelled training questions, ranked exhaustively and in two
+/// stages (forced on, with 20 candidates of the 108 articles, as on a large help center).
+#[test]
+fn two_stage_ranking_keeps_the_sample_contents_relevance() {
+    let loaded = KnowledgeBase::load(Path::new("content"), today()).expect("sample loads");
+    let exhaustive = SearchEngine::build(&loaded.kb).expect("index");
+    let staged = SearchEngine::build(&loaded.kb)
+        .expect("index")
+        .with_two_stages(0, 20);
+    let questions = std::fs::read_to_string("tests/data/banking77_train.csv").expect("questions");
+    let (mut same_first, mut n, mut totals_zero_agree) = (0, 0, 0);
+    for line in questions.lines().skip(1).step_by(7).take(1500) {
+        let text = line.rsplit_once(',').map_or(line, |(t, _)| t).trim_matches('"');
+        let req = SearchRequest::new(text);
+        let a = exhaustive.search(&req);
+        let b = staged.search(&req);
+        n += 1;
+        if a.hits.first().map(|h| &h.article.slug) == b.hits.first().map(|h| &h.article.slug) {
+            same_first += 1;
+        }
+        if (a.total == 0) == (b.total == 0) {
+            totals_zero_agree += 1;
+        }
+    }
+    assert!(n > 1000, "{n} questions");
+    let agree = f64::from(same_first) / f64::from(n);
+    assert!(agree >= 0.99, "first results agree on {agree:.3} of {n}");
+    assert_eq!(totals_zero_agree, n, "zero results are exact either way");
+}
