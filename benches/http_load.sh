@@ -12,6 +12,8 @@
 #                                         # connections, recording on and off, ROUNDS times each
 #   BIN=path/to/deflect benches/http_load.sh   # an already built release binary
 #   ENDPOINTS=suggest benches/http_load.sh   # only one endpoint (search, suggest)
+#   QUERIES=file.txt benches/http_load.sh    # other queries, one per line (default
+#                                            # benches/queries.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONTENT=${CONTENT:-content}
@@ -35,9 +37,9 @@ fi
 queries="$work/queries"
 messages="$work/messages"
 python3 -c 'import sys, urllib.parse; [print(urllib.parse.quote(l.rstrip("\n"))) for l in open(sys.argv[1]) if l.strip()]' \
-  benches/queries.txt > "$queries"
+  "${QUERIES:-benches/queries.txt}" > "$queries"
 python3 -c 'import sys, json; [print(json.dumps(l.rstrip("\n"))) for l in open(sys.argv[1]) if l.strip()]' \
-  benches/queries.txt > "$messages"
+  "${QUERIES:-benches/queries.txt}" > "$messages"
 # The widget's rate limits off: one client hammering from 127.0.0.1 would otherwise get 429s.
 printf '[widget]\nsession_per_minute = 0\nip_per_minute = 0\n' > "$work/deflect.toml"
 pid=
@@ -49,7 +51,8 @@ start_server() {
   DEFLECT_ANALYTICS_RECORD=$1 "$bin" serve --config "$work/deflect.toml" --content "$CONTENT" --bind "127.0.0.1:$PORT" --no-watch \
     --data-dir "$work/data" >/dev/null &
   pid=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  # A first start on a large help center builds its index: wait up to ten minutes.
+  for _ in $(seq 6000); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 }
 stop_server() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 

@@ -1,7 +1,13 @@
 //! Search benchmarks: building the index (sample content and a generated 10,000-article help
-//! center) and query latency on the large one for each kind of matching.
+//! center), query latency on the generated 10,000- and 100,000-article help centers for each
+//! kind of matching, and a latency histogram (median and p99) over 3,000+ question-style queries
+//! of each kind at both sizes.
+//!
+//! `cargo bench --bench search -- scale` runs the large-content groups only; the 100,000-article
+//! help center is generated in memory (about 400 MB of Markdown) when a group needs it.
 
 mod corpus;
+mod latency;
 
 use std::hint::black_box;
 use std::sync::OnceLock;
@@ -38,6 +44,28 @@ fn generated() -> &'static KnowledgeBase {
     })
 }
 
+/// The engine over the generated 100,000-article help center, made when first needed.
+fn engine_100k() -> &'static SearchEngine {
+    static ENGINE: OnceLock<SearchEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let started = std::time::Instant::now();
+        let kb = corpus::generate(&corpus::sample_dir(), 100_000, SEED).knowledge_base();
+        let parsed = started.elapsed();
+        let engine = SearchEngine::build(&kb).expect("index builds");
+        eprintln!(
+            "100,000 articles: generated and parsed in {:.1} s, indexed in {:.1} s",
+            parsed.as_secs_f64(),
+            (started.elapsed() - parsed).as_secs_f64()
+        );
+        engine
+    })
+}
+
+fn engine_10k() -> &'static SearchEngine {
+    static ENGINE: OnceLock<SearchEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| SearchEngine::build(generated()).expect("index builds"))
+}
+
 fn index_build(c: &mut Criterion) {
     let sample = corpus::load(&corpus::sample_dir());
     let generated = generated();
@@ -62,19 +90,55 @@ fn index_build(c: &mut Criterion) {
 }
 
 fn query(c: &mut Criterion) {
-    let engine = SearchEngine::build(generated()).expect("index builds");
     let mut group = c.benchmark_group("query");
     group
         .sample_size(30)
         .measurement_time(Duration::from_secs(5));
-    for (name, text) in QUERIES {
-        let results = engine.search(&SearchRequest::new(text));
-        assert!(
-            !results.hits.is_empty(),
-            "the {name} query finds nothing, so it measures nothing"
-        );
-        group.bench_with_input(BenchmarkId::new("generated_10k", name), text, |b, text| {
-            b.iter(|| engine.search(&SearchRequest::new(black_box(text))).total);
+    for (size, engine) in [
+        ("generated_10k", engine_10k as fn() -> &'static SearchEngine),
+        ("scale_100k", engine_100k),
+    ] {
+        for (name, text) in QUERIES {
+            group.bench_with_input(BenchmarkId::new(size, name), text, |b, text| {
+                let engine = engine();
+                let results = engine.search(&SearchRequest::new(text));
+                assert!(
+                    !results.hits.is_empty(),
+                    "the {name} query finds nothing, so it measures nothing"
+                );
+                b.iter(|| engine.search(&SearchRequest::new(black_box(text))).total);
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Median and p99 of single searches over thousands of question-style queries of each kind,
+/// at 10,000 and 100,000 articles. Criterion reports the time of a whole pass over a kind's
+/// queries (its mean per query is that divided by the count); the distribution of single
+/// queries, which a mean hides, is printed and written to
+/// `target/criterion/latency/<size>.json`.
+fn latency(c: &mut Criterion) {
+    let kinds = latency::query_kinds();
+    let mut group = c.benchmark_group("latency");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(10));
+    for (size, engine) in [
+        ("scale_10k", engine_10k as fn() -> &'static SearchEngine),
+        ("scale_100k", engine_100k),
+    ] {
+        group.bench_function(BenchmarkId::new(size, "histogram"), |b| {
+            let engine = engine();
+            latency::report(size, engine, &kinds);
+            b.iter(|| {
+                for (_, queries) in &kinds {
+                    for q in queries.iter().take(200) {
+                        black_box(engine.search(&SearchRequest::new(q)).total);
+                    }
+                }
+            });
         });
     }
     group.finish();
@@ -143,6 +207,6 @@ fn learned(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1));
-    targets = index_build, query, learned
+    targets = index_build, query, latency, learned
 }
 criterion_main!(benches);

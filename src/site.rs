@@ -11,8 +11,8 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use chrono::NaiveDate;
 
-use crate::content::{Diagnostic, KnowledgeBase};
 use crate::content::ParseCache;
+use crate::content::{Diagnostic, KnowledgeBase};
 use crate::search::{SearchEngine, SyncReport};
 
 include!(concat!(env!("OUT_DIR"), "/sample_content.rs"));
@@ -89,6 +89,7 @@ impl Site {
     ) -> anyhow::Result<(Site, ReloadReport)> {
         let started = std::time::Instant::now();
         let mut loaded = KnowledgeBase::load_reusing(dir, today, previous.map(|p| &p.parsed))?;
+        let parsed_ms = started.elapsed().as_millis();
         let mut kept = Vec::new();
         if let Some(prev) = previous {
             let broken: HashSet<&Path> = loaded
@@ -122,6 +123,12 @@ impl Site {
             (None, IndexAt::Memory) => SearchEngine::in_memory(&loaded.kb),
         }
         .context("building the search index")?;
+        tracing::debug!(
+            parsed_ms = %parsed_ms,
+            index_ms = %index.millis,
+            engine_ms = %(started.elapsed().as_millis() - parsed_ms - index.millis),
+            "site loaded"
+        );
         let report = ReloadReport {
             articles: engine.articles().len(),
             errors: loaded.errors(),

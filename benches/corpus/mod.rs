@@ -175,13 +175,18 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> Corpus {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
     let parts: Vec<Parts<'_>> = kb
         .published()
-        .map(|a| Parts {
-            article: a,
-            sentences: a
-                .sections
-                .iter()
-                .map(|s| (s.title.clone(), sentences(&s.text)))
-                .collect(),
+        .map(|a| {
+            // The template's sections, from the source (articles keep only what is served).
+            let src = std::fs::read_to_string(dir.join(&a.path)).unwrap_or_default();
+            let body = src.splitn(3, "---\n").nth(2).unwrap_or_default();
+            Parts {
+                article: a,
+                sentences: deflect::content::markdown::render(body, 0)
+                    .sections
+                    .iter()
+                    .map(|s| (s.title.clone(), sentences(&s.text)))
+                    .collect(),
+            }
         })
         .collect();
     assert!(

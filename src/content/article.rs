@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::diagnostic::Diagnostic;
 use super::front_matter::{self, ArticleStatus, FrontMatter};
-use super::markdown::{self, Faq, Heading, Link, Section};
+use super::markdown::{self, Faq, Heading, Link};
 
 /// Categories nest at most this deep (`cards/virtual/disposable`).
 pub const MAX_CATEGORY_DEPTH: usize = 3;
@@ -36,8 +36,6 @@ pub struct Article {
     #[serde(skip)]
     pub text: String,
     pub headings: Vec<Heading>,
-    #[serde(skip)]
-    pub sections: Vec<Section>,
     /// The `## Quick answer` text: what a chatbot replies with.
     pub quick_answer: Option<String>,
     #[serde(skip)]
@@ -162,7 +160,6 @@ impl Article {
             html: rendered.html,
             text: rendered.text,
             headings: rendered.headings,
-            sections: rendered.sections,
             quick_answer,
             links: rendered.links,
             faqs: rendered.faqs,

@@ -67,7 +67,6 @@ pub struct ParseCache {
     files: HashMap<PathBuf, ParsedFile>,
 }
 
-
 impl Loaded {
     pub fn errors(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
@@ -127,7 +126,9 @@ impl KnowledgeBase {
                 files.push((rel, stamp));
             }
         }
+        let walked = std::time::Instant::now();
         let parsed = parse_files(dir, &files, today, previous);
+        tracing::debug!(files = files.len(), parse_ms = %walked.elapsed().as_millis(), "content files parsed");
         let read = |name: &str| -> anyhow::Result<Option<String>> {
             let path = dir.join(name);
             if !path.exists() {

@@ -23,8 +23,10 @@ use super::{SearchError, analysis, is_template_heading};
 use crate::content::Article;
 
 /// Bumped whenever the schema or the analysis changes: an index of another format is rebuilt.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const MANIFEST: &str = "deflect-index.json";
+/// A large build logs its progress every this many articles.
+const PROGRESS_EVERY: usize = 20_000;
 /// Indexing memory per writer thread.
 const WRITER_BUDGET: usize = 64_000_000;
 
@@ -49,6 +51,9 @@ pub struct Fields {
     pub category: Field,
     /// The article's slug: which document to replace or delete, and which article a hit is.
     pub slug: Field,
+    /// Every text field's stems in one, without positions: what the first of two ranking
+    /// stages looks in, one term per word instead of one per field.
+    pub all: Field,
 }
 
 impl Fields {
@@ -84,6 +89,14 @@ pub fn schema() -> (Schema, Fields) {
     let body = pair("body", 1.5);
     let category = sb.add_text_field("category", STRING);
     let slug = sb.add_text_field("slug", STRING | FAST);
+    let all = sb.add_text_field(
+        "all",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analysis::STEMMED)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
     (
         sb.build(),
         Fields {
@@ -94,6 +107,7 @@ pub fn schema() -> (Schema, Fields) {
             body,
             category,
             slug,
+            all,
         },
     )
 }
@@ -136,6 +150,7 @@ fn document(fields: &Fields, a: &Article) -> TantivyDocument {
     for (field, text) in fields.text_fields().iter().zip(indexed_texts(a)) {
         doc.add_text(field.exact, &text);
         doc.add_text(field.stemmed, &text);
+        doc.add_text(fields.all, &text);
     }
     for c in a.category_ancestors() {
         doc.add_text(fields.category, c);
@@ -342,6 +357,14 @@ impl IndexStore {
                 None => report.added += 1,
             }
             w.writer.add_document(document(&self.fields, a))?;
+            let written = report.added + report.updated;
+            if written % PROGRESS_EVERY == 0 {
+                tracing::info!(
+                    "indexing: {written} of at most {} articles, {:.0} articles/s",
+                    articles.len(),
+                    written as f64 / started.elapsed().as_secs_f64().max(1e-3)
+                );
+            }
         }
         let gone: Vec<String> = indexed
             .keys()
@@ -365,6 +388,16 @@ impl IndexStore {
         w.indexed = indexed;
         w.last = last;
         report.millis = started.elapsed().as_millis();
+        if report.changed() >= PROGRESS_EVERY {
+            tracing::info!(
+                added = report.added,
+                updated = report.updated,
+                removed = report.removed,
+                ms = %report.millis,
+                "indexed {:.0} articles/s",
+                (report.added + report.updated) as f64 / started.elapsed().as_secs_f64().max(1e-3)
+            );
+        }
         Ok((self.reader.searcher(), report))
     }
 
@@ -389,14 +422,20 @@ impl IndexStore {
 
     /// The index's words: of the exact fields with how many articles hold each (the most of
     /// any one field), and the set of stems of the stemmed fields.
-    pub fn words(&self, searcher: &Searcher) -> Result<(HashMap<String, u32>, HashSet<String>), SearchError> {
+    pub fn words(
+        &self,
+        searcher: &Searcher,
+    ) -> Result<(HashMap<String, u32>, HashSet<String>), SearchError> {
         let mut doc_freq: HashMap<String, u32> = HashMap::new();
         let mut stems: HashSet<String> = HashSet::new();
         for segment in searcher.segment_readers() {
             let mut in_segment: HashMap<String, u32> = HashMap::new();
             for f in self.fields.text_fields() {
                 let inverted = segment.inverted_index(f.exact)?;
-                let mut stream = inverted.terms().stream().map_err(tantivy::TantivyError::from)?;
+                let mut stream = inverted
+                    .terms()
+                    .stream()
+                    .map_err(tantivy::TantivyError::from)?;
                 while stream.advance() {
                     let Ok(word) = std::str::from_utf8(stream.key()) else {
                         continue;
@@ -406,7 +445,10 @@ impl IndexStore {
                     *e = (*e).max(df);
                 }
                 let inverted = segment.inverted_index(f.stemmed)?;
-                let mut stream = inverted.terms().stream().map_err(tantivy::TantivyError::from)?;
+                let mut stream = inverted
+                    .terms()
+                    .stream()
+                    .map_err(tantivy::TantivyError::from)?;
                 while stream.advance() {
                     if let Ok(stem) = std::str::from_utf8(stream.key())
                         && !stems.contains(stem)

@@ -9,6 +9,7 @@ mod query;
 mod retrieve;
 pub mod snippet;
 pub mod synonyms;
+mod tree;
 pub mod vocabulary;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

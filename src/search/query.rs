@@ -3,14 +3,12 @@
 //! is exact > stemmed > synonym > typo, plus a bonus when words appear near each other.
 
 use tantivy::Term;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
-};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::query::Query;
 
 use super::analysis::{self, Word};
 use super::snippet::Highlights;
 use super::synonyms::SynonymMap;
+use super::tree::Node;
 use super::vocabulary::Vocabulary;
 use super::{Fields, MAX_QUERY_WORDS, TextField};
 
@@ -157,41 +155,37 @@ impl QueryPlan {
 
     /// The tantivy query, or `None` when the text has no words at all.
     pub fn to_query(&self, fields: &Fields) -> Option<Box<dyn Query>> {
-        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut bonus: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        self.tree(fields).map(|t| t.to_query())
+    }
+
+    /// How the query scores: every content word's alternatives (exact, stemmed, typo, prefix,
+    /// synonym) in every field, stop words as a small bonus, and a bonus for neighbouring
+    /// words found together. `None` when the text has no words at all.
+    pub fn tree(&self, fields: &Fields) -> Option<Node> {
+        let mut required: Vec<Node> = Vec::new();
+        let mut bonus: Vec<Node> = Vec::new();
         for (i, w) in self.words.iter().enumerate() {
             if !self.is_content(w) {
                 let fs = [fields.title, fields.summary, fields.body];
-                bonus.push((
-                    Occur::Should,
-                    boost(
-                        across(&fs, Kind::Exact, std::slice::from_ref(&w.word.text)),
-                        STOP_WORD_BOOST,
-                    ),
-                ));
+                bonus.push(
+                    across(&fs, Kind::Exact, std::slice::from_ref(&w.word.text))
+                        .boosted(STOP_WORD_BOOST),
+                );
                 continue;
             }
             let all = fields.text_fields();
-            let mut alternatives: Vec<Box<dyn Query>> = vec![
+            let mut alternatives: Vec<Node> = vec![
                 across(&all, Kind::Exact, std::slice::from_ref(&w.word.text)),
-                boost(
-                    across(&all, Kind::Stemmed, std::slice::from_ref(&w.word.stem)),
-                    STEM_BOOST,
-                ),
+                across(&all, Kind::Stemmed, std::slice::from_ref(&w.word.stem)).boosted(STEM_BOOST),
             ];
             for (typo, distance) in &w.typos {
                 let b = TYPO_BOOST / *distance as f32;
-                alternatives.push(boost(
-                    across(&all, Kind::Stemmed, &[analysis::stem(typo)]),
-                    b,
-                ));
+                alternatives.push(across(&all, Kind::Stemmed, &[analysis::stem(typo)]).boosted(b));
             }
             for (completion, distance) in &w.completions {
                 let b = PREFIX_BOOST / (1 + *distance) as f32;
-                alternatives.push(boost(
-                    across(&all, Kind::Exact, std::slice::from_ref(completion)),
-                    b,
-                ));
+                alternatives
+                    .push(across(&all, Kind::Exact, std::slice::from_ref(completion)).boosted(b));
             }
             for s in self
                 .synonyms
@@ -199,31 +193,19 @@ impl QueryPlan {
                 .filter(|s| s.start == i && s.end == i + 1)
             {
                 for exp in &s.expansions {
-                    alternatives.push(boost(across(&all, Kind::Stemmed, exp), SYNONYM_BOOST));
+                    alternatives.push(across(&all, Kind::Stemmed, exp).boosted(SYNONYM_BOOST));
                 }
             }
-            required.push((
-                Occur::Should,
-                Box::new(DisjunctionMaxQuery::with_tie_breaker(
-                    alternatives,
-                    TIE_BREAKER,
-                )),
-            ));
+            required.push(Node::Max(alternatives, TIE_BREAKER));
         }
         for s in self.synonyms.iter().filter(|s| s.end > s.start + 1) {
             let all = fields.text_fields();
-            let alternatives: Vec<Box<dyn Query>> = s
+            let alternatives: Vec<Node> = s
                 .expansions
                 .iter()
                 .map(|exp| across(&all, Kind::Stemmed, exp))
                 .collect();
-            required.push((
-                Occur::Should,
-                boost(
-                    Box::new(DisjunctionMaxQuery::new(alternatives)),
-                    SYNONYM_BOOST,
-                ),
-            ));
+            required.push(Node::Max(alternatives, 0.0).boosted(SYNONYM_BOOST));
         }
         if required.is_empty() {
             return None;
@@ -246,34 +228,34 @@ impl QueryPlan {
         for pair in content.windows(2).take(MAX_PHRASE_PAIRS) {
             let [(i, a), (j, b)] = pair else { continue };
             let gap = j - i;
-            let phrases: Vec<(Occur, Box<dyn Query>)> = phrase_fields
+            let phrases: Vec<Node> = phrase_fields
                 .iter()
                 .map(|f| {
-                    let terms = vec![
-                        (0, Term::from_field_text(f.stemmed, &a.word.stem)),
-                        (gap, Term::from_field_text(f.stemmed, &b.word.stem)),
-                    ];
-                    let q: Box<dyn Query> =
-                        Box::new(PhraseQuery::new_with_offset_and_slop(terms, 1));
-                    (Occur::Should, boost(q, f.weight))
+                    Node::Phrase {
+                        terms: vec![
+                            (0, Term::from_field_text(f.stemmed, &a.word.stem)),
+                            (gap, Term::from_field_text(f.stemmed, &b.word.stem)),
+                        ],
+                        slop: 1,
+                    }
+                    .boosted(f.weight)
                 })
                 .collect();
-            bonus.push((
-                Occur::Should,
-                boost(Box::new(BooleanQuery::new(phrases)), PHRASE_BOOST),
-            ));
+            bonus.push(Node::Sum(phrases).boosted(PHRASE_BOOST));
         }
-        let matching: Box<dyn Query> = Box::new(BooleanQuery::new(required));
+        let matching = Node::Sum(required);
         if bonus.is_empty() {
             return Some(matching);
         }
-        bonus.push((Occur::Must, matching));
-        Some(Box::new(BooleanQuery::new(bonus)))
+        Some(Node::Required {
+            must: Box::new(matching),
+            bonus,
+        })
     }
 
     /// The first stage of a search over a large index: every content word's stem and the
-    /// stems of its typo, prefix and synonym alternatives, as plain terms over the stemmed
-    /// fields, weighted like the full query. A pure disjunction of terms lets tantivy skip the
+    /// stems of its typo, prefix and synonym alternatives, as plain terms over all the text
+    /// and the title, weighted like the full query. A pure disjunction of terms lets tantivy skip the
     /// documents that cannot reach the top (block-max WAND); the full query then scores only
     /// the candidates. Each term says which query word it stands for.
     pub fn candidate_terms(&self, fields: &Fields) -> Vec<CandidateTerm> {
@@ -296,11 +278,16 @@ impl QueryPlan {
                 alternatives.push((s.start, stem.clone(), SYNONYM_BOOST));
             }
         }
+        // One term in all the text at once, and the title again: a match there matters most.
+        let targets = [
+            (fields.all, 1.0),
+            (fields.title.stemmed, fields.title.weight),
+        ];
         let mut out: Vec<CandidateTerm> = Vec::new();
         for (word, stem, b) in alternatives {
-            for f in fields.text_fields() {
-                let term = Term::from_field_text(f.stemmed, &stem);
-                let boost = b * f.weight;
+            for (field, weight) in targets {
+                let term = Term::from_field_text(field, &stem);
+                let boost = b * weight;
                 match out.iter_mut().find(|c| c.term == term) {
                     Some(c) => c.boost = c.boost.max(boost),
                     None => out.push(CandidateTerm { term, boost, word }),
@@ -364,16 +351,8 @@ enum Kind {
     Stemmed,
 }
 
-fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
-    if (b - 1.0).abs() < f32::EPSILON {
-        q
-    } else {
-        Box::new(BoostQuery::new(q, b))
-    }
-}
-
 /// A word (or phrase) in any of the fields, each field weighted.
-fn across(fields: &[TextField], kind: Kind, words: &[String]) -> Box<dyn Query> {
+fn across(fields: &[TextField], kind: Kind, words: &[String]) -> Node {
     let clauses = fields
         .iter()
         .map(|f| {
@@ -381,27 +360,23 @@ fn across(fields: &[TextField], kind: Kind, words: &[String]) -> Box<dyn Query> 
                 Kind::Exact => f.exact,
                 Kind::Stemmed => f.stemmed,
             };
-            boost(term_or_phrase(field, words), f.weight)
+            term_or_phrase(field, words).boosted(f.weight)
         })
         .collect();
-    Box::new(DisjunctionMaxQuery::with_tie_breaker(
-        clauses,
-        FIELD_TIE_BREAKER,
-    ))
+    Node::Max(clauses, FIELD_TIE_BREAKER)
 }
 
-fn term_or_phrase(field: Field, words: &[String]) -> Box<dyn Query> {
+fn term_or_phrase(field: tantivy::schema::Field, words: &[String]) -> Node {
     if let [word] = words {
-        Box::new(TermQuery::new(
-            Term::from_field_text(field, word),
-            IndexRecordOption::WithFreqs,
-        ))
+        Node::Term(Term::from_field_text(field, word))
     } else {
-        Box::new(PhraseQuery::new(
-            words
+        Node::Phrase {
+            terms: words
                 .iter()
-                .map(|w| Term::from_field_text(field, w))
+                .enumerate()
+                .map(|(i, w)| (i, Term::from_field_text(field, w)))
                 .collect(),
-        ))
+            slop: 0,
+        }
     }
 }

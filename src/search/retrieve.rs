@@ -11,18 +11,21 @@
 use std::collections::HashMap;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Term};
 
 use super::query::CandidateTerm;
+use super::tree::{Evaluator, Node};
 use super::{Hit, QueryPlan, SearchEngine, snippet};
 
 /// Up to this many postings (summed over the first stage's terms), the full query scores every
 /// match: exact totals, and no ranking difference at all on small help centers.
 pub const EXHAUSTIVE_POSTINGS: u64 = 20_000;
 /// How many articles the first stage keeps for the full query to rank.
-pub const CANDIDATES: usize = 200;
+pub const CANDIDATES: usize = 64;
+/// A term in more of the articles than this share is left out of the first stage.
+const COMMON_SHARE: f64 = 0.25;
 
 impl SearchEngine {
     /// The top `limit` articles for a plan, and how many articles match in all.
@@ -32,22 +35,26 @@ impl SearchEngine {
         limit: usize,
         category: Option<&str>,
     ) -> (usize, Vec<Hit<'_>>) {
-        let Some(full) = plan.to_query(&self.fields) else {
-            return (0, Vec::new());
-        };
         let filter = category
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(|c| Term::from_field_text(self.fields.category, c));
-        let terms = plan.candidate_terms(&self.fields);
-        let postings: u64 = terms
-            .iter()
-            .map(|t| self.searcher.doc_freq(&t.term).unwrap_or(0))
-            .sum();
-        let found = if postings <= self.exhaustive_postings || terms.is_empty() {
-            self.exhaustive(filtered(full, filter.as_ref()), limit)
+        let terms: Vec<(CandidateTerm, u64)> = plan
+            .candidate_terms(&self.fields)
+            .into_iter()
+            .map(|t| {
+                let df = self.searcher.doc_freq(&t.term).unwrap_or(0);
+                (t, df)
+            })
+            .collect();
+        let postings: u64 = terms.iter().map(|(_, df)| df).sum();
+        let Some(tree) = plan.tree(&self.fields) else {
+            return (0, Vec::new());
+        };
+        let found = if postings > self.exhaustive_postings && !terms.is_empty() {
+            self.two_stage(&terms, &tree, filter.as_ref(), limit)
         } else {
-            self.two_stage(&terms, full, filter.as_ref(), limit)
+            self.exhaustive(filtered(tree.to_query(), filter.as_ref()), limit)
         };
         let (total, top) = match found {
             Ok(found) => found,
@@ -71,13 +78,14 @@ impl SearchEngine {
 
     fn two_stage(
         &self,
-        terms: &[CandidateTerm],
-        full: Box<dyn Query>,
+        terms: &[(CandidateTerm, u64)],
+        tree: &Node,
         filter: Option<&Term>,
         limit: usize,
     ) -> tantivy::Result<(usize, Vec<(Score, DocAddress)>)> {
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .iter()
+        let clauses: Vec<(Occur, Box<dyn Query>)> = self
+            .first_stage_terms(terms)
+            .into_iter()
             .map(|t| {
                 let q: Box<dyn Query> = Box::new(BoostQuery::new(
                     Box::new(TermQuery::new(t.term.clone(), IndexRecordOption::WithFreqs)),
@@ -95,24 +103,15 @@ impl SearchEngine {
             .map(|(_, addr)| addr)
             .collect();
         candidates.sort_unstable();
-        // The full query, scored on the candidates only: each segment's scorer seeks from one
-        // candidate to the next.
-        let weight = full.weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
+        // The full query on the candidates only, segment by segment.
+        let evaluator = Evaluator::new(tree, &self.searcher)?;
         let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
-        let mut i = 0;
-        while i < candidates.len() {
-            let segment = candidates[i].segment_ord;
-            let reader = self.searcher.segment_reader(segment);
-            let mut scorer = weight.scorer(reader, 1.0)?;
-            while i < candidates.len() && candidates[i].segment_ord == segment {
-                let doc: DocId = candidates[i].doc_id;
-                if scorer.doc() < doc {
-                    scorer.seek(doc);
-                }
-                if scorer.doc() == doc {
-                    scored.push((scorer.score(), candidates[i]));
-                }
-                i += 1;
+        for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
+            let ord = segment[0].segment_ord;
+            let docs: Vec<DocId> = segment.iter().map(|a| a.doc_id).collect();
+            let reader = self.searcher.segment_reader(ord);
+            for (doc, score) in evaluator.score(reader, &docs)? {
+                scored.push((score, DocAddress::new(ord, doc)));
             }
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -120,15 +119,36 @@ impl SearchEngine {
         Ok((self.estimate_total(terms).max(scored.len()), scored))
     }
 
+    /// The terms the first stage looks for. A term in more than [`COMMON_SHARE`] of the
+    /// articles weighs almost nothing in BM25 (its inverse document frequency is near zero)
+    /// but costs a pass over most of the index, so it is left to the second stage. When every
+    /// term is that common, the first stage looks in the titles only.
+    fn first_stage_terms<'t>(&self, terms: &'t [(CandidateTerm, u64)]) -> Vec<&'t CandidateTerm> {
+        let n = self.searcher.num_docs().max(1) as f64;
+        let rare: Vec<&CandidateTerm> = terms
+            .iter()
+            .filter(|(_, df)| (*df as f64) / n <= COMMON_SHARE)
+            .map(|(t, _)| t)
+            .collect();
+        if !rare.is_empty() {
+            return rare;
+        }
+        let strong = [self.fields.title.stemmed];
+        terms
+            .iter()
+            .map(|(t, _)| t)
+            .filter(|t| strong.contains(&t.term.field()))
+            .collect()
+    }
+
     /// How many articles contain at least one of the query's words, were the words
     /// independent: each word's share is that of its most frequent alternative.
-    fn estimate_total(&self, terms: &[CandidateTerm]) -> usize {
+    fn estimate_total(&self, terms: &[(CandidateTerm, u64)]) -> usize {
         let n = self.searcher.num_docs().max(1) as f64;
         let mut share: HashMap<usize, f64> = HashMap::new();
-        for t in terms {
-            let df = self.searcher.doc_freq(&t.term).unwrap_or(0) as f64;
+        for (t, df) in terms {
             let s = share.entry(t.word).or_default();
-            *s = s.max((df / n).min(1.0));
+            *s = s.max((*df as f64 / n).min(1.0));
         }
         let none = share.values().fold(1.0, |acc, s| acc * (1.0 - s));
         ((1.0 - none) * n).round() as usize

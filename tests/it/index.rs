@@ -71,7 +71,10 @@ fn an_unchanged_help_center_reuses_its_index_and_a_changed_one_reindexes_only_th
     assert_eq!(slugs(&engine, "contactless")[0], "freeze-card");
     assert!(slugs(&engine, "once").is_empty(), "the old text is gone");
     assert_eq!(slugs(&engine, "replacement")[0], "replace-card");
-    assert!(slugs(&engine, "limits reset").is_empty(), "the deleted article is gone");
+    assert!(
+        slugs(&engine, "limits reset").is_empty(),
+        "the deleted article is gone"
+    );
 }
 
 #[test]
@@ -91,7 +94,10 @@ fn a_damaged_index_is_rebuilt_from_the_content() {
     // The index's own files damaged: every segment file truncated.
     for entry in std::fs::read_dir(&index).expect("list") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name == "meta.json" {
             std::fs::write(&path, "garbage").expect("damage");
         }
@@ -146,7 +152,11 @@ fn a_reload_reindexes_one_edited_article_and_old_searches_keep_their_version() {
     );
     let (after, report) = Site::load(f.root(), today(), Some(&before)).expect("reloads");
     assert_eq!(
-        (report.index.updated, report.index.added, report.index.removed),
+        (
+            report.index.updated,
+            report.index.added,
+            report.index.removed
+        ),
         (1, 0, 0),
         "{:?}",
         report.index
@@ -168,31 +178,56 @@ fn a_reload_reindexes_one_edited_article_and_old_searches_keep_their_version() {
 }
 
 /// Top results of the sample's labelled training questions, ranked exhaustively and in two
-/// stages (forced on, with 20 candidates of the 108 articles, as on a large help center).
+/// stages (forced on, with 40 candidates of the 108 articles, as on a large help center).
 #[test]
 fn two_stage_ranking_keeps_the_sample_contents_relevance() {
     let loaded = KnowledgeBase::load(Path::new("content"), today()).expect("sample loads");
     let exhaustive = SearchEngine::build(&loaded.kb).expect("index");
     let staged = SearchEngine::build(&loaded.kb)
         .expect("index")
-        .with_two_stages(0, 20);
-    let questions = std::fs::read_to_string("tests/data/banking77_train.csv").expect("questions");
-    let (mut same_first, mut n, mut totals_zero_agree) = (0, 0, 0);
-    for line in questions.lines().skip(1).step_by(7).take(1500) {
-        let text = line.rsplit_once(',').map_or(line, |(t, _)| t).trim_matches('"');
-        let req = SearchRequest::new(text);
-        let a = exhaustive.search(&req);
-        let b = staged.search(&req);
+        .with_two_stages(0, 40);
+    let questions = deflect::eval::read_questions(Path::new("tests/data/banking77_train.csv"))
+        .expect("questions");
+    let right = |engine: &SearchEngine, text: &str, label: &str| {
+        let found = engine.search(&SearchRequest::new(text));
+        let first = found.hits.first().map(|h| h.article.slug.clone());
+        let ok = found
+            .hits
+            .first()
+            .is_some_and(|h| h.article.front.ticket_types.iter().any(|t| t == label));
+        (first, ok, found.total == 0)
+    };
+    let (mut n, mut agree, mut right_a, mut right_b) = (0u32, 0u32, 0u32, 0u32);
+    for q in questions.iter().step_by(5) {
+        let (first_a, ok_a, none_a) = right(&exhaustive, &q.text, &q.category);
+        let (first_b, ok_b, none_b) = right(&staged, &q.text, &q.category);
         n += 1;
-        if a.hits.first().map(|h| &h.article.slug) == b.hits.first().map(|h| &h.article.slug) {
-            same_first += 1;
-        }
-        if (a.total == 0) == (b.total == 0) {
-            totals_zero_agree += 1;
-        }
+        agree += u32::from(first_a == first_b);
+        right_a += u32::from(ok_a);
+        right_b += u32::from(ok_b);
+        assert_eq!(
+            none_a, none_b,
+            "zero results are exact either way: {}",
+            q.text
+        );
     }
-    assert!(n > 1000, "{n} questions");
-    let agree = f64::from(same_first) / f64::from(n);
-    assert!(agree >= 0.99, "first results agree on {agree:.3} of {n}");
-    assert_eq!(totals_zero_agree, n, "zero results are exact either way");
+    assert!(n > 1500, "{n} questions");
+    let pct = |x: u32| 100.0 * f64::from(x) / f64::from(n);
+    eprintln!(
+        "two stages vs exhaustive on {n} questions: same first result {:.1} %, top-1 {:.1} % vs {:.1} %",
+        pct(agree),
+        pct(right_b),
+        pct(right_a)
+    );
+    assert!(
+        pct(agree) >= 95.0,
+        "first results agree on {:.1} %",
+        pct(agree)
+    );
+    assert!(
+        pct(right_b) >= pct(right_a) - 0.5,
+        "two stages lose relevance: top-1 {:.1} % vs {:.1} %",
+        pct(right_b),
+        pct(right_a)
+    );
 }
