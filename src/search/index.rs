@@ -358,7 +358,7 @@ impl IndexStore {
             }
             w.writer.add_document(document(&self.fields, a))?;
             let written = report.added + report.updated;
-            if written % PROGRESS_EVERY == 0 {
+            if written.is_multiple_of(PROGRESS_EVERY) {
                 tracing::info!(
                     "indexing: {written} of at most {} articles, {:.0} articles/s",
                     articles.len(),

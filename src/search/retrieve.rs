@@ -54,7 +54,7 @@ impl SearchEngine {
         let found = if postings > self.exhaustive_postings && !terms.is_empty() {
             self.two_stage(&terms, &tree, filter.as_ref(), limit)
         } else {
-            self.exhaustive(filtered(tree.to_query(), filter.as_ref()), limit)
+            self.exhaustive(filtered(tree.to_query(), filter.as_ref()).as_ref(), limit)
         };
         let (total, top) = match found {
             Ok(found) => found,
@@ -68,11 +68,11 @@ impl SearchEngine {
 
     fn exhaustive(
         &self,
-        query: Box<dyn Query>,
+        query: &dyn Query,
         limit: usize,
     ) -> tantivy::Result<(usize, Vec<(Score, DocAddress)>)> {
         let collector = (TopDocs::with_limit(limit).order_by_score(), Count);
-        let (top, total) = self.searcher.search(query.as_ref(), &collector)?;
+        let (top, total) = self.searcher.search(query, &collector)?;
         Ok((total, top))
     }
 
