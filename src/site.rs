@@ -214,7 +214,7 @@ pub fn watch(
         .spawn(move || {
             while rx.recv().is_ok() {
                 // Editors write in bursts: wait until the files settle.
-                while rx.recv_timeout(Duration::from_millis(250)).is_ok() {}
+                while rx.recv_timeout(Duration::from_millis(100)).is_ok() {}
                 let result = live.reload(today());
                 match &result {
                     Ok(r) => tracing::info!(articles = r.articles, errors = r.errors, ms = %r.millis, "content reloaded"),
