@@ -5,6 +5,7 @@ pub mod article;
 pub mod diagnostic;
 pub mod front_matter;
 pub mod markdown;
+pub mod redirects;
 pub mod synonyms;
 pub mod ticket_types;
 
@@ -17,6 +18,7 @@ use chrono::NaiveDate;
 pub use article::Article;
 pub use diagnostic::{Diagnostic, Severity};
 pub use front_matter::{ArticleStatus, FrontMatter};
+pub use redirects::{REDIRECTS_FILE, Redirects};
 pub use synonyms::SynonymRule;
 pub use ticket_types::{Priority, RoutingTier, TicketType};
 
@@ -35,6 +37,8 @@ pub struct KnowledgeBase {
     pub articles: Vec<Article>,
     pub synonyms: Vec<SynonymRule>,
     pub ticket_types: Vec<TicketType>,
+    /// Old paths (aliases, `redirects.txt`) and where they lead.
+    pub redirects: Redirects,
 }
 
 /// The result of loading: what could be used, and every problem found.
@@ -122,6 +126,7 @@ impl KnowledgeBase {
             today,
         );
         loaded.diagnostics.extend(read_errors);
+        loaded.link_redirects(read(REDIRECTS_FILE)?.as_deref());
         loaded.files += loaded
             .diagnostics
             .iter()
@@ -173,7 +178,7 @@ impl KnowledgeBase {
                         article.slug,
                         root.join(first).display()
                     ),
-                    "rename one of the files: the slug is the file name and must be unique",
+                    "rename one of the files (or change its `slug:`): slugs must be unique",
                 ));
                 continue;
             }

@@ -32,6 +32,7 @@ mod http;
 mod layers;
 mod learning;
 mod openapi;
+mod redirects;
 mod postgres;
 mod reports;
 mod scale_out;
