@@ -9,7 +9,7 @@ use super::diagnostic::Diagnostic;
 
 /// Front-matter keys an article may use; anything else is a warning naming the nearest of these.
 /// `slug`, `description`, `aliases` and `redirect_from` are the keys docs sites already use.
-pub const KNOWN_KEYS: [&str; 14] = [
+pub const KNOWN_KEYS: [&str; 15] = [
     "title",
     "summary",
     "description",
@@ -24,6 +24,7 @@ pub const KNOWN_KEYS: [&str; 14] = [
     "owner",
     "featured",
     "status",
+    "order",
 ];
 
 /// At most this many ticket types per article (the content format).
@@ -77,6 +78,9 @@ pub struct FrontMatter {
     pub owner: Option<String>,
     pub featured: bool,
     pub status: ArticleStatus,
+    /// Position among its category's articles (`sidebar_position`, `weight` elsewhere).
+    #[serde(skip)]
+    pub order: Option<i64>,
 }
 
 /// A file split into its front matter and body, with the 1-based lines where each starts.
@@ -440,6 +444,20 @@ pub fn parse(
         }
     };
 
+    let order = match get("order") {
+        None => None,
+        Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+        Some(_) => {
+            diags.push(Diagnostic::error(
+                path,
+                line("order"),
+                "`order` must be a whole number",
+                "write `order: 3`; lower numbers come first in the category",
+            ));
+            None
+        }
+    };
+
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
         return None;
@@ -460,6 +478,7 @@ pub fn parse(
         owner,
         featured,
         status: status?,
+        order,
     })
 }
 
