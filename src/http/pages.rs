@@ -282,13 +282,15 @@ pub async fn category(
 ) -> Response {
     let path = path.trim_matches('/').to_string();
     let site = state.site();
-    let articles: Vec<ArticleLink<'_>> = site
+    let mut in_category: Vec<&Article> = site
         .engine
         .articles()
         .iter()
         .filter(|a| a.category == path)
-        .map(link)
         .collect();
+    // `order:` first (docs sites' sidebar position), the rest as before.
+    in_category.sort_by_key(|a| a.front.order.unwrap_or(i64::MAX));
+    let articles: Vec<ArticleLink<'_>> = in_category.into_iter().map(link).collect();
     let subcategories = categories(&state, &path);
     if articles.is_empty() && subcategories.is_empty() {
         return moved_or_missing(&state, uri.path()).await;

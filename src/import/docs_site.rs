@@ -53,7 +53,24 @@ pub fn read(path: &Path) -> anyhow::Result<Export> {
                 files.push(entry.into_path());
             }
         }
-        (path.to_path_buf(), files)
+        // A site whose pages all live in one folder (`docs/`): that folder is the root,
+        // not a category.
+        let mut root = path.to_path_buf();
+        loop {
+            let mut tops = files.iter().map(|f| {
+                let rel = f.strip_prefix(&root).unwrap_or(f);
+                (rel.components().count() > 1).then(|| rel.components().next())
+            });
+            let Some(Some(first)) = tops.next() else {
+                break;
+            };
+            if !tops.all(|t| t == Some(first)) {
+                break;
+            }
+            let Some(first) = first else { break };
+            root = root.join(first.as_os_str());
+        }
+        (root, files)
     };
     anyhow::ensure!(
         !files.is_empty(),

@@ -127,5 +127,6 @@ fn article(file: &Path, a: &Value) -> Result<SourceArticle, String> {
         .or_else(|| date(a, "createdAt"));
     out.old_urls = text(a, "publicUrl").into_iter().collect();
     out.slug = text(a, "slug");
+    out.link_numbers = id(a, "number").into_iter().collect();
     Ok(out)
 }

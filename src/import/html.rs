@@ -34,6 +34,11 @@ impl LinkMap {
         self.by_path.insert(path, slug.to_string());
     }
 
+    /// Records that links naming article number `number` mean `slug`.
+    pub fn insert_number(&mut self, number: &str, slug: &str) {
+        self.by_number.insert(number.to_string(), slug.to_string());
+    }
+
     /// What becomes of a link: rewritten to a slug, a broken link into the old help center,
     /// or left alone (external, anchors, mail).
     pub fn resolve(&self, url: &str) -> LinkFate {

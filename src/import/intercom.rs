@@ -89,7 +89,8 @@ fn article(file: &Path, a: &Value) -> Result<SourceArticle, String> {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err("`body` is not text".into()),
     };
-    let mut out = SourceArticle::new(article_id, file, title, Body::Html(body));
+    let mut out = SourceArticle::new(article_id.clone(), file, title, Body::Html(body));
+    out.link_numbers = vec![article_id];
     out.summary = text(a, "description");
     out.category = id(a, "parent_id").map(|p| format!("col:{p}"));
     out.draft = text(a, "state").is_some_and(|s| s != "published");

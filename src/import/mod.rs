@@ -99,6 +99,9 @@ pub struct SourceArticle {
     pub locale: Option<String>,
     /// Where it lived: each becomes an alias that answers with a 301.
     pub old_urls: Vec<String>,
+    /// Numbers other articles' links name it by (`/articles/360001234-…`), when its
+    /// `old_urls` may be missing (Intercom drafts have no URL).
+    pub link_numbers: Vec<String>,
     /// A slug the source chose (`slug:` front matter, Help Scout's slug).
     pub slug: Option<String>,
     pub order: Option<i64>,
@@ -124,6 +127,7 @@ impl SourceArticle {
             featured: false,
             locale: None,
             old_urls: Vec::new(),
+            link_numbers: Vec::new(),
             slug: None,
             order: None,
             votes: None,

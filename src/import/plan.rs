@@ -131,6 +131,9 @@ pub fn plan(
         for url in &a.old_urls {
             links.insert(url, slug);
         }
+        for number in &a.link_numbers {
+            links.insert_number(number, slug);
+        }
         if matches!(a.body, Body::Markdown(_)) {
             by_file_stem.insert(doc_stem(&a.id), slug.clone());
         }
@@ -507,7 +510,13 @@ fn without_title_heading<'a>(body: &'a str, title: &str) -> &'a str {
 /// The first sentence or two of a body's first paragraph, for a summary: at most 200 characters.
 fn first_sentences(body: &str) -> Option<String> {
     let rendered = crate::content::markdown::render(body, 1);
-    let para = rendered.text.lines().map(str::trim).find(|l| l.len() > 1)?;
+    // Not a line an MDX import, a component or a shortcode left behind.
+    let para = rendered.text.lines().map(str::trim).find(|l| {
+        l.len() > 1
+            && !["import ", "export ", "<", ":::", "{{", "{%", "!!!"]
+                .iter()
+                .any(|p| l.starts_with(p))
+    })?;
     let mut out = String::new();
     for sentence in para.split_inclusive(". ") {
         if !out.is_empty() && out.len() + sentence.len() > 200 {

@@ -118,7 +118,8 @@ fn article(file: &Path, a: &Value) -> Result<SourceArticle, String> {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err("`body` is not text".into()),
     };
-    let mut out = SourceArticle::new(article_id, file, title, Body::Html(body));
+    let mut out = SourceArticle::new(article_id.clone(), file, title, Body::Html(body));
+    out.link_numbers = vec![article_id];
     out.category = id(a, "section_id").map(|s| format!("s:{s}"));
     out.keywords = strings(a, "label_names");
     out.draft = boolean(a, "draft");
