@@ -31,6 +31,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         force: args.force,
         today: today(),
+        checklist: None,
     };
     let terminal = std::io::stderr().is_terminal();
     let started = Instant::now();

@@ -21,7 +21,7 @@ pub const REDIRECTS_FILE: &str = "redirects.txt";
 
 /// Paths the server answers itself, so a redirect from them would never be used. Mirrors the
 /// route table in `http` (which content cannot import).
-const SERVED_PREFIXES: [&str; 9] = [
+pub const SERVED_PREFIXES: [&str; 9] = [
     "/search",
     "/contact",
     "/admin",

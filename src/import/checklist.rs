@@ -23,6 +23,8 @@ pub struct Summary {
     /// How many articles have each kind of problem, in checklist order.
     pub counts: Vec<(&'static str, usize)>,
     pub seconds: f64,
+    /// Where the checklist was written.
+    pub checklist_file: PathBuf,
 }
 
 /// Kinds of attention, as the summary counts them.
@@ -85,6 +87,7 @@ impl Summary {
                 .collect(),
             counts,
             seconds: 0.0,
+            checklist_file: super::plan::checklist_path(out),
         }
     }
 
@@ -129,7 +132,7 @@ impl Summary {
                 let _ = writeln!(s, "  {k}");
             }
         }
-        let _ = writeln!(s, "checklist: {}", self.checklist_path().display());
+        let _ = writeln!(s, "checklist: {}", self.checklist_file.display());
         s
     }
 

@@ -207,6 +207,8 @@ pub struct Options {
     pub force: bool,
     /// The review date for articles whose export has none, and the latest allowed.
     pub today: NaiveDate,
+    /// Where the checklist goes; beside `out` by default.
+    pub checklist: Option<PathBuf>,
 }
 
 /// Reads, plans and writes an import; returns what it did.
@@ -223,7 +225,11 @@ pub fn run(
     let written = write(&plan, options)?;
     let mut summary = Summary::new(&export, &plan, written, &options.out);
     summary.seconds = started.elapsed().as_secs_f64();
-    let checklist = summary.checklist_path();
+    let checklist = options
+        .checklist
+        .clone()
+        .unwrap_or_else(|| summary.checklist_path());
+    summary.checklist_file.clone_from(&checklist);
     if let Some(parent) = checklist.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;

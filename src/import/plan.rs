@@ -13,6 +13,7 @@ use super::html::{Converter, LinkFate, LinkMap, Notes};
 use super::{Body, Export, SourceArticle};
 use crate::content::article::MAX_CATEGORY_DEPTH;
 use crate::content::front_matter::{MAX_KEYWORDS, MAX_TICKET_TYPES, is_slug, normalize_path};
+use crate::content::redirects::SERVED_PREFIXES;
 use crate::content::{Article, REDIRECTS_FILE};
 
 /// Longer than this many words, an article is worth splitting.
@@ -148,6 +149,18 @@ pub fn plan(
         progress(converted.len(), total);
     }
 
+    let folder_paths: HashSet<String> = folders
+        .values()
+        .flat_map(|f| {
+            let mut acc = Vec::new();
+            let mut at = f.as_str();
+            while !at.is_empty() {
+                acc.push(at.to_string());
+                at = at.rsplit_once('/').map_or("", |(p, _)| p);
+            }
+            acc
+        })
+        .collect();
     let mut plan = Plan::default();
     let mut used_aliases: HashMap<String, String> = HashMap::new();
     let mut titles: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -408,7 +421,9 @@ fn compose(
     today: NaiveDate,
 ) -> (String, Vec<Attention>) {
     let mut attention = Vec::new();
-    let title = one_line(&a.title);
+    let title = Some(one_line(&a.title))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| format!("Article {}", one_line(&a.id)));
     let summary = match a.summary.as_deref().map(one_line).filter(|s| !s.is_empty()) {
         Some(s) => s,
         None => {
@@ -536,9 +551,18 @@ fn first_sentences(body: &str) -> Option<String> {
     Some(out.to_string())
 }
 
-/// Text on one line: YAML front matter and comments cannot hold line breaks.
+/// Text on one line without control characters: YAML front matter and comments can hold
+/// neither line breaks nor (even quoted) C1 controls and non-characters.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    s.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| !c.is_control() && !matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}'))
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).

@@ -29,6 +29,7 @@ mod content;
 mod events;
 mod fixture;
 mod http;
+mod import;
 mod layers;
 mod learning;
 mod openapi;
