@@ -175,7 +175,14 @@ pub fn plan(
             let Some(p) = normalize_path(url) else {
                 continue;
             };
-            if p == format!("/articles/{slug}") {
+            // A path the new site serves itself would never redirect.
+            let served = p == "/"
+                || SERVED_PREFIXES.iter().any(|s| p.starts_with(s))
+                || p.strip_prefix("/articles/")
+                    .is_some_and(|s| taken.contains(s))
+                || p.strip_prefix("/categories/")
+                    .is_some_and(|c| folder_paths.contains(c));
+            if served {
                 continue;
             }
             match used_aliases.get(&p) {

@@ -30,6 +30,7 @@ mod events;
 mod fixture;
 mod http;
 mod import;
+mod import_corpus;
 mod import_hostile;
 mod layers;
 mod learning;
