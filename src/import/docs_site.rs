@@ -151,7 +151,7 @@ fn page(file: &Path, rel: &str, src: &str) -> Result<SourceArticle, String> {
             .and_then(|p| p.file_name())
             .map_or_else(|| "home".to_string(), |n| n.to_string_lossy().into_owned())
     } else {
-        stem.clone()
+        stem
     };
     let mut title = text(&front, "title")
         .map(|t| t.trim().to_string())
@@ -360,12 +360,12 @@ mod tests {
         let broken = "---\ntitle: [x\n---\n";
         assert!(
             page(Path::new("b.md"), "b.md", broken)
-                .unwrap_err()
+                .expect_err("an error")
                 .contains("not valid YAML")
         );
         assert!(
             page(Path::new("b.md"), "b.md", "---\ntitle: x\n")
-                .unwrap_err()
+                .expect_err("an error")
                 .contains("never closed")
         );
     }

@@ -213,6 +213,7 @@ impl Converter {
 }
 
 /// An embedded video or frame, as a link to it.
+#[allow(clippy::needless_pass_by_value)] // htmd's handler signature takes the element by value
 fn embed_link(_: &dyn Handlers, element: Element) -> Option<htmd::element_handler::HandlerResult> {
     let attr = |name: &str| {
         element
