@@ -4,6 +4,7 @@
 pub mod article;
 pub mod diagnostic;
 pub mod front_matter;
+pub mod history;
 pub mod markdown;
 pub mod redirects;
 pub mod synonyms;
