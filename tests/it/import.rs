@@ -332,3 +332,56 @@ fn broken_exports_name_the_file_and_the_article() {
         import(System::Zendesk, &dir.path().join("nope"), &f, notes.path()).expect_err("missing");
     assert!(missing.to_string().contains("not found"), "{missing}");
 }
+
+#[test]
+fn the_command_prints_a_summary_and_writes_the_checklist_beside_the_content() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("help");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_deflect"))
+        .args(["import", "zendesk"])
+        .arg(fixtures("zendesk"))
+        .arg("--out")
+        .arg(&out)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run deflect import");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("imported 3 articles (1 drafts) from Zendesk Guide into ")
+            && first.contains(
+                ": 4 categories, 7 redirects, 2 internal links rewritten, 4 files written in "
+            ),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("needs attention: no summary 3, no Quick answer 3, broken internal links 1"),
+        "{stdout}"
+    );
+    let checklist = dir.path().join("help-import-checklist.md");
+    assert!(
+        stdout.contains(&format!("checklist: {}", checklist.display())),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::read_to_string(&checklist)
+            .expect("checklist")
+            .starts_with("# Import from Zendesk Guide — checklist")
+    );
+
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_deflect"))
+        .args(["import", "zendesk"])
+        .arg(fixtures("zendesk"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run deflect import again");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exist already"));
+}
