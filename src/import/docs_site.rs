@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::Value;
 
-use super::json::{date, id, int, strings, text};
+use super::json::{date, int, strings, text};
 use super::plan::strip_number_prefix;
 use super::{Body, Category, Export, Skipped, SourceArticle, System};
 
@@ -218,7 +218,6 @@ fn page(file: &Path, rel: &str, src: &str) -> Result<SourceArticle, String> {
     a.tags = strings(&front, "tags");
     a.featured = front.get("featured").and_then(Value::as_bool) == Some(true);
     a.odd_lines = odd;
-    let _ = id(&front, "id");
     Ok(a)
 }
 

@@ -196,10 +196,12 @@ impl Converter {
         *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Seen::default();
         let mut clean = self.sanitizer.clean(html).to_string();
         // The page shows the title as the one `<h1>`: the body's headings move one level down.
-        if clean.contains("<h1>") {
+        // (The sanitizer escapes every `<` in text, so `<h1` here is always a tag, `<h1 lang=…>`
+        // included.)
+        if clean.contains("<h1") {
             for level in (1..=5).rev() {
                 clean = clean
-                    .replace(&format!("<h{level}>"), &format!("<h{}>", level + 1))
+                    .replace(&format!("<h{level}"), &format!("<h{}", level + 1))
                     .replace(&format!("</h{level}>"), &format!("</h{}>", level + 1));
             }
         }
@@ -266,5 +268,44 @@ fn tidy(markdown: &str) -> String {
         String::new()
     } else {
         format!("{trimmed}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(html: &str) -> (String, Notes) {
+        Converter::new(Arc::new(LinkMap::default())).convert(html)
+    }
+
+    #[test]
+    fn headings_move_down_when_the_body_has_an_h1() {
+        let (md, _) = convert("<h1 lang=\"en\">Top</h1><h2>Sub</h2><p>x</p>");
+        assert_eq!(md, "## Top\n\n### Sub\n\nx\n");
+        let (md, _) = convert("<h2>Sub</h2>");
+        assert_eq!(md, "## Sub\n");
+    }
+
+    #[test]
+    fn links_to_old_articles_are_rewritten_or_reported() {
+        let mut links = LinkMap::default();
+        links.insert(
+            "https://acme.zendesk.com/hc/en-us/articles/123-Reset",
+            "reset-pin",
+        );
+        let converter = Converter::new(Arc::new(links));
+        let (md, notes) = converter.convert(
+            "<a href=\"/hc/fr/articles/123#steps\">a</a> <a href=\"/hc/en-us/articles/999-Gone\">b</a> <a href=\"https://example.com/x\">c</a>",
+        );
+        assert_eq!(
+            md,
+            "[a](/articles/reset-pin#steps) [b](/hc/en-us/articles/999-Gone) [c](https://example.com/x)\n"
+        );
+        assert_eq!(notes.links_rewritten, 1);
+        assert_eq!(notes.links_broken, ["/hc/en-us/articles/999-Gone"]);
+        // The notes are per article: the next conversion starts from nothing.
+        let (_, notes) = converter.convert("<p>plain</p>");
+        assert_eq!((notes.links_rewritten, notes.links_broken.len()), (0, 0));
     }
 }
