@@ -11,7 +11,7 @@ use anyhow::Context;
 use serde_json::Value;
 
 use super::json::{date, int, strings, text};
-use super::plan::strip_number_prefix;
+use super::names::strip_number_prefix;
 use super::{Body, Category, Export, Skipped, SourceArticle, System};
 
 /// Folders that hold a site's build output or templates, not pages.

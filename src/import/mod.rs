@@ -13,6 +13,7 @@ pub mod helpscout;
 pub mod html;
 pub mod intercom;
 mod json;
+pub mod names;
 pub mod plan;
 pub mod zendesk;
 
