@@ -7,6 +7,9 @@
 pub mod secret;
 /// The knowledge base as authors write it: articles, synonyms, ticket types, and their checks.
 pub mod content;
+/// Content from elsewhere: Zendesk Guide, Help Scout Docs, Intercom Articles and docs sites'
+/// Markdown turned into a content directory, with redirects from the old URLs.
+pub mod import;
 /// The tantivy search engine: analysis, query building, typo tolerance, snippets, did-you-mean.
 pub mod search;
 /// The live site: content plus index, reloaded and swapped atomically.

@@ -18,6 +18,9 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut loaded = KnowledgeBase::load(&args.content.config()?.content, today())?;
+    // Renamed and deleted articles whose old links nothing redirects, from git history.
+    let hints = crate::content::history::hints(&loaded.kb);
+    loaded.diagnostics.extend(hints);
     loaded
         .diagnostics
         .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));

@@ -3,6 +3,7 @@
 
 mod check;
 mod eval;
+mod import;
 mod replay;
 mod report;
 mod search;
@@ -42,6 +43,9 @@ enum Command {
     Eval(eval::Args),
     /// Replay labelled questions as customer sessions through a running help center's API.
     Simulate(simulate::Args),
+    /// Turn another help center's export (Zendesk, Help Scout, Intercom) or a docs site's
+    /// Markdown into a content directory, with redirects from the old URLs.
+    Import(import::Args),
     /// Print a KB manager's report: gaps, searches, deflection, helpfulness, freshness, coverage.
     Report(report::Args),
 }
@@ -124,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Config { example: _ } => {
             print!("{}", crate::config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

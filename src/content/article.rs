@@ -56,23 +56,11 @@ impl Article {
         diags: &mut Vec<Diagnostic>,
     ) -> Option<Article> {
         let errors_before = diags.iter().filter(|d| d.is_error()).count();
-        let slug = rel_path
+        let file_slug = rel_path
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_string();
-        if slug.is_empty()
-            || !slug
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            diags.push(Diagnostic::error(
-                display_path,
-                0,
-                format!("file name `{slug}` is not a valid slug"),
-                "rename the file using lowercase letters, digits and hyphens, e.g. `card-not-arrived.md`",
-            ));
-        }
         let folders: Vec<String> = rel_path
             .parent()
             .map(|p| {
@@ -111,6 +99,21 @@ impl Article {
             today,
             diags,
         );
+        // A `slug:` key overrides the file name's (docs sites name files `01-intro.md`).
+        let slug = match front.as_ref().and_then(|f| f.slug.clone()) {
+            Some(slug) => slug,
+            None => {
+                if !front_matter::is_slug(&file_slug) {
+                    diags.push(Diagnostic::error(
+                        display_path,
+                        0,
+                        format!("file name `{file_slug}` is not a valid slug"),
+                        "rename the file using lowercase letters, digits and hyphens, e.g. `card-not-arrived.md`, or add `slug: card-not-arrived`",
+                    ));
+                }
+                file_slug
+            }
+        };
         let rendered = markdown::render(split.body, split.body_first_line);
 
         let quick_answer = rendered
@@ -118,14 +121,16 @@ impl Article {
             .iter()
             .find(|s| s.title.eq_ignore_ascii_case("quick answer"))
             .map(|s| s.text.clone());
+        // Without one the article is still served and searched; the suggestion endpoint
+        // answers from its first paragraph or summary instead (`answer_text`).
         match &quick_answer {
-            None => diags.push(Diagnostic::error(
+            None => diags.push(Diagnostic::warning(
                 display_path,
                 split.body_first_line,
-                "missing `## Quick answer` section",
+                "missing `## Quick answer` section: the suggestion endpoint answers from the first paragraph instead",
                 "add `## Quick answer` with two to four sentences that answer the question on their own",
             )),
-            Some(text) if text.is_empty() => diags.push(Diagnostic::error(
+            Some(text) if text.is_empty() => diags.push(Diagnostic::warning(
                 display_path,
                 split.body_first_line,
                 "the `## Quick answer` section is empty",
@@ -133,7 +138,11 @@ impl Article {
             )),
             Some(_) => {}
         }
-        for wanted in TEMPLATE_SECTIONS.iter().skip(1) {
+        for wanted in TEMPLATE_SECTIONS
+            .iter()
+            .skip(1)
+            .filter(|_| quick_answer.is_some())
+        {
             if !rendered
                 .sections
                 .iter()
@@ -160,7 +169,7 @@ impl Article {
             html: rendered.html,
             text: rendered.text,
             headings: rendered.headings,
-            quick_answer,
+            quick_answer: quick_answer.filter(|q| !q.is_empty()),
             links: rendered.links,
             faqs: rendered.faqs,
         })
@@ -168,6 +177,19 @@ impl Article {
 
     pub fn is_published(&self) -> bool {
         self.front.status == ArticleStatus::Published
+    }
+
+    /// What the suggestion endpoint replies with: the Quick answer; without one, the first
+    /// paragraph of the body; without a body, the summary.
+    pub fn answer_text(&self) -> &str {
+        if let Some(q) = &self.quick_answer {
+            return q;
+        }
+        self.text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or(&self.front.summary)
     }
 
     /// The article's URL path on the help center.
@@ -217,15 +239,68 @@ mod tests {
     }
 
     #[test]
-    fn missing_quick_answer_is_an_error_and_bad_slug_too() {
-        let src = SRC.replace("## Quick answer", "## Answer");
+    fn bad_slug_and_depth_are_errors() {
         let mut diags = Vec::new();
         let path = Path::new("a/b/c/d/Bad Name.md");
-        assert!(Article::parse(path, path, &src, today(), &mut diags).is_none());
+        assert!(Article::parse(path, path, SRC, today(), &mut diags).is_none());
         let all: Vec<String> = diags.iter().map(ToString::to_string).collect();
         let all = all.join("\n");
-        assert!(all.contains("missing `## Quick answer` section"), "{all}");
         assert!(all.contains("is not a valid slug"), "{all}");
         assert!(all.contains("4 levels deep"), "{all}");
+    }
+
+    #[test]
+    fn without_quick_answer_it_is_served_and_answers_from_the_first_paragraph() {
+        let src = SRC.replace("## Quick answer", "## Answer");
+        let mut diags = Vec::new();
+        let path = Path::new("cards/card-arrival.md");
+        let a = Article::parse(path, path, &src, today(), &mut diags).expect("served");
+        assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+        assert!(
+            diags[0].message.contains("missing `## Quick answer`"),
+            "{diags:?}"
+        );
+        assert_eq!(diags.len(), 1, "no template nagging on top: {diags:?}");
+        assert_eq!(a.quick_answer, None);
+        assert_eq!(a.answer_text(), "Delivery.");
+        let only_front = "---\ntitle: t\nsummary: The summary.\nlast_reviewed: 2026-10-01\n---\n";
+        let a = Article::parse(path, path, only_front, today(), &mut Vec::new()).expect("served");
+        assert_eq!(a.answer_text(), "The summary.");
+    }
+
+    #[test]
+    fn docs_site_keys_slug_description_and_aliases() {
+        let src = "---\ntitle: Where is my card?\ndescription: Delivery times.\nslug: where-is-my-card\nlast_reviewed: 2026-10-01\naliases: [/old/card/, \"https://help.example.com/hc/en-us/articles/360001-Card?x=1\"]\nredirect_from: legacy/card\nsidebar_position: 3\n---\n\nText.\n";
+        let mut diags = Vec::new();
+        let path = Path::new("cards/01-card.md");
+        let a = Article::parse(path, path, src, today(), &mut diags).expect("served");
+        assert_eq!(a.slug, "where-is-my-card");
+        assert_eq!(a.front.summary, "Delivery times.");
+        assert_eq!(
+            a.front.aliases,
+            [
+                "/old/card",
+                "/hc/en-us/articles/360001-Card",
+                "/legacy/card"
+            ]
+        );
+        assert_eq!(a.front.aliases_line, 6);
+        let unknown: Vec<_> = diags
+            .iter()
+            .filter(|d| d.message.contains("unknown front-matter key"))
+            .collect();
+        assert_eq!(unknown.len(), 1, "{diags:?}");
+        assert!(!unknown[0].is_error());
+        assert_eq!(unknown[0].line, 8);
+
+        let bad = src.replace("slug: where-is-my-card", "slug: Where Is");
+        let mut diags = Vec::new();
+        assert!(Article::parse(path, path, &bad, today(), &mut diags).is_none());
+        assert!(
+            diags.iter().any(
+                |d| d.is_error() && d.message.contains("`slug` `Where Is` is not a valid slug")
+            ),
+            "{diags:?}"
+        );
     }
 }

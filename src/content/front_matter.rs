@@ -7,10 +7,15 @@ use serde_yaml_ng::Value;
 
 use super::diagnostic::Diagnostic;
 
-/// Front-matter keys an article may use; anything else is reported with the nearest of these.
-pub const KNOWN_KEYS: [&str; 10] = [
+/// Front-matter keys an article may use; anything else is a warning naming the nearest of these.
+/// `slug`, `description`, `aliases` and `redirect_from` are the keys docs sites already use.
+pub const KNOWN_KEYS: [&str; 15] = [
     "title",
     "summary",
+    "description",
+    "slug",
+    "aliases",
+    "redirect_from",
     "last_reviewed",
     "ticket_types",
     "keywords",
@@ -19,6 +24,7 @@ pub const KNOWN_KEYS: [&str; 10] = [
     "owner",
     "featured",
     "status",
+    "order",
 ];
 
 /// At most this many ticket types per article (the content format).
@@ -49,7 +55,16 @@ impl ArticleStatus {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FrontMatter {
     pub title: String,
+    /// `summary`, or `description` when there is no `summary`.
     pub summary: String,
+    /// `slug:`, when it overrides the file name's.
+    #[serde(skip)]
+    pub slug: Option<String>,
+    /// Old paths that answer with a 301 to this article: `aliases` and `redirect_from`.
+    #[serde(skip)]
+    pub aliases: Vec<String>,
+    #[serde(skip)]
+    pub aliases_line: usize,
     pub last_reviewed: NaiveDate,
     pub ticket_types: Vec<String>,
     /// Line of `ticket_types:` in the file, for cross-file checks.
@@ -63,6 +78,9 @@ pub struct FrontMatter {
     pub owner: Option<String>,
     pub featured: bool,
     pub status: ArticleStatus,
+    /// Position among its category's articles (`sidebar_position`, `weight` elsewhere).
+    #[serde(skip)]
+    pub order: Option<i64>,
 }
 
 /// A file split into its front matter and body, with the 1-based lines where each starts.
@@ -174,10 +192,12 @@ pub fn parse(
             } else {
                 format!("remove it; known keys are {}", KNOWN_KEYS.join(", "))
             };
-            diags.push(Diagnostic::error(
+            // Docs sites carry keys of their own (`sidebar_position`, `weight`, ...): a warning
+            // (an error with `deflect check --strict`), never a skipped article.
+            diags.push(Diagnostic::warning(
                 path,
                 line(key),
-                format!("unknown front-matter key `{key}`"),
+                format!("unknown front-matter key `{key}`, ignored"),
                 fix,
             ));
         }
@@ -226,9 +246,14 @@ pub fn parse(
         "title",
         "add `title: <the customer's question in their words>`",
     );
+    let summary_key = if map.contains_key("summary") || !map.contains_key("description") {
+        "summary"
+    } else {
+        "description"
+    };
     let summary = required_text(
-        "summary",
-        "add `summary: <one sentence saying what the article answers>`",
+        summary_key,
+        "add `summary: <one sentence saying what the article answers>` (or `description:`)",
     );
     let reviewed_text = required_text(
         "last_reviewed",
@@ -305,6 +330,44 @@ pub fn parse(
     let keywords = list("keywords");
     let tags = list("tags");
     let related = list("related");
+    let alias_lists = [
+        ("aliases", list("aliases")),
+        ("redirect_from", list("redirect_from")),
+    ];
+    let slug = match get("slug").map(scalar_text) {
+        None => None,
+        Some(Some(s)) if is_slug(s.trim()) => Some(s.trim().to_string()),
+        Some(s) => {
+            diags.push(Diagnostic::error(
+                path,
+                line("slug"),
+                format!(
+                    "`slug` `{}` is not a valid slug",
+                    s.unwrap_or_default().trim()
+                ),
+                "use lowercase letters, digits and hyphens, e.g. `slug: card-not-arrived`",
+            ));
+            None
+        }
+    };
+    let mut aliases = Vec::new();
+    let mut aliases_line = 0;
+    for (key, given) in alias_lists {
+        if map.contains_key(key) && aliases_line == 0 {
+            aliases_line = line(key);
+        }
+        for alias in given {
+            match normalize_path(&alias) {
+                Some(p) => aliases.push(p),
+                None => diags.push(Diagnostic::error(
+                    path,
+                    line(key),
+                    format!("`{key}` entry `{alias}` is not a path on this site"),
+                    "write the old path the article had, e.g. `/hc/en-us/articles/360001234-How-to`",
+                )),
+            }
+        }
+    }
 
     if ticket_types.len() > MAX_TICKET_TYPES {
         diags.push(Diagnostic::error(
@@ -381,6 +444,20 @@ pub fn parse(
         }
     };
 
+    let order = match get("order") {
+        None => None,
+        Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+        Some(_) => {
+            diags.push(Diagnostic::error(
+                path,
+                line("order"),
+                "`order` must be a whole number",
+                "write `order: 3`; lower numbers come first in the category",
+            ));
+            None
+        }
+    };
+
     let errors_after = diags.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
         return None;
@@ -388,6 +465,9 @@ pub fn parse(
     Some(FrontMatter {
         title: title?,
         summary: summary?,
+        slug,
+        aliases,
+        aliases_line,
         last_reviewed: last_reviewed?,
         ticket_types,
         ticket_types_line: line("ticket_types"),
@@ -398,7 +478,42 @@ pub fn parse(
         owner,
         featured,
         status: status?,
+        order,
     })
+}
+
+/// Whether `s` is a valid slug: lowercase ASCII letters, digits and hyphens.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// An old URL or path as the redirect table keys it: the path only (scheme, host, query and
+/// fragment dropped), with a leading `/` and no trailing one. `None` when nothing is left or it
+/// holds characters no path has.
+pub fn normalize_path(raw: &str) -> Option<String> {
+    let mut p = raw.trim();
+    if let Some(rest) = p
+        .strip_prefix("https://")
+        .or_else(|| p.strip_prefix("http://"))
+    {
+        p = rest.find('/').map_or("/", |i| &rest[i..]);
+    }
+    let p = p.split(['?', '#']).next().unwrap_or_default();
+    if p.is_empty() || p.contains("://") || p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let mut out = String::with_capacity(p.len() + 1);
+    if !p.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(p);
+    while out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    Some(out)
 }
 
 /// Text of a YAML scalar; numbers and booleans count as text (`title: 2026` is a title).
@@ -447,7 +562,7 @@ mod tests {
         assert!(all.contains("a.md:2: error: `title` is empty"), "{all}");
         assert!(
             all.contains(
-                "a.md:3: error: unknown front-matter key `sumary` — did you mean `summary`?"
+                "a.md:3: warning: unknown front-matter key `sumary`, ignored — did you mean `summary`?"
             ),
             "{all}"
         );

@@ -4,7 +4,9 @@
 pub mod article;
 pub mod diagnostic;
 pub mod front_matter;
+pub mod history;
 pub mod markdown;
+pub mod redirects;
 pub mod synonyms;
 pub mod ticket_types;
 
@@ -19,6 +21,7 @@ use chrono::NaiveDate;
 pub use article::Article;
 pub use diagnostic::{Diagnostic, Severity};
 pub use front_matter::{ArticleStatus, FrontMatter};
+pub use redirects::{REDIRECTS_FILE, Redirects};
 pub use synonyms::SynonymRule;
 pub use ticket_types::{Priority, RoutingTier, TicketType};
 
@@ -38,6 +41,8 @@ pub struct KnowledgeBase {
     pub articles: Vec<Arc<Article>>,
     pub synonyms: Vec<SynonymRule>,
     pub ticket_types: Vec<TicketType>,
+    /// Old paths (aliases, `redirects.txt`) and where they lead.
+    pub redirects: Redirects,
 }
 
 /// The result of loading: what could be used, and every problem found.
@@ -151,6 +156,7 @@ impl KnowledgeBase {
             today: Some(today),
             files: files.into_iter().map(|(rel, _)| rel).zip(parsed).collect(),
         };
+        loaded.link_redirects(read(REDIRECTS_FILE)?.as_deref());
         Ok(loaded)
     }
 
@@ -215,7 +221,7 @@ impl KnowledgeBase {
                         article.slug,
                         root.join(first).display()
                     ),
-                    "rename one of the files: the slug is the file name and must be unique",
+                    "rename one of the files (or change its `slug:`): slugs must be unique",
                 ));
                 continue;
             }

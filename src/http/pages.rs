@@ -220,6 +220,7 @@ fn structured_data(a: &Article, canonical: &str) -> serde_json::Value {
 
 pub async fn article(
     State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
     Path(slug): Path<String>,
     session: Session,
     PageQuery(fb): PageQuery<FeedbackState>,
@@ -233,7 +234,7 @@ pub async fn article(
     let reason = fb.reason.filter(|r| REASONS.iter().any(|(v, _)| v == r));
     let site = state.site();
     let Some(a) = site.engine.article(&slug) else {
-        return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
+        return moved_or_missing(&state, uri.path()).await;
     };
     // The page shown again after a vote is the same reading, not another view.
     if fb.feedback.is_none() && !session.bot {
@@ -274,19 +275,26 @@ pub async fn article(
     )
 }
 
-pub async fn category(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Response {
+pub async fn category(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+    Path(path): Path<String>,
+) -> Response {
     let path = path.trim_matches('/').to_string();
     let site = state.site();
-    let articles: Vec<ArticleLink<'_>> = site
+    let mut in_category: Vec<&Article> = site
         .engine
         .articles()
         .iter()
         .filter(|a| a.category == path)
-        .map(|a| link(a))
+        .map(|a| a.as_ref())
         .collect();
+    // `order:` first (docs sites' sidebar position), the rest as before.
+    in_category.sort_by_key(|a| a.front.order.unwrap_or(i64::MAX));
+    let articles: Vec<ArticleLink<'_>> = in_category.into_iter().map(link).collect();
     let subcategories = categories(&state, &path);
     if articles.is_empty() && subcategories.is_empty() {
-        return (StatusCode::NOT_FOUND, render_not_found(&state)).into_response();
+        return moved_or_missing(&state, uri.path()).await;
     }
     render(
         &state,
@@ -310,7 +318,48 @@ pub async fn not_found(
     if uri.path().starts_with("/api/") {
         return ApiError::NotFound(format!("no API route {}", uri.path())).into_response();
     }
-    (StatusCode::NOT_FOUND, render_not_found(&state)).into_response()
+    moved_or_missing(&state, uri.path()).await
+}
+
+/// A path no page answers: an old path (aliases, `redirects.txt`) gets a 301 to where its
+/// content lives now, or a 410 with a search for the deleted article's title; anything else
+/// the 404 page.
+async fn moved_or_missing(state: &Arc<AppState>, path: &str) -> Response {
+    use crate::content::redirects::Target;
+    let target = state.site().kb.redirects.lookup(path).cloned();
+    match target {
+        Some(Target::Moved { to }) => {
+            (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response()
+        }
+        Some(Target::Gone { title }) => {
+            let query = title.clone();
+            let found = state
+                .cpu(move |state| {
+                    let site = state.site();
+                    site.engine
+                        .search(&crate::search::SearchRequest {
+                            query: &query,
+                            limit: 5,
+                            category: None,
+                        })
+                        .hits
+                        .iter()
+                        .map(|h| {
+                            json!({"url": h.article.url(), "title": h.article.front.title, "summary": h.article.front.summary})
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .unwrap_or_default();
+            let page = render(
+                state,
+                "not_found.html",
+                context! { site_name => &state.config.site_name, gone => true, title, results => v(&found) },
+            );
+            (StatusCode::GONE, page).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, render_not_found(state)).into_response(),
+    }
 }
 
 pub async fn sitemap(State(state): State<Arc<AppState>>) -> Response {

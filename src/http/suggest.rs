@@ -34,7 +34,7 @@ pub struct SuggestRequest {
     pub learned: Option<bool>,
 }
 
-/// The answer: the article's Quick answer.
+/// The answer: the article's Quick answer (without one, its first paragraph or summary).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnswerBody {
     pub slug: String,
@@ -80,7 +80,7 @@ pub struct SuggestResponse {
 }
 
 fn answer_body(a: &Article) -> AnswerBody {
-    let text = a.quick_answer.clone().unwrap_or_default();
+    let text = a.answer_text().to_string();
     let html = text
         .split('\n')
         .map(str::trim)

@@ -25,6 +25,7 @@ use tungstenite::{Message, WebSocket};
 use crate::app::TestApp;
 use crate::fixture::{ArticleSrc, Fixture};
 
+mod imported;
 mod widget;
 
 const TITLE: &str = "My card hasn't arrived";

@@ -100,12 +100,10 @@ fn assert_diagnostic_shape(line: &str) {
 #[test]
 fn check_prints_each_error_with_file_and_line_and_exits_1() {
     let f = help_center();
-    let bad = ArticleSrc::new("Bad key")
-        .set("keywrods", "[late card]")
-        .render();
+    let bad = ArticleSrc::new("Bad key").set("status", "live").render();
     f.file("cards/bad-key.md", &bad);
     let no_quick = ArticleSrc::new("No quick answer")
-        .without_quick_answer()
+        .set("slug", "No Quick")
         .render();
     f.file("cards/no-quick-answer.md", &no_quick);
 
@@ -117,13 +115,13 @@ fn check_prints_each_error_with_file_and_line_and_exits_1() {
     assert_eq!(
         lines[0],
         format!(
-            "{root}/cards/bad-key.md:{}: error: unknown front-matter key `keywrods` — did you mean `keywords`?",
-            line_of(&bad, "keywrods:")
+            "{root}/cards/bad-key.md:{}: error: unknown status `live` — use draft, published or archived",
+            line_of(&bad, "status:")
         )
     );
-    let body_line = line_of(&no_quick, "## Before you start") - 1;
+    let slug_line = line_of(&no_quick, "slug:");
     assert!(
-        lines[1].starts_with(&format!("{root}/cards/no-quick-answer.md:{body_line}: error: missing `## Quick answer` section — ")),
+        lines[1].starts_with(&format!("{root}/cards/no-quick-answer.md:{slug_line}: error: `slug` `No Quick` is not a valid slug — ")),
         "{text}"
     );
     assert_eq!(lines.len(), 3, "two diagnostics and the summary:\n{text}");

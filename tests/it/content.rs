@@ -53,12 +53,6 @@ fn load_reports_every_problem_with_its_file_and_line() {
             "error: `summary` is empty".into(),
         ),
         (
-            "account/unknown-key.md",
-            ArticleSrc::new("Unknown key").set("keywrods", "[card late]"),
-            "keywrods:",
-            "error: unknown front-matter key `keywrods` — did you mean `keywords`?".into(),
-        ),
-        (
             "account/bad-date.md",
             ArticleSrc::new("Bad date").set("last_reviewed", "2026-02-30"),
             "last_reviewed:",
@@ -111,19 +105,36 @@ fn load_reports_every_problem_with_its_file_and_line() {
         f.file(rel, &src);
         expected.push(format!("{rel}:{}: {message}", line_of(&src, on_line)));
     }
+    // Conventions authors bring from elsewhere are warnings, and the article is still served.
+    let unknown_key = ArticleSrc::new("Unknown key")
+        .set("keywrods", "[card late]")
+        .render();
+    f.file("account/unknown-key.md", &unknown_key);
     let no_quick_answer = ArticleSrc::new("No quick answer")
         .without_quick_answer()
         .render();
     f.file("cards/no-quick-answer.md", &no_quick_answer);
-    expected.push(format!(
-        "cards/no-quick-answer.md:{}: error: missing `## Quick answer` section",
-        body_first_line(&no_quick_answer)
-    ));
+    let warnings = [
+        format!(
+            "account/unknown-key.md:{}: warning: unknown front-matter key `keywrods`, ignored — did you mean `keywords`?",
+            line_of(&unknown_key, "keywrods:")
+        ),
+        format!(
+            "cards/no-quick-answer.md:{}: warning: missing `## Quick answer` section",
+            body_first_line(&no_quick_answer)
+        ),
+    ];
 
     let loaded = f.load();
     let report = f.report(&loaded);
-    for e in &expected {
+    for e in expected.iter().chain(&warnings) {
         assert_reported(&report, e);
+    }
+    for slug in ["unknown-key", "no-quick-answer"] {
+        assert!(
+            loaded.kb.articles.iter().any(|a| a.slug == slug),
+            "{slug} is served despite its warning"
+        );
     }
     let errors: Vec<&String> = report.iter().filter(|l| l.contains(": error: ")).collect();
     assert_eq!(
