@@ -158,6 +158,11 @@ pub async fn click(
     ApiJson(body): ApiJson<ClickRequest>,
 ) -> Result<StatusCode, ApiError> {
     check_id("search_id", &search_id)?;
+    if body.position.is_some_and(|p| p < 1) {
+        return Err(ApiError::BadRequest(
+            "position is the result's 1-based place in the list: 1 or more".into(),
+        ));
+    }
     published(&state, &body.slug)?;
     let session_id = session(body.session_id, &headers)?;
     state.typing.close(&session_id);

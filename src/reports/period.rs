@@ -30,7 +30,9 @@ impl Period {
         } else if let Ok(time) = DateTime::parse_from_rfc3339(t) {
             time.with_timezone(&Utc)
         } else {
-            let split = t.len().checked_sub(1).ok_or_else(bad)?;
+            // The unit is the last character, whatever its width: `é` must be an error, not a
+            // split inside a character.
+            let split = t.char_indices().last().map(|(i, _)| i).ok_or_else(bad)?;
             let (n, unit) = t.split_at(split);
             let n: i64 = n.parse().map_err(|_| bad())?;
             if !(1..=3660).contains(&n) {
@@ -95,6 +97,9 @@ mod tests {
             assert_eq!(p.until, n);
         }
         for bad in [
+            "é",
+            "7é",
+            "1dé",
             "",
             "7",
             "d",

@@ -570,6 +570,21 @@ async fn clicks_and_searches_are_recorded() {
         .await
         .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
+    for position in ["0", "-3"] {
+        let (status, _, body) = app
+            .post_json_text(
+                &click,
+                &format!(r#"{{"slug": "change-pin", "position": {position}}}"#),
+            )
+            .await
+            .parts();
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "position {position}: {body}"
+        );
+        assert!(body.contains("1-based"), "{body}");
+    }
     let store = app.store();
     assert_eq!(store.click_count(&search_id).await.expect("clicks"), 1);
     // Search events are written in the background, in batches.
@@ -621,4 +636,24 @@ async fn page_searches_are_recorded_too() {
     assert_eq!(status, StatusCode::OK);
     let store = app.store();
     wait_for_searches(store, 1, "page search not recorded within 5 s").await;
+}
+
+/// Invented HTTP methods all count under one `other` label: a label each would grow
+/// `/metrics` (and the process) without bound.
+#[tokio::test]
+async fn metrics_label_invented_methods_as_other() {
+    let f = help_center();
+    let app = TestApp::new(&f);
+    for i in 0..50 {
+        let method = axum::http::Method::from_bytes(format!("BREW{i}").as_bytes()).expect("method");
+        let req = Request::builder()
+            .method(method)
+            .uri("/healthz")
+            .body(Body::empty())
+            .expect("request");
+        app.send(req).await;
+    }
+    let (_, body) = app.get("/metrics").await.status_body();
+    assert!(!body.contains("BREW"), "a label per invented method");
+    assert!(body.contains(r#"method="other""#), "{body}");
 }
