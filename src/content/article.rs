@@ -157,6 +157,15 @@ impl Article {
             }
         }
 
+        for link in &rendered.unsafe_urls {
+            let shown: String = link.url.chars().take(40).collect();
+            diags.push(Diagnostic::warning(
+                display_path,
+                link.line,
+                format!("the link or image `{shown}` could run script in readers' browsers; it is served as `#`"),
+                "link to an https:// page or an article (`/articles/slug`), and put images in the content repository",
+            ));
+        }
         let errors_after = diags.iter().filter(|d| d.is_error()).count();
         if errors_after > errors_before {
             return None;
