@@ -89,7 +89,11 @@ pub(super) fn urlencode(s: &str) -> String {
 fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n)
-            if n.starts_with("/admin") && !n.starts_with("/admin/login") && !n.contains("//") =>
+            if n.starts_with("/admin")
+                && !n.starts_with("/admin/login")
+                && !n.contains("//")
+                // Only printable ASCII: a control character cannot go into a Location header.
+                && n.chars().all(|c| c.is_ascii_graphic()) =>
         {
             n
         }

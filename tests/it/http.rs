@@ -268,6 +268,15 @@ async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
         .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/admin");
+    // A control character in `next` cannot go into a Location header: the default instead.
+    for next in ["%2Fadmin%0A", "%2Fadmin%0D%0AX-Evil%3A+1", "%2Fadmin%7F"] {
+        let (status, headers, body) = app
+            .send(login(&format!("token=s3cret-token&next={next}")))
+            .await
+            .parts();
+        assert_eq!(status, StatusCode::SEE_OTHER, "{next}: {body}");
+        assert_eq!(headers[header::LOCATION], "/admin", "{next}");
+    }
     let cookie = headers[header::SET_COOKIE].to_str().expect("ascii");
     for attr in ["HttpOnly", "Secure", "SameSite=Strict"] {
         assert!(cookie.contains(attr), "{attr} in {cookie}");
