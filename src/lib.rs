@@ -5,6 +5,8 @@
 
 /// A secret string (tokens, database URLs): compared in constant time, never printed.
 pub mod secret;
+/// The one CSV writer of every export: cells a spreadsheet would run as formulas made text.
+pub mod spreadsheet;
 /// The knowledge base as authors write it: articles, synonyms, ticket types, and their checks.
 pub mod content;
 /// Content from elsewhere: Zendesk Guide, Help Scout Docs, Intercom Articles and docs sites'

@@ -31,14 +31,8 @@ impl Table {
 
     /// CSV with a header row.
     pub fn to_csv(&self) -> Result<String, csv::Error> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(&self.columns)?;
-        for r in &self.rows {
-            w.write_record(r)?;
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))?;
+        let header: Vec<&str> = self.columns.iter().map(AsRef::as_ref).collect();
+        let bytes = crate::spreadsheet::write(&header, &self.rows)?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 

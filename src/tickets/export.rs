@@ -5,7 +5,6 @@ use crate::triage::WarningLevel;
 
 /// The tickets as CSV with a header row.
 pub fn to_csv(v: &[TicketView]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "id",
         "status",
@@ -26,10 +25,9 @@ pub fn to_csv(v: &[TicketView]) -> Result<Vec<u8>, csv::Error> {
         "session_id",
         "created_at",
     ];
-    w.write_record(header)?;
-    for x in v {
+    let rows = v.iter().map(|x| {
         let t = &x.ticket;
-        w.write_record([
+        [
             t.id.clone(),
             t.status.as_str().into(),
             t.priority.clone(),
@@ -38,8 +36,8 @@ pub fn to_csv(v: &[TicketView]) -> Result<Vec<u8>, csv::Error> {
             t.routing_tier.clone(),
             t.customer_tier.clone(),
             t.email.clone(),
-            csv_safe(&t.subject),
-            csv_safe(&t.description),
+            t.subject.clone(),
+            t.description.clone(),
             t.assignee.clone().unwrap_or_default(),
             t.at_risk.to_string(),
             t.first_response_due.to_rfc3339(),
@@ -48,16 +46,7 @@ pub fn to_csv(v: &[TicketView]) -> Result<Vec<u8>, csv::Error> {
             x.sla.level.map_or("done", WarningLevel::as_str).into(),
             t.session_id.clone().unwrap_or_default(),
             t.created_at.to_rfc3339(),
-        ])?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-}
-
-/// Customer text opened in a spreadsheet must not run as a formula.
-fn csv_safe(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
+        ]
+    });
+    crate::spreadsheet::write(&header, rows)
 }

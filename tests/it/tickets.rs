@@ -413,7 +413,16 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
         "{b}"
     );
     assert!(b.contains("reopened"), "{b}");
-    // Export.
+    // Export, with customer text a spreadsheet would run as a formula made text.
+    let (status, b) = app
+        .post_json(
+            "/api/v1/tickets",
+            &json!({"email": "=HYPERLINK(\"http://evil.test\")@x.com",
+                    "subject": "@SUM(1+1)", "description": "+cmd|' /C calc'!A0"}),
+        )
+        .await
+        .status_body();
+    assert_eq!(status, StatusCode::CREATED, "{b}");
     let (status, csv) = app
         .admin("GET", "/api/v1/admin/tickets/export?format=csv", None)
         .await
@@ -423,6 +432,17 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
         csv.starts_with("id,status,priority") && csv.contains(&id),
         "{csv}"
     );
+    assert!(
+        csv.contains("\"'=HYPERLINK(") && csv.contains(",'@SUM(1+1),"),
+        "{csv}"
+    );
+    assert!(csv.contains("'+cmd|"), "{csv}");
+    for cell in csv.lines().flat_map(|l| l.split(',')) {
+        assert!(
+            !cell.trim_start_matches('"').starts_with(['=', '@', '+']),
+            "{cell} in {csv}"
+        );
+    }
     let (status, _) = app
         .admin("GET", "/api/v1/admin/tickets/export?format=xml", None)
         .await
