@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -113,6 +113,9 @@ pub struct Health {
     pub status: String,
     /// Published articles in the index (readyz only).
     pub articles: Option<usize>,
+    /// Why the server is not ready (readyz only, with a 503).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The error envelope of every 4xx/5xx response.
@@ -396,16 +399,47 @@ pub async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         articles: None,
+        reason: None,
     })
 }
 
 /// The index is loaded and searches can be served.
-#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Health)))]
-pub async fn readyz(State(state): State<Arc<AppState>>) -> Json<Health> {
-    Json(Health {
-        status: "ready".into(),
-        articles: Some(state.site().engine.articles().len()),
-    })
+/// Ready when the index is loaded and the database (when there is one) answers. While the
+/// database is unreachable it is 503 with the reason: search is still served, but votes,
+/// tickets and analytics are not, so a load balancer should prefer another replica.
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, body = Health),
+    (status = 503, body = Health, description = "the database does not answer"),
+))]
+pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
+    let articles = Some(state.site().engine.articles().len());
+    if let Some(store) = &state.store
+        && let Err(e) = store.ping().await
+    {
+        tracing::warn!(
+            "readyz: the {} database does not answer: {e}",
+            store.backend()
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable".into(),
+                articles,
+                reason: Some(format!(
+                    "the {} database does not answer: search is served; votes, tickets and analytics are not",
+                    store.backend()
+                )),
+            }),
+        );
+    }
+    (
+        StatusCode::OK,
+        Json(Health {
+            status: "ready".into(),
+            articles,
+            reason: None,
+        }),
+    )
 }
 
 /// The OpenAPI description of this API, generated from the route table.

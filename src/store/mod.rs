@@ -209,6 +209,20 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the database answers a trivial query within two seconds: readiness.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let answer = async {
+            on_backend!(self, |pool| {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            });
+            Ok::<(), StoreError>(())
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(2), answer).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Store::Sqlite(_) => "sqlite",

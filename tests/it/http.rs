@@ -666,3 +666,35 @@ async fn metrics_label_invented_methods_as_other() {
     assert!(!body.contains("BREW"), "a label per invented method");
     assert!(body.contains(r#"method="other""#), "{body}");
 }
+
+/// Readiness tells the truth: 503 with the reason while the database is gone, while liveness
+/// stays green and search keeps answering.
+#[tokio::test]
+async fn readyz_is_503_while_the_database_is_unreachable() {
+    let f = help_center();
+    let (db, store) = crate::postgres::PgDatabase::create().await;
+    let app = TestApp::with_store(&f, Config::default(), store.clone());
+    let (status, body) = app.get("/readyz").await.status_body();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(json(&body)["status"], "ready");
+
+    db.drop_now(store).await;
+    let (status, body) = app.get("/readyz").await.status_body();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let health = json(&body);
+    assert_eq!(health["status"], "unavailable");
+    assert!(
+        health["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("postgres database does not answer")),
+        "{body}"
+    );
+    assert!(
+        !body.contains("postgres://"),
+        "no connection string in {body}"
+    );
+    let (status, _) = app.get("/healthz").await.status_body();
+    assert_eq!(status, StatusCode::OK, "liveness stays green");
+    let (status, body) = app.get("/api/v1/search?q=pin").await.status_body();
+    assert_eq!(status, StatusCode::OK, "search is still served: {body}");
+}
