@@ -56,7 +56,7 @@ impl EventLog {
 
     /// Queues an event without waiting; false when it had to be dropped.
     pub fn record(&self, event: impl Into<Event>) -> bool {
-        let event = event.into();
+        let event = event.into().storable();
         let guard = self
             .tx
             .lock()

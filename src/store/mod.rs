@@ -123,6 +123,60 @@ pub enum Event {
     Click(Click),
 }
 
+/// Text as it may be stored: without U+0000, which PostgreSQL refuses in text columns (one
+/// such character failed a whole batch of everyone's events) and SQLite would keep. Every
+/// visitor's text passes here on its way in, so both backends store the same.
+pub fn storable(text: &mut String) {
+    if text.contains('\0') {
+        text.retain(|c| c != '\0');
+    }
+}
+
+fn storable_opt(text: &mut Option<String>) {
+    if let Some(t) = text {
+        storable(t);
+    }
+}
+
+impl Event {
+    /// The event with every text made [`storable`].
+    pub fn storable(mut self) -> Self {
+        match &mut self {
+            Event::Search(e) => {
+                for t in [
+                    &mut e.id,
+                    &mut e.session_id,
+                    &mut e.query,
+                    &mut e.normalized,
+                ] {
+                    storable(t);
+                }
+                e.top_slugs.iter_mut().for_each(storable);
+                storable_opt(&mut e.corrected_query);
+                storable_opt(&mut e.client);
+            }
+            Event::View(v) => {
+                storable(&mut v.session_id);
+                storable(&mut v.slug);
+                storable_opt(&mut v.search_id);
+            }
+            Event::Suggest(e) => {
+                for t in [&mut e.id, &mut e.session_id, &mut e.message, &mut e.action] {
+                    storable(t);
+                }
+                storable_opt(&mut e.slug);
+                storable_opt(&mut e.client);
+            }
+            Event::Click(c) => {
+                for t in [&mut c.search_id, &mut c.slug, &mut c.session_id] {
+                    storable(t);
+                }
+            }
+        }
+        self
+    }
+}
+
 /// Votes per article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Helpfulness {
@@ -238,14 +292,19 @@ impl Store {
              ON CONFLICT (session_id, slug) DO UPDATE SET helpful = excluded.helpful,
                  reason = excluded.reason, comment = excluded.comment,
                  search_id = excluded.search_id, created_at = excluded.created_at";
+        let (mut session_id, mut comment, mut search_id) =
+            (v.session_id.clone(), v.comment.clone(), v.search_id.clone());
+        storable(&mut session_id);
+        storable_opt(&mut comment);
+        storable_opt(&mut search_id);
         on_backend!(self, |pool| {
             sqlx::query(SQL)
-                .bind(&v.session_id)
+                .bind(&session_id)
                 .bind(&v.slug)
                 .bind(v.helpful)
                 .bind(v.reason.map(VoteReason::as_str))
-                .bind(&v.comment)
-                .bind(&v.search_id)
+                .bind(&comment)
+                .bind(&search_id)
                 .bind(v.at)
                 .execute(pool)
                 .await?;
@@ -255,6 +314,10 @@ impl Store {
 
     /// Stores a click; one per search and article (a reload or a repeated report is not another).
     pub async fn record_click(&self, c: &Click) -> Result<(), StoreError> {
+        let mut c = c.clone();
+        for t in [&mut c.search_id, &mut c.slug, &mut c.session_id] {
+            storable(t);
+        }
         on_backend!(self, |pool| {
             sqlx::query(CLICK)
                 .bind(&c.search_id)

@@ -698,3 +698,52 @@ async fn readyz_is_503_while_the_database_is_unreachable() {
     let (status, body) = app.get("/api/v1/search?q=pin").await.status_body();
     assert_eq!(status, StatusCode::OK, "search is still served: {body}");
 }
+
+/// A NUL character in one visitor's text (PostgreSQL refuses it in text columns) costs no one
+/// else's analytics, and a vote comment holding one is stored as on SQLite.
+#[tokio::test]
+async fn a_nul_character_loses_no_ones_events_on_postgres() {
+    let f = help_center();
+    let (db, store) = crate::postgres::PgDatabase::create().await;
+    let app = TestApp::with_store(&f, Config::default(), store.clone());
+    let (status, body) = app
+        .get("/api/v1/search?q=card%00x&session_id=nul1")
+        .await
+        .status_body();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .get("/api/v1/search?q=pin&session_id=other")
+        .await
+        .status_body();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post_json_text(
+            "/api/v1/suggest",
+            r#"{"message": "my card\u0000 is lost", "session_id": "nul2"}"#,
+        )
+        .await
+        .status_body();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_for_searches(
+        &store,
+        2,
+        "both searches stored, the NUL one and the other visitor's",
+    )
+    .await;
+    let (status, body) = app
+        .post_json_text(
+            "/api/v1/articles/card-arrival/votes",
+            r#"{"helpful": false, "comment": "bad\u0000 answer", "session_id": "nul3"}"#,
+        )
+        .await
+        .status_body();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let helpfulness = store.helpfulness().await.expect("votes");
+    assert!(
+        helpfulness
+            .iter()
+            .any(|h| h.slug == "card-arrival" && h.no == 1),
+        "{helpfulness:?}"
+    );
+    db.drop_now(store).await;
+}
