@@ -169,7 +169,13 @@ pub async fn click(
     if !state.config.analytics.record {
         return Ok(StatusCode::NO_CONTENT);
     }
-    store(&state)?
+    let store = store(&state)?;
+    if !state.issued_search(&search_id) && !store.search_exists(&search_id).await? {
+        return Err(ApiError::NotFound(format!(
+            "no search `{search_id}`: post clicks with the search_id a search returned"
+        )));
+    }
+    store
         .record_click(&Click {
             search_id,
             slug: body.slug,

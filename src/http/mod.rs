@@ -62,6 +62,9 @@ pub struct AppState {
     pub metrics: Metrics,
     csp: HeaderValue,
     search_counter: AtomicU64,
+    /// The search ids this process issued lately: a click names one of them (or one another
+    /// replica stored).
+    recent_searches: std::sync::Mutex<RecentIds>,
     /// Bounds concurrent searches on the blocking pool to a few per core: enough to keep the
     /// cores busy across task hand-offs, few enough that 64 connections do not mean 64 threads
     /// queueing for the CPU (p99 at 64 connections: 44 ms unbounded, 29 ms bounded).
@@ -111,6 +114,7 @@ impl AppState {
             metrics,
             csp,
             search_counter: AtomicU64::new(0),
+            recent_searches: std::sync::Mutex::new(RecentIds::default()),
             store: None,
             events: None,
             popular: reports::PopularArticles::default(),
@@ -239,7 +243,47 @@ impl AppState {
     fn next_search_id(&self) -> String {
         let n = self.search_counter.fetch_add(1, Ordering::Relaxed);
         let t = chrono::Utc::now().timestamp_micros();
-        format!("s{t:x}{n:04x}")
+        let id = format!("s{t:x}{n:04x}");
+        self.recent_searches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone());
+        id
+    }
+
+    /// Whether this process issued the search id lately.
+    pub fn issued_search(&self, id: &str) -> bool {
+        self.recent_searches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(id)
+    }
+}
+
+/// The last [`RecentIds::CAPACITY`] ids issued, oldest forgotten first.
+#[derive(Debug, Default)]
+pub struct RecentIds {
+    order: std::collections::VecDeque<String>,
+    ids: std::collections::HashSet<String>,
+}
+
+impl RecentIds {
+    /// About an hour of searches at 50 a second.
+    const CAPACITY: usize = 200_000;
+
+    fn insert(&mut self, id: String) {
+        if self.ids.insert(id.clone()) {
+            self.order.push_back(id);
+            if self.order.len() > Self::CAPACITY
+                && let Some(old) = self.order.pop_front()
+            {
+                self.ids.remove(&old);
+            }
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
     }
 }
 

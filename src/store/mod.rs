@@ -428,6 +428,17 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a search with this id is stored.
+    pub async fn search_exists(&self, id: &str) -> Result<bool, StoreError> {
+        let found: Option<(i32,)> = on_backend!(self, |pool| {
+            sqlx::query_as("SELECT 1 FROM searches WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
     /// Yes and no votes per article, most votes first.
     pub async fn helpfulness(&self) -> Result<Vec<Helpfulness>, StoreError> {
         const SQL: &str = "SELECT slug,

@@ -594,10 +594,27 @@ async fn clicks_and_searches_are_recorded() {
         );
         assert!(body.contains("1-based"), "{body}");
     }
+    // A search id nobody issued is not clicked.
+    let (status, _, body) = app
+        .post_json_text(
+            "/api/v1/search/s1234abcd/clicks",
+            r#"{"slug": "change-pin", "position": 1}"#,
+        )
+        .await
+        .parts();
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("no search `s1234abcd`"), "{body}");
     let store = app.store();
     assert_eq!(store.click_count(&search_id).await.expect("clicks"), 1);
     // Search events are written in the background, in batches.
     wait_for_searches(store, 1, "search event not written within 5 s").await;
+    // Another replica on the same database knows the search from the store.
+    let replica = TestApp::with_store(&f, Config::default(), store.clone());
+    let (status, _, body) = replica
+        .post_json_text(&click, r#"{"slug": "card-arrival", "position": 2}"#)
+        .await
+        .parts();
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 }
 
 #[tokio::test]
