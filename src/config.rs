@@ -40,6 +40,31 @@ impl Default for WidgetConfig {
     }
 }
 
+/// `[connections]` in deflect.toml: how long a client may hold a connection without using it,
+/// and how many may be open at once.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    /// Open connections at most. At the cap the longest-idle connection is closed to make room;
+    /// when every one is busy, a newcomer gets a quick 503 (health checks are still answered).
+    pub max_connections: usize,
+    /// Seconds a request's headers may take to arrive, from their first byte.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may sit idle (kept alive between requests, or never used) before
+    /// it is closed.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_000,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+        }
+    }
+}
+
 /// Every setting of `deflect serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -72,6 +97,8 @@ pub struct Config {
     pub widget: WidgetConfig,
     /// `[learning]`: learning from clicks, votes and agents' ticket types.
     pub learning: crate::learning::LearningConfig,
+    /// `[connections]`: timeouts and the connection cap.
+    pub connections: ConnectionsConfig,
 }
 
 impl Default for Config {
@@ -94,6 +121,7 @@ impl Default for Config {
             suggest: crate::suggest::SuggestConfig::default(),
             learning: crate::learning::LearningConfig::default(),
             widget: WidgetConfig::default(),
+            connections: ConnectionsConfig::default(),
         }
     }
 }
@@ -120,6 +148,7 @@ pub struct Layer {
     pub suggest: Option<crate::suggest::SuggestConfig>,
     pub learning: Option<crate::learning::LearningConfig>,
     pub widget: Option<WidgetConfig>,
+    pub connections: Option<ConnectionsConfig>,
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -268,6 +297,16 @@ ip_per_minute = 600
 ip_burst = 120
 # Sessions and IPs tracked at most (bounds memory).
 max_tracked = 100000
+
+# Connections: a client that opens one and sends nothing, or trickles a request's headers, is
+# cut off; at the cap the longest-idle connection makes room for a new one, and when every
+# connection is busy a newcomer gets a quick 503 while /healthz and /readyz still answer.
+[connections]
+max_connections = 10000
+# From a request's first byte to the end of its headers.
+header_read_timeout_secs = 10
+# Idle: after a response (kept alive) or since the connection opened, before any request.
+idle_timeout_secs = 60
 "#;
 
 impl Layer {
@@ -329,6 +368,7 @@ impl Layer {
             suggest: None,
             learning: None,
             widget: None,
+            connections: None,
         })
     }
 
@@ -368,6 +408,9 @@ impl Layer {
         }
         if let Some(w) = self.widget {
             c.widget = w;
+        }
+        if let Some(k) = self.connections {
+            c.connections = k;
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+pub mod connections;
 mod contact;
 mod error;
 pub mod extract;
@@ -43,7 +44,8 @@ use crate::config::Config;
 use crate::learning::{LearnedStats, LiveLearning};
 use crate::site::{LiveSite, Site};
 use crate::store::Store;
-use crate::store::events::EventLog;
+use crate::store::events::{EventCounters, EventLog};
+use crate::store::journal::{Journal, Leftover};
 
 /// Longest accepted query, in bytes; longer ones get a 400 in the error envelope.
 pub const MAX_QUERY_BYTES: usize = 1024;
@@ -133,11 +135,24 @@ impl AppState {
 
     /// Adds the store and starts the search-event writer (call inside the Tokio runtime).
     /// Await the returned task after [`EventLog::close`] to flush on shutdown.
-    pub fn with_store(mut self, store: Store) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn with_store(self, store: Store) -> (Self, tokio::task::JoinHandle<()>) {
+        self.with_store_journaled(store, None)
+    }
+
+    /// [`AppState::with_store`], with the events' journal (see [`crate::store::journal`]).
+    pub fn with_store_journaled(
+        mut self,
+        store: Store,
+        journal: Option<(Journal, Vec<Leftover>)>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (events, writer) = EventLog::start(
             store.clone(),
             EVENT_QUEUE,
-            self.metrics.events_dropped.clone(),
+            EventCounters {
+                dropped: self.metrics.events_dropped.clone(),
+                recovered: self.metrics.events_recovered.clone(),
+            },
+            journal,
         );
         self.store = Some(store);
         // A salt of this process's own until `with_client_salt` sets the store's shared one.
@@ -456,15 +471,13 @@ pub fn spawn_trainer(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves until `shutdown` resolves, then finishes in-flight requests; connections are
+/// bounded by `[connections]` (see [`connections`]).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // With the peer address, for per-IP rate limits.
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config.connections.clone();
+    connections::serve(listener, router(state), &limits, shutdown).await
 }
