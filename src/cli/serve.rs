@@ -102,7 +102,21 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .client_salt()
             .await
             .context("reading the learning salt from the database")?;
-        let (state, writer) = AppState::new(Arc::clone(&live), templates, config).with_store(store);
+        // The events' journal: acknowledged analytics survive a kill; a second server on the
+        // same data directory runs without one.
+        let journal_dir = config.data_dir.join("journal");
+        let journal = match crate::store::journal::Journal::open(&journal_dir) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                tracing::warn!(
+                    "events' journal {}: {e}; events queued when the process is killed are lost",
+                    journal_dir.display()
+                );
+                None
+            }
+        };
+        let (state, writer) = AppState::new(Arc::clone(&live), templates, config)
+            .with_store_journaled(store, journal);
         let state = Arc::new(state.with_client_salt(salt));
         // Learning: the models are trained before the server says ready, then kept fresh.
         if state.config.learning.enabled {

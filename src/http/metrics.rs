@@ -34,6 +34,8 @@ pub struct Metrics {
     pub reloads: Family<ReloadLabels, Counter>,
     /// Events lost to a full queue or a failed write.
     pub events_dropped: Counter,
+    /// Events a killed run left in its journal, written at start.
+    pub events_recovered: Counter,
 }
 
 impl Default for Metrics {
@@ -46,6 +48,7 @@ impl Default for Metrics {
         let articles = Gauge::default();
         let reloads = Family::<ReloadLabels, Counter>::default();
         let events_dropped = Counter::default();
+        let events_recovered = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -71,6 +74,11 @@ impl Default for Metrics {
             "Analytics events (searches, clicks, views, suggestion replies) lost to a full queue or a failed write",
             events_dropped.clone(),
         );
+        registry.register(
+            "events_recovered",
+            "Analytics events a killed run had acknowledged but not stored, written at the next start from its journal",
+            events_recovered.clone(),
+        );
         Self {
             registry,
             requests,
@@ -78,6 +86,7 @@ impl Default for Metrics {
             articles,
             reloads,
             events_dropped,
+            events_recovered,
         }
     }
 }

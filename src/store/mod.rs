@@ -60,7 +60,7 @@ pub struct Vote {
 }
 
 /// One search as the customer typed it and what it found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchEvent {
     pub id: String,
     pub session_id: String,
@@ -77,7 +77,7 @@ pub struct SearchEvent {
 }
 
 /// A customer opened a result.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Click {
     pub search_id: String,
     pub slug: String,
@@ -87,7 +87,7 @@ pub struct Click {
 }
 
 /// A customer read an article (from a search, a link, or directly).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArticleView {
     pub session_id: String,
     pub slug: String,
@@ -97,7 +97,7 @@ pub struct ArticleView {
 }
 
 /// A reply of the suggestion endpoint (`answer`, `suggest` or `handoff`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuggestEvent {
     pub id: String,
     pub session_id: String,
@@ -114,7 +114,7 @@ pub struct SuggestEvent {
 }
 
 /// Anything the batched [`events::EventLog`] writes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
     Search(SearchEvent),
     View(ArticleView),
@@ -214,6 +214,7 @@ macro_rules! on_backend {
 
 // Declared after `on_backend!` so their `impl Store` blocks can use it.
 pub mod events;
+pub mod journal;
 pub mod learning;
 pub mod reports;
 pub mod retention;
@@ -341,6 +342,16 @@ impl Store {
     /// stored is the same search typed further (as-you-type grouping): it takes the new query
     /// and results and keeps its start time.
     pub async fn record_events(&self, batch: &[Event]) -> Result<(), StoreError> {
+        self.record_events_marked(batch, None).await
+    }
+
+    /// [`Store::record_events`], also storing `mark` — a journal's run and the last sequence
+    /// number in the batch — in the same transaction (see [`journal`]).
+    pub async fn record_events_marked(
+        &self,
+        batch: &[Event],
+        mark: Option<(&str, u64)>,
+    ) -> Result<(), StoreError> {
         // Searches, views and suggestion replies go in one multi-row statement each: a
         // statement per event made the writer's round trips the main cost of recording.
         const SEARCHES: &str = "INSERT INTO searches (id, session_id, query, normalized, result_count, top_slugs, corrected_query, created_at, client, learned) ";
@@ -423,7 +434,39 @@ impl Store {
                         .await?;
                 }
             }
+            if let Some((run, seq)) = mark {
+                sqlx::query(
+                    "INSERT INTO event_journal_marks (run, seq) VALUES ($1, $2)
+                     ON CONFLICT (run) DO UPDATE SET seq = excluded.seq",
+                )
+                .bind(run)
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The last sequence number of a journal's run stored with its events (0: none).
+    pub async fn journal_mark(&self, run: &str) -> Result<u64, StoreError> {
+        let row: Option<(i64,)> = on_backend!(self, |pool| {
+            sqlx::query_as("SELECT seq FROM event_journal_marks WHERE run = $1")
+                .bind(run)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map_or(0, |(s,)| u64::try_from(s).unwrap_or(0)))
+    }
+
+    /// Forgets a run's mark once its journal is gone.
+    pub async fn forget_journal_mark(&self, run: &str) -> Result<(), StoreError> {
+        on_backend!(self, |pool| {
+            sqlx::query("DELETE FROM event_journal_marks WHERE run = $1")
+                .bind(run)
+                .execute(pool)
+                .await?;
         });
         Ok(())
     }

@@ -25,7 +25,9 @@ macro_rules! on_both_backends {
 mod app;
 mod browser;
 mod cli;
+mod connections;
 mod content;
+mod durability;
 mod events;
 mod fixture;
 mod http;
