@@ -88,7 +88,33 @@ impl Site {
         index: IndexAt<'_>,
     ) -> anyhow::Result<(Site, ReloadReport)> {
         let started = std::time::Instant::now();
-        let mut loaded = KnowledgeBase::load_reusing(dir, today, previous.map(|p| &p.parsed))?;
+        let loaded = KnowledgeBase::load_reusing(dir, today, previous.map(|p| &p.parsed))?;
+        Self::from_loaded(dir, loaded, previous, index, started)
+    }
+
+    /// As [`Site::load`] after a file watcher reported `changed` paths: only those are looked
+    /// at again, without walking the directory (unless the changes need it).
+    pub fn load_changed(
+        dir: &Path,
+        today: NaiveDate,
+        previous: &Site,
+        changed: &[PathBuf],
+    ) -> anyhow::Result<(Site, ReloadReport)> {
+        let started = std::time::Instant::now();
+        let loaded = match KnowledgeBase::load_changed(dir, today, &previous.parsed, changed)? {
+            Some(loaded) => loaded,
+            None => KnowledgeBase::load_reusing(dir, today, Some(&previous.parsed))?,
+        };
+        Self::from_loaded(dir, loaded, Some(previous), IndexAt::Memory, started)
+    }
+
+    fn from_loaded(
+        dir: &Path,
+        mut loaded: crate::content::Loaded,
+        previous: Option<&Site>,
+        index: IndexAt<'_>,
+        started: std::time::Instant,
+    ) -> anyhow::Result<(Site, ReloadReport)> {
         let parsed_ms = started.elapsed().as_millis();
         let mut kept = Vec::new();
         if let Some(prev) = previous {
@@ -187,6 +213,23 @@ impl LiveSite {
         self.current.store(Arc::new(site));
         Ok(report)
     }
+
+    /// As [`LiveSite::reload`], looking again only at the `changed` paths a file watcher
+    /// reported (see [`Site::load_changed`]).
+    pub fn reload_changed(
+        &self,
+        today: NaiveDate,
+        changed: &[PathBuf],
+    ) -> anyhow::Result<ReloadReport> {
+        let _guard = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = self.get();
+        let (site, report) = Site::load_changed(&self.dir, today, &previous, changed)?;
+        self.current.store(Arc::new(site));
+        Ok(report)
+    }
 }
 
 /// Watches the content directory and reloads after changes settle; runs until the process ends.
@@ -197,25 +240,45 @@ pub fn watch(
     on_reload: impl Fn(&anyhow::Result<ReloadReport>) + Send + 'static,
 ) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(e) = event
-            && !matches!(e.kind, notify::EventKind::Access(_))
-        {
-            let _ = tx.send(());
-        }
-    })
-    .context("starting the content watcher")?;
+    // The changed paths, or `None`: look at everything (the watcher lost track).
+    let (tx, rx) = std::sync::mpsc::channel::<Option<Vec<PathBuf>>>();
+    let mut watcher =
+        notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+            Ok(e) if e.need_rescan() => {
+                let _ = tx.send(None);
+            }
+            Ok(e) if !matches!(e.kind, notify::EventKind::Access(_)) => {
+                let _ = tx.send(Some(e.paths));
+            }
+            Ok(_) => {}
+            Err(_) => {
+                let _ = tx.send(None);
+            }
+        })
+        .context("starting the content watcher")?;
     watcher
         .watch(live.dir(), RecursiveMode::Recursive)
         .with_context(|| format!("watching {}", live.dir().display()))?;
     std::thread::Builder::new()
         .name("content-watcher".into())
         .spawn(move || {
-            while rx.recv().is_ok() {
+            while let Ok(first) = rx.recv() {
                 // Editors write in bursts: wait until the files settle.
-                while rx.recv_timeout(Duration::from_millis(100)).is_ok() {}
-                let result = live.reload(today());
+                let mut changed = first;
+                while let Ok(more) = rx.recv_timeout(Duration::from_millis(100)) {
+                    match (&mut changed, more) {
+                        (Some(paths), Some(more)) => paths.extend(more),
+                        (changed, _) => *changed = None,
+                    }
+                }
+                let result = match changed {
+                    Some(mut paths) => {
+                        paths.sort();
+                        paths.dedup();
+                        live.reload_changed(today(), &paths)
+                    }
+                    None => live.reload(today()),
+                };
                 match &result {
                     Ok(r) => tracing::info!(articles = r.articles, errors = r.errors, ms = %r.millis, "content reloaded"),
                     Err(e) => tracing::error!("content reload failed, still serving the previous version: {e:#}"),

@@ -131,6 +131,83 @@ impl KnowledgeBase {
                 files.push((rel, stamp));
             }
         }
+        Self::from_files(dir, files, today, previous)
+    }
+
+    /// As [`KnowledgeBase::load_reusing`] without walking the directory: every file is taken
+    /// as `previous` saw it but the `changed` ones (as a file watcher reports them), which are
+    /// looked at again. `None` when the changes need a walk: a folder added, moved or
+    /// removed, or another day.
+    pub fn load_changed(
+        dir: &Path,
+        today: NaiveDate,
+        previous: &ParseCache,
+        changed: &[PathBuf],
+    ) -> anyhow::Result<Option<Loaded>> {
+        if previous.today != Some(today) || !dir.is_dir() {
+            return Ok(None);
+        }
+        let canonical = dir.canonicalize().ok();
+        let mut files: std::collections::BTreeMap<PathBuf, Option<(u64, SystemTime)>> = previous
+            .files
+            .iter()
+            .map(|(rel, f)| (rel.clone(), f.stamp))
+            .collect();
+        for path in changed {
+            let Some(rel) = path
+                .strip_prefix(dir)
+                .ok()
+                .or_else(|| path.strip_prefix(canonical.as_ref()?).ok())
+            else {
+                return Ok(None);
+            };
+            if rel.as_os_str().is_empty() {
+                return Ok(None);
+            }
+            if rel
+                .components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+            {
+                continue;
+            }
+            let is_md = rel.extension().is_some_and(|e| e == "md");
+            match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() => return Ok(None),
+                Ok(m) if m.is_file() && is_md => {
+                    if rel.components().count() == 1
+                        && rel
+                            .file_name()
+                            .is_some_and(|n| n.eq_ignore_ascii_case("README.md"))
+                    {
+                        continue;
+                    }
+                    files.insert(rel.to_path_buf(), Some((m.len(), m.modified()?)));
+                }
+                // Synonyms, ticket types and redirects are read at every load; other files
+                // are not content.
+                Ok(_) => {}
+                Err(_) if is_md => {
+                    files.remove(rel);
+                }
+                Err(_) => {
+                    if files.keys().any(|k| k.starts_with(rel)) {
+                        // A folder of articles went.
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Self::from_files(dir, files.into_iter().collect(), today, Some(previous)).map(Some)
+    }
+
+    /// Parses `files` (reusing `previous` where the stamp is unchanged) and reads the
+    /// content root's synonyms, ticket types and redirects.
+    fn from_files(
+        dir: &Path,
+        files: Vec<(PathBuf, Option<(u64, SystemTime)>)>,
+        today: NaiveDate,
+        previous: Option<&ParseCache>,
+    ) -> anyhow::Result<Loaded> {
         let walked = std::time::Instant::now();
         let parsed = parse_files(dir, &files, today, previous);
         tracing::debug!(files = files.len(), parse_ms = %walked.elapsed().as_millis(), "content files parsed");

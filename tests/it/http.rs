@@ -399,20 +399,31 @@ fn content_changes_go_live_without_a_restart() {
     let (site, _) = Site::load(f.root(), today(), None).expect("loads");
     let live = Arc::new(LiveSite::new(f.root().to_path_buf(), site));
     let _watcher = deflect::site::watch(Arc::clone(&live), today, |_| {}).expect("watcher starts");
-    f.article("cards/otter.md", &ArticleSrc::new("Otter insurance"));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let found = live
-            .get()
-            .engine
-            .search(&deflect::search::SearchRequest::new("otter"))
-            .total;
-        if found == 1 {
-            break;
+    let live_within_5s = |query: &str, expected: usize, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = live
+                .get()
+                .engine
+                .search(&deflect::search::SearchRequest::new(query))
+                .total;
+            if found == expected {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{what} not live within 5 s");
+            std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(Instant::now() < deadline, "new article not live within 5 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    };
+    // A new file, an edit, a new folder (the watcher's reload then walks), a deletion.
+    f.article("cards/otter.md", &ArticleSrc::new("Otter insurance"));
+    live_within_5s("otter", 1, "a new article");
+    f.article("cards/otter.md", &ArticleSrc::new("Beaver insurance"));
+    live_within_5s("beaver", 1, "an edit");
+    live_within_5s("otter", 0, "an edit's old title gone");
+    f.article("faq/pets/heron.md", &ArticleSrc::new("Heron insurance"));
+    live_within_5s("heron", 1, "an article in a new folder");
+    std::fs::remove_file(f.root().join("cards/otter.md")).expect("delete");
+    live_within_5s("beaver", 0, "a deletion");
 }
 
 #[tokio::test]

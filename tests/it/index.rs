@@ -231,3 +231,66 @@ fn two_stage_ranking_keeps_the_sample_contents_relevance() {
         pct(right_a)
     );
 }
+
+/// The watcher's reload: only the reported files are looked at again (no walk), and the
+/// result is what a full load gives; a new folder falls back to the walk.
+#[test]
+fn a_watcher_reload_reads_only_the_changed_files_and_matches_a_full_load() {
+    let f = Fixture::new();
+    let root = f.root().to_path_buf();
+    f.article(
+        "cards/a.md",
+        &ArticleSrc::new("Card arrival").steps("Wait for the post."),
+    );
+    f.article(
+        "cards/b.md",
+        &ArticleSrc::new("Change your PIN").steps("Use a cash machine."),
+    );
+    let first = KnowledgeBase::load(&root, today()).expect("loads");
+    f.article(
+        "cards/a.md",
+        &ArticleSrc::new("Card arrival times").steps("Wait five working days for the post."),
+    );
+    std::fs::remove_file(root.join("cards/b.md")).expect("delete");
+    f.article(
+        "cards/c.md",
+        &ArticleSrc::new("Freeze a card").steps("Tap freeze in the app."),
+    );
+    let changed = [
+        root.join("cards/a.md"),
+        root.join("cards/b.md"),
+        root.join("cards/c.md"),
+        root.join("cards/.a.md.swp"),
+    ];
+    let quick = KnowledgeBase::load_changed(&root, today(), &first.parsed, &changed)
+        .expect("loads")
+        .expect("files only: no walk needed");
+    let full = KnowledgeBase::load(&root, today()).expect("loads");
+    let titles = |l: &deflect::content::Loaded| {
+        l.kb.articles
+            .iter()
+            .map(|a| (a.slug.clone(), a.front.title.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(titles(&quick), titles(&full));
+    assert_eq!(
+        titles(&quick),
+        vec![
+            ("a".to_string(), "Card arrival times".to_string()),
+            ("c".to_string(), "Freeze a card".to_string())
+        ]
+    );
+    // A file the watcher did not report is not seen: there was no walk.
+    f.article("cards/d.md", &ArticleSrc::new("Unreported").steps("x"));
+    let again = KnowledgeBase::load_changed(&root, today(), &quick.parsed, &[])
+        .expect("loads")
+        .expect("nothing to walk");
+    assert_eq!(again.kb.articles.len(), 2);
+    // A new folder needs the walk.
+    f.article("faq/e.md", &ArticleSrc::new("A new folder").steps("x"));
+    assert!(
+        KnowledgeBase::load_changed(&root, today(), &quick.parsed, &[root.join("faq")])
+            .expect("loads")
+            .is_none()
+    );
+}
