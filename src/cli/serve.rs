@@ -161,8 +161,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         } else {
             None
         };
-        let listener = tokio::net::TcpListener::bind(bind)
-            .await
+        let listener = crate::http::connections::listen(bind)
             .with_context(|| format!("binding {bind} — is another server using it? pass --bind"))?;
         let addr = listener.local_addr()?;
         println!(

@@ -271,6 +271,23 @@ impl Drop for Busy {
     }
 }
 
+/// Connections the kernel holds for the accept loop: a burst of new connections beyond it
+/// is dropped by the kernel, and a health check caught in it waits a second for its retry
+/// (the kernel caps it at `net.core.somaxconn`, 4,096 by default).
+const BACKLOG: u32 = 4096;
+
+/// Binds `addr` with a long accept backlog (tokio's default is 1,024).
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
 /// Serves `router` on `listener` with the `[connections]` limits until `shutdown` resolves,
 /// then lets in-flight requests finish and closes every connection.
 pub async fn serve(
