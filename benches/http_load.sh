@@ -25,15 +25,8 @@ ENDPOINTS=${ENDPOINTS:-search suggest}
 ROUNDS=${ROUNDS:-3}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 work=$(mktemp -d)
-if [ -n "${BIN:-}" ]; then
-  bin=$BIN
-else
-  cargo build --release --quiet
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-  # A private copy: another build cannot swap the binary under a running benchmark.
-  cp "$target/release/deflect" "$work/deflect"
-  bin="$work/deflect"
-fi
+source benches/common.sh
+bin=$(deflect_binary "$work")
 queries="$work/queries"
 messages="$work/messages"
 python3 -c 'import sys, urllib.parse; [print(urllib.parse.quote(l.rstrip("\n"))) for l in open(sys.argv[1]) if l.strip()]' \

@@ -16,14 +16,8 @@ CONNECTIONS=${CONNECTIONS:-16}
 PORT=${PORT:-18081}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 work=$(mktemp -d)
-if [ -n "${BIN:-}" ]; then
-  bin=$BIN
-else
-  cargo build --release --quiet
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-  cp "$target/release/deflect" "$work/deflect"
-  bin="$work/deflect"
-fi
+source benches/common.sh
+bin=$(deflect_binary "$work")
 python3 -c 'import sys, urllib.parse; [print(urllib.parse.quote(l.rstrip("\n"))) for l in open(sys.argv[1]) if l.strip()]' \
   benches/queries.txt > "$work/queries"
 python3 -c 'import sys, json; [print(json.dumps(l.rstrip("\n"))) for l in open(sys.argv[1]) if l.strip()]' \
@@ -72,6 +66,7 @@ print(f"$(printf '%.0f' "$(rate "$result")") requests/s for $((SECONDS - started
       f"p50 $(field p50 "$result") ms, p99 $(field p99 "$result") ms, max $(field max "$result") ms")
 third = max(1, len(kb) // 3)
 first, last = sum(kb[:third]) / third, sum(kb[-third:]) / third
+print("resident memory each minute (MB): " + " ".join(f"{k / 1024:.0f}" for k in kb[::6]))
 print(f"resident memory: first third {first / 1024:.0f} MB, last third {last / 1024:.0f} MB, max {max(kb) / 1024:.0f} MB "
       f"({len(kb)} samples): {100 * (last / first - 1):+.1f} %")
 PY

@@ -30,14 +30,8 @@ MEILI=${MEILISEARCH:-$(command -v meilisearch || true)}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 
 work=$(mktemp -d)
-if [ -n "${BIN:-}" ]; then
-  bin=$BIN
-else
-  cargo build --release --quiet
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-  cp "$target/release/deflect" "$work/deflect"
-  bin="$work/deflect"
-fi
+source benches/common.sh
+bin=$(deflect_binary "$work")
 dpid= ; mpid=
 trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null; [ -n "$mpid" ] && kill $mpid 2>/dev/null; rm -rf "$work"' EXIT
 
