@@ -109,6 +109,22 @@ impl RateLimiter {
         }
     }
 
+    /// How many seconds `key` must wait for a token, without taking one; `None` when it has
+    /// one (or the limiter is off).
+    pub fn blocked(&self, key: &str) -> Option<u64> {
+        if self.per_sec <= 0.0 {
+            return None;
+        }
+        let map = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let b = map.get(key)?;
+        let elapsed = Instant::now().saturating_duration_since(b.at).as_secs_f64();
+        let tokens = (b.tokens + elapsed * self.per_sec).min(f64::from(self.burst.max(1)));
+        (tokens < 1.0).then(|| ((1.0 - tokens) / self.per_sec).ceil().max(1.0) as u64)
+    }
+
     /// Keys currently tracked.
     pub fn len(&self) -> usize {
         self.buckets

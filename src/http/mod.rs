@@ -84,6 +84,8 @@ pub struct AppState {
     pub desk: tickets::Desk,
     /// Per-session and per-IP limits of the suggestion endpoint.
     pub widget_limits: widget::WidgetLimits,
+    /// Admin login sessions (without a store) and the wrong-token limit.
+    admin: admin::AdminGuard,
     /// What traffic taught: read per request, replaced whole after each training.
     pub learning: Arc<LiveLearning>,
     /// Wakes the background trainer early (content reloaded, many new events).
@@ -123,6 +125,7 @@ impl AppState {
             typing: session::AsYouType::default(),
             desk,
             widget_limits,
+            admin: admin::AdminGuard::default(),
             learning: Arc::new(LiveLearning::default()),
             learning_wake: Arc::new(tokio::sync::Notify::new()),
             training: tokio::sync::Mutex::new(()),

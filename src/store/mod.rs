@@ -213,6 +213,7 @@ macro_rules! on_backend {
 }
 
 // Declared after `on_backend!` so their `impl Store` blocks can use it.
+pub mod admin;
 pub mod events;
 pub mod journal;
 pub mod learning;

@@ -137,6 +137,31 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Logs in through the login form with the configured admin token; the login cookie as
+    /// `name=value`, for a `Cookie` header.
+    pub async fn login(&self) -> String {
+        let token = self
+            .state
+            .config
+            .admin_token
+            .as_ref()
+            .expect("the app's config has an admin token");
+        let res = self
+            .post_form(
+                "/admin/login",
+                &format!("token={}&next=%2Fadmin", token.expose()),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "login: {}", res.body);
+        res.headers[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii cookie")
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_string()
+    }
+
     /// Serves the app on 127.0.0.1 on a free port until [`Server::stop`] (or drop).
     pub async fn serve(&self) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

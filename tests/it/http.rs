@@ -283,10 +283,16 @@ async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
     }
     let pair = cookie.split(';').next().expect("name=value");
 
+    assert_ne!(
+        pair, "deflect_admin=s3cret-token",
+        "the cookie holds a session id, never the token"
+    );
     let with_cookie = |uri: &str, method: &str| {
         Request::builder()
             .method(method)
             .uri(uri)
+            .header(header::HOST, "help.example")
+            .header(header::ORIGIN, "https://help.example")
             .header(header::COOKIE, format!("deflect_session=abc; {pair}"))
             .body(Body::empty())
             .expect("request")
@@ -304,12 +310,15 @@ async fn admin_pages_need_a_login_that_sets_a_secure_cookie() {
         "the admin API accepts the login cookie"
     );
 
-    let forged = Request::get("/admin")
-        .header(header::COOKIE, "deflect_admin=s3cret-tokeN")
-        .body(Body::empty())
-        .expect("request");
-    let (status, _, _) = app.send(forged).await.parts();
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Neither a guess nor the token itself opens the pages: only a session the server made.
+    for forged in ["deflect_admin=s3cret-tokeN", "deflect_admin=s3cret-token"] {
+        let forged = Request::get("/admin")
+            .header(header::COOKIE, forged)
+            .body(Body::empty())
+            .expect("request");
+        let (status, _, _) = app.send(forged).await.parts();
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
 
     // Without a configured token, admin is off and says how to turn it on.
     let off = TestApp::new(&f);

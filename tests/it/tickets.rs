@@ -318,9 +318,10 @@ async fn filing_a_ticket_triages_it_and_the_queue_shows_it_escaped() {
     // The admin queue and detail escape the customer's text.
     let (status, _) = app.get("/api/v1/admin/tickets").await.status_body();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let login = app.login().await;
     let cookie = |uri: &str| {
         Request::get(uri)
-            .header(header::COOKIE, "deflect_admin=tok")
+            .header(header::COOKIE, &login)
             .body(Body::empty())
             .expect("req")
     };
