@@ -166,6 +166,14 @@ impl Article {
                 "link to an https:// page or an article (`/articles/slug`), and put images in the content repository",
             ));
         }
+        for &line in &rendered.heading_attributes {
+            diags.push(Diagnostic::warning(
+                display_path,
+                line,
+                "the heading's attributes (`{key=value}`) are dropped: they could run script in readers' browsers",
+                "remove the `{…}` after the heading; a `{.class}` is kept, and the anchor comes from the heading's text",
+            ));
+        }
         let errors_after = diags.iter().filter(|d| d.is_error()).count();
         if errors_after > errors_before {
             return None;

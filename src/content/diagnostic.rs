@@ -95,9 +95,42 @@ pub fn line_of_offset(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Lines of one text, for many offset-to-line lookups: each is a binary search, where
+/// [`line_of_offset`] counts from the start (quadratic over a file's many links).
+pub struct LineIndex {
+    /// Byte offsets of the text's newlines.
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        Self {
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter_map(|(i, b)| (b == b'\n').then_some(i))
+                .collect(),
+        }
+    }
+
+    /// 1-based line number of a byte offset, as [`line_of_offset`].
+    pub fn line(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&n| n < offset) + 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_counting() {
+        let text = "a\nbc\n\nd\n";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(index.line(offset), line_of_offset(text, offset), "{offset}");
+        }
+    }
 
     #[test]
     fn display_names_file_line_severity_and_fix() {

@@ -1,5 +1,6 @@
 //! YAML front matter: splitting it from the body, and validating every key while parsing.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -118,16 +119,75 @@ pub fn split(src: &str) -> Result<Split<'_>, String> {
     Err("the front matter is not closed by a `---` line".into())
 }
 
-/// The 1-based file line of `key:` at the top level of the front matter, or its first line.
-fn key_line(split_yaml: &str, first_line: usize, key: &str) -> usize {
-    split_yaml
-        .lines()
-        .position(|l| {
-            l.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or(first_line, |i| first_line + i)
+/// The 1-based file line of each top-level `key:` of the front matter (its first occurrence),
+/// found in one pass: a line per key looked up one by one would be quadratic in the keys.
+fn key_lines(split_yaml: &str, first_line: usize) -> HashMap<&str, usize> {
+    let mut lines = HashMap::new();
+    for (i, l) in split_yaml.lines().enumerate() {
+        if l.starts_with([' ', '\t', '-', '#']) {
+            continue;
+        }
+        if let Some((key, _)) = l.split_once(':') {
+            lines.entry(key.trim_end()).or_insert(first_line + i);
+        }
+    }
+    lines
 }
+
+/// Front matter is a few lines; past this it is not parsed (the YAML parser slows down on
+/// large pathological input).
+pub const MAX_FRONT_MATTER_BYTES: usize = 64 * 1024;
+
+/// `[` and `{` nested deeper than this are refused before parsing: the YAML parser takes
+/// minutes over a deep enough nest.
+const MAX_NESTING: usize = 32;
+
+/// Refuses front matter too large or nested too deep to parse quickly: the line (0-based,
+/// within the front matter), the message and the fix.
+fn bounded(yaml: &str) -> Result<(), (usize, String, &'static str)> {
+    if yaml.len() > MAX_FRONT_MATTER_BYTES {
+        return Err((
+            0,
+            format!(
+                "the front matter is {} KB; at most {} KB",
+                yaml.len() / 1024,
+                MAX_FRONT_MATTER_BYTES / 1024
+            ),
+            "keep the front matter to its keys (title, summary, ...); put text in the body",
+        ));
+    }
+    let mut depth = 0usize;
+    for (line, text) in yaml.lines().enumerate() {
+        if text.trim_start().starts_with('#') {
+            continue;
+        }
+        // Per line: an apostrophe in plain text (`hasn't`) does not hide the lines after it.
+        let mut quote = None::<char>;
+        for c in text.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err((
+                            line,
+                            format!("`[` or `{{` nested more than {MAX_NESTING} deep"),
+                            "write lists as `[a, b]` or one `- item` per line; quote text that starts with `[` or `{`",
+                        ));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Unknown keys warned about one by one in a file; past this, one warning counts the rest.
+const UNKNOWN_KEYS_SHOWN: usize = 20;
 
 /// Parses and validates front matter; every problem is pushed to `diags`.
 /// Returns `None` when a required field is unusable.
@@ -138,6 +198,10 @@ pub fn parse(
     today: NaiveDate,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<FrontMatter> {
+    if let Err((line, message, fix)) = bounded(yaml) {
+        diags.push(Diagnostic::error(path, first_line + line, message, fix));
+        return None;
+    }
     let value: Value = match serde_yaml_ng::from_str(yaml) {
         Ok(v) => v,
         Err(e) => {
@@ -168,7 +232,9 @@ pub fn parse(
             return None;
         }
     };
-    let line = |key: &str| key_line(yaml, first_line, key);
+    let key_lines = key_lines(yaml, first_line);
+    let line = |key: &str| key_lines.get(key).copied().unwrap_or(first_line);
+    let mut unknown = 0usize;
     let errors_before = diags.iter().filter(|d| d.is_error()).count();
 
     for key in map.keys() {
@@ -182,6 +248,10 @@ pub fn parse(
             continue;
         };
         if !KNOWN_KEYS.contains(&key) {
+            unknown += 1;
+            if unknown > UNKNOWN_KEYS_SHOWN {
+                continue;
+            }
             let nearest = KNOWN_KEYS
                 .iter()
                 .min_by_key(|k| strsim::damerau_levenshtein(k, key))
@@ -201,6 +271,18 @@ pub fn parse(
                 fix,
             ));
         }
+    }
+
+    if unknown > UNKNOWN_KEYS_SHOWN {
+        diags.push(Diagnostic::warning(
+            path,
+            first_line,
+            format!(
+                "{} more unknown front-matter keys, ignored",
+                unknown - UNKNOWN_KEYS_SHOWN
+            ),
+            format!("remove them; known keys are {}", KNOWN_KEYS.join(", ")),
+        ));
     }
 
     let get = |key: &str| map.get(key).filter(|v| !v.is_null());
@@ -551,6 +633,45 @@ mod tests {
         assert_eq!(fm.ticket_types, vec!["card_arrival"]);
         assert_eq!(fm.ticket_types_line, 5);
         assert_eq!(fm.status, ArticleStatus::Published);
+    }
+
+    #[test]
+    fn front_matter_too_big_or_too_deep_is_refused_before_parsing() {
+        let deep = format!("title: t\nkeywords: {}{}\n", "[".repeat(40), "]".repeat(40));
+        let (fm, diags) = run(&deep);
+        assert!(fm.is_none());
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0].starts_with("a.md:3: error: `[` or `{` nested more than 32"),
+            "{diags:?}"
+        );
+        // Brackets inside quotes are text.
+        let quoted = format!("{GOOD}description: \"{}\"\n", "[".repeat(40));
+        let (fm, diags) = run(&quoted);
+        assert!(fm.is_some(), "{diags:?}");
+        let big = format!("{GOOD}keywords: [{}]\n", "word, ".repeat(20_000));
+        let (fm, diags) = run(&big);
+        assert!(fm.is_none());
+        assert!(
+            diags[0].starts_with("a.md:2: error: the front matter is 117 KB; at most 64 KB"),
+            "{diags:?}"
+        );
+    }
+
+    #[test]
+    fn many_unknown_keys_are_warned_about_twenty_then_counted() {
+        let extra: String = (0..30).map(|i| format!("extra{i}: v\n")).collect();
+        let (fm, diags) = run(&format!("{GOOD}{extra}"));
+        assert!(fm.is_some());
+        assert_eq!(diags.len(), UNKNOWN_KEYS_SHOWN + 1, "{diags:?}");
+        assert!(
+            diags[0].starts_with("a.md:8: warning: unknown front-matter key `extra0`"),
+            "{diags:?}"
+        );
+        assert!(
+            diags[UNKNOWN_KEYS_SHOWN].contains("10 more unknown front-matter keys"),
+            "{diags:?}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
-use super::diagnostic::line_of_offset;
+use super::diagnostic::LineIndex;
 
 /// Sections whose text points elsewhere; indexing them would make an article match its neighbours.
 const UNINDEXED_SECTIONS: [&str; 2] = ["related articles", "still need help?"];
@@ -65,6 +65,8 @@ pub struct Rendered {
     /// Links and images whose URL could run script (`javascript:`, `vbscript:`, `data:`),
     /// rendered as `#` instead.
     pub unsafe_urls: Vec<Link>,
+    /// Lines of headings that carried attributes (`## Title {onclick=…}`), dropped on render.
+    pub heading_attributes: Vec<usize>,
 }
 
 /// URL schemes that run script or smuggle content when followed or loaded: the one policy of
@@ -135,6 +137,7 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
     let mut list_depth = 0usize;
     let mut faq: Option<(FaqPhase, Faq)> = None;
 
+    let lines = LineIndex::new(body);
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let event = match event {
             Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
@@ -146,7 +149,7 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
             }) if is_unsafe_url(&dest_url) => {
                 out.unsafe_urls.push(Link {
                     url: dest_url.to_string(),
-                    line: first_line + line_of_offset(body, range.start) - 1,
+                    line: first_line + lines.line(range.start) - 1,
                 });
                 Event::Start(Tag::Link {
                     link_type,
@@ -163,13 +166,32 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
             }) if is_unsafe_url(&dest_url) => {
                 out.unsafe_urls.push(Link {
                     url: dest_url.to_string(),
-                    line: first_line + line_of_offset(body, range.start) - 1,
+                    line: first_line + lines.line(range.start) - 1,
                 });
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url: CowStr::from("#"),
                     title,
                     id,
+                })
+            }
+            // `{onclick=…}` after a heading would pass any attribute through: classes stay
+            // (styling), other attributes go (the id is set below, from the heading's text).
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                if !attrs.is_empty() {
+                    out.heading_attributes
+                        .push(first_line + lines.line(range.start) - 1);
+                }
+                Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs: Vec::new(),
                 })
             }
             other => other,
@@ -210,7 +232,7 @@ pub fn render(body: &str, first_line: usize) -> Rendered {
             }
             Event::Start(Tag::Link { dest_url, .. }) => out.links.push(Link {
                 url: dest_url.to_string(),
-                line: first_line + line_of_offset(body, range.start) - 1,
+                line: first_line + lines.line(range.start) - 1,
             }),
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, _, text)) = heading.as_mut() {

@@ -1,6 +1,7 @@
 //! `synonyms.txt` in the Solr/Elasticsearch format: `a, b, c` (all equivalent) and
 //! `a, b => c, d` (a query with a or b also searches c and d). `#` starts a comment.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::diagnostic::Diagnostic;
@@ -17,6 +18,13 @@ pub enum SynonymRule {
         line: usize,
     },
 }
+
+/// Terms on one line at most: each term of a group searches every other, so a line of
+/// thousands would make every query that meets it enormous.
+pub const MAX_TERMS_PER_LINE: usize = 64;
+
+/// Expansions one term gets at most, over all lines; the rest are ignored (with a warning).
+pub const MAX_EXPANSIONS: usize = 64;
 
 fn terms(side: &str) -> Result<Vec<String>, &'static str> {
     let mut out = Vec::new();
@@ -47,6 +55,16 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<Synonym
             continue;
         }
         let fix_format = "write `a, b, c` for equivalent terms or `a => b, c` for a one-way rule";
+        let count = content.split([',', '=']).count();
+        if count > MAX_TERMS_PER_LINE + 1 {
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                format!("a synonym line of about {count} terms; at most {MAX_TERMS_PER_LINE}"),
+                "split it into small groups of words that mean the same: each term searches every other",
+            ));
+            continue;
+        }
         let parts: Vec<&str> = content.split("=>").collect();
         match parts.as_slice() {
             [group] => match terms(group) {
@@ -88,7 +106,32 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<Synonym
             )),
         }
     }
+    warn_over_expanded(path, &rules, diags);
     rules
+}
+
+/// Warns, once per term, where a term passes [`MAX_EXPANSIONS`] (the search ignores the rest).
+fn warn_over_expanded(path: &Path, rules: &[SynonymRule], diags: &mut Vec<Diagnostic>) {
+    let mut expansions: HashMap<&str, usize> = HashMap::new();
+    for rule in rules {
+        let (from, more, line) = match rule {
+            SynonymRule::Equivalent { terms, line } => (terms, terms.len() - 1, *line),
+            SynonymRule::OneWay { from, to, line } => (from, to.len(), *line),
+        };
+        for term in from {
+            let n = expansions.entry(term).or_default();
+            let before = *n;
+            *n += more;
+            if before <= MAX_EXPANSIONS && *n > MAX_EXPANSIONS {
+                diags.push(Diagnostic::warning(
+                    path,
+                    line,
+                    format!("`{term}` has more than {MAX_EXPANSIONS} synonyms here; the rest are ignored"),
+                    "keep a term's synonyms to the few words customers really use for it",
+                ));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +158,21 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn long_lines_are_errors_and_over_expanded_terms_warned() {
+        let group: Vec<String> = (0..100).map(|i| format!("t{i}")).collect();
+        let one_way: String = (0..70).map(|i| format!("card => c{i}\n")).collect();
+        let src = format!("{}\nok, fine\n{one_way}", group.join(", "));
+        let mut diags = Vec::new();
+        let rules = parse(Path::new("s.txt"), &src, &mut diags);
+        assert_eq!(rules.len(), 71, "the long line is skipped, the rest kept");
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        assert!(diags[0].is_error() && diags[0].line == 1, "{diags:?}");
+        assert!(!diags[1].is_error(), "{diags:?}");
+        assert_eq!(diags[1].line, 2 + MAX_EXPANSIONS + 1, "{diags:?}");
+        assert!(diags[1].message.contains("`card`"), "{diags:?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::Path;
 
-use super::diagnostic::{Diagnostic, line_of_offset};
+use super::diagnostic::{Diagnostic, LineIndex, line_of_offset};
 
 /// Who handles a ticket type: front line, specialists or engineering/compliance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -71,8 +71,9 @@ pub fn parse(path: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Vec<TicketT
         }
     };
     let mut out: Vec<TicketType> = Vec::new();
+    let lines = LineIndex::new(src);
     for entry in &file.ticket_type {
-        let line = line_of_offset(src, entry.span().start);
+        let line = lines.line(entry.span().start);
         let table = entry.get_ref();
         let mut ok = true;
         for key in table.keys() {

@@ -316,13 +316,16 @@ pub async fn serve(
         let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
-                // Out of file descriptors (or another passing error): free one by closing the
-                // longest-idle connection, else wait a moment.
-                if !table.evict_idle() {
-                    tracing::warn!("accepting a connection failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                } else {
+                // Out of file descriptors: free one by closing the longest-idle connection,
+                // else wait a moment. Another error (a client gone before its accept) passes.
+                let out_of_fds = matches!(e.raw_os_error(), Some(24 | 23)); // EMFILE, ENFILE
+                if out_of_fds && table.evict_idle() {
                     tokio::task::yield_now().await;
+                } else {
+                    tracing::warn!("accepting a connection failed: {e}");
+                    if out_of_fds {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
                 }
                 continue;
             }

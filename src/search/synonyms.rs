@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::analysis;
 use crate::content::SynonymRule;
+use crate::content::synonyms::MAX_EXPANSIONS;
 
 /// Stemmed key → stemmed expansions (each one a word or a phrase).
 #[derive(Debug, Default)]
@@ -40,6 +41,10 @@ impl SynonymMap {
                         continue;
                     }
                     let slot = map.entry(key.clone()).or_default();
+                    if slot.len() >= MAX_EXPANSIONS {
+                        // `deflect check` warns; the rest are ignored, keeping queries small.
+                        break;
+                    }
                     if !slot.contains(&exp) {
                         slot.push(exp);
                     }

@@ -269,7 +269,7 @@ impl Server {
 /// A `deflect serve` child process on a free port of 127.0.0.1, killed when dropped (also
 /// when the test fails).
 pub struct ServeProcess {
-    child: std::process::Child,
+    child: std::sync::Mutex<std::process::Child>,
     /// `127.0.0.1:PORT`, as the server printed it.
     pub addr: String,
 }
@@ -287,7 +287,7 @@ impl ServeProcess {
             .expect("start deflect serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut server = Self {
-            child,
+            child: std::sync::Mutex::new(child),
             addr: String::new(),
         };
         for line in BufReader::new(stdout).lines().take(5) {
@@ -306,13 +306,30 @@ impl ServeProcess {
 
     /// One request over a fresh connection: the status code and body.
     pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        status_and_body(&raw_request(&self.addr, method, path, body))
+        match try_raw_request(&self.addr, method, path, body) {
+            Ok(response) => status_and_body(&response),
+            Err(e) => {
+                // Say whether the server is still running: a crash reads as a broken pipe.
+                std::thread::sleep(Duration::from_millis(200));
+                let status = self.child().try_wait();
+                panic!(
+                    "{method} {path} to deflect serve at {}: {e} (server: {status:?})",
+                    self.addr
+                )
+            }
+        }
+    }
+
+    fn child(&self) -> std::sync::MutexGuard<'_, std::process::Child> {
+        self.child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// SIGTERM, as an orchestrator would, then a clean exit within 15 s (queued events
     /// flushed).
-    pub fn stop(mut self) {
-        let pid = self.child.id().to_string();
+    pub fn stop(self) {
+        let pid = self.child().id().to_string();
         let killed = Command::new("kill")
             .args(["-TERM", &pid])
             .status()
@@ -320,7 +337,7 @@ impl ServeProcess {
         assert!(killed.success());
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
+            if let Some(status) = self.child().try_wait().expect("wait") {
                 assert!(status.success(), "deflect serve exited with {status}");
                 return;
             }
@@ -332,8 +349,9 @@ impl ServeProcess {
 
 impl Drop for ServeProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = self.child();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -345,19 +363,31 @@ pub fn raw_request(
     path: &str,
     body: Option<&str>,
 ) -> String {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    try_raw_request(addr, method, path, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// [`raw_request`], or where it failed.
+pub fn try_raw_request(
+    addr: impl ToSocketAddrs,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<String, String> {
+    let mut s = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
+        .map_err(|e| format!("timeout: {e}"))?;
     let body = body.unwrap_or("");
-    write!(
-        s,
+    // One write of the whole request.
+    let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    )
-    .expect("write");
+    );
+    s.write_all(request.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
     let mut response = String::new();
-    s.read_to_string(&mut response).expect("read");
-    response
+    s.read_to_string(&mut response)
+        .map_err(|e| format!("read: {e}"))?;
+    Ok(response)
 }
 
 /// The status code and body of a raw HTTP response.

@@ -22,6 +22,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod admin;
 mod app;
 mod browser;
 mod cli;
@@ -30,6 +31,7 @@ mod content;
 mod durability;
 mod events;
 mod fixture;
+mod fuzz;
 mod http;
 mod import;
 mod import_corpus;
