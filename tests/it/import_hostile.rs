@@ -151,7 +151,12 @@ fn sections() -> Value {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+    // 200 cases in `cargo test`; `PROPTEST_CASES=N` (scripts/fuzz-long) runs N.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn hostile_html_never_panics_and_no_script_survives(html in hostile_html()) {
