@@ -39,6 +39,8 @@ fn exact_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        // Folding can give an uppercase letter (`ꟽ` → `M`): lowercase again.
+        .filter(LowerCaser)
         .build()
 }
 
@@ -47,6 +49,8 @@ fn stemmed_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_LEN))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        // Folding can give an uppercase letter (`ꟽ` → `M`): lowercase again.
+        .filter(LowerCaser)
         .filter(EnglishStemmer)
         .build()
 }
@@ -256,6 +260,8 @@ mod tests {
         assert_eq!(texts, ["cafe", "withdrawals", "top", "up"]);
         assert_eq!(stems, ["cafe", "withdraw", "top", "up"]);
         assert_eq!((w[1].start, w[1].end), (6, 17));
+        // A letter that folds to an uppercase one is still lowercase in the end.
+        assert_eq!(words("\u{a7fd}")[0].text, "m");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::{SearchError, analysis, is_template_heading};
 use crate::content::Article;
 
 /// Bumped whenever the schema or the analysis changes: an index of another format is rebuilt.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const MANIFEST: &str = "deflect-index.json";
 /// A large build logs its progress every this many articles.
 const PROGRESS_EVERY: usize = 20_000;

@@ -66,8 +66,17 @@ fn within_bound<T>(what: &str, f: impl FnOnce() -> T) -> T {
         "{what} took {took:?}, the bound is {:?}",
         hang_bound()
     );
+    out
+}
+
+/// [`within_bound`], printing the time taken when `DEFLECT_FUZZ_TIMINGS` is set (the hang
+/// inputs in `scripts/fuzz-long`).
+#[track_caller]
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = within_bound(what, f);
     if std::env::var_os("DEFLECT_FUZZ_TIMINGS").is_some() {
-        eprintln!("fuzz timing: {what}: {took:?}");
+        eprintln!("fuzz timing: {what}: {:?}", started.elapsed());
     }
     out
 }
@@ -1281,7 +1290,7 @@ mod hang {
     #[test]
     fn markdown_of_a_megabyte_renders_within_the_bound() {
         for (name, body) in markdown_bodies() {
-            let r = within_bound(&format!("markdown: {name}"), || markdown::render(&body, 5));
+            let r = timed(&format!("markdown: {name}"), || markdown::render(&body, 5));
             if let Err(e) = check_html(&r.html) {
                 panic!("{name}: {}", e.chars().take(300).collect::<String>());
             }
@@ -1345,7 +1354,7 @@ mod hang {
             ),
         ];
         for (name, src) in sources {
-            let result = within_bound(&format!("article: {name}"), || check_article(&src));
+            let result = timed(&format!("article: {name}"), || check_article(&src));
             if let Err(e) = result {
                 panic!("{name}: {}", e.chars().take(300).collect::<String>());
             }
@@ -1371,10 +1380,10 @@ mod hang {
             ("arrows", mb_of("=>")),
         ];
         for (name, src) in synonym_sources {
-            let rules = within_bound(&format!("synonyms: {name}"), || check_synonyms(&src))
+            let rules = timed(&format!("synonyms: {name}"), || check_synonyms(&src))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-            let map = within_bound(&format!("synonym map: {name}"), || SynonymMap::new(&rules));
-            within_bound(&format!("synonym lookup: {name}"), || {
+            let map = timed(&format!("synonym map: {name}"), || SynonymMap::new(&rules));
+            timed(&format!("synonym lookup: {name}"), || {
                 map.find(&["t1", "card", "term5", "end"])
             });
         }
@@ -1388,7 +1397,7 @@ mod hang {
             ("a 1 MB unknown key", format!("[[ticket_type]]\n{} = 1\n", "k".repeat(MB))),
         ];
         for (name, src) in &ticket_sources {
-            within_bound(&format!("ticket types: {name}"), || check_ticket_types(src))
+            timed(&format!("ticket types: {name}"), || check_ticket_types(src))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         let config_sources = vec![
@@ -1408,7 +1417,7 @@ mod hang {
             ("100,000 lines", "# c\n".repeat(100_000) + "nope = 1\n"),
         ];
         for (name, src) in &config_sources {
-            within_bound(&format!("config: {name}"), || check_config(src))
+            timed(&format!("config: {name}"), || check_config(src))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
@@ -1424,18 +1433,18 @@ mod hang {
             ("separators", mb_of(" -")),
         ];
         for (name, text) in &texts {
-            within_bound(&format!("analysis: {name}"), || check_words(text))
+            timed(&format!("analysis: {name}"), || check_words(text))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-            within_bound(&format!("query plan: {name}"), || {
+            timed(&format!("query plan: {name}"), || {
                 QueryPlan::new(text, kb.engine.vocabulary(), &kb.synonyms)
             });
-            within_bound(&format!("search: {name}"), || check_search(text, 10, None))
+            timed(&format!("search: {name}"), || check_search(text, 10, None))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-            within_bound(&format!("typos: {name}"), || {
+            timed(&format!("typos: {name}"), || {
                 kb.engine.vocabulary().fuzzy(text, 3);
                 kb.engine.vocabulary().completions(text, 8);
             });
-            within_bound(&format!("snippet: {name}"), || {
+            timed(&format!("snippet: {name}"), || {
                 let words = analysis::words(text);
                 let lexicon = Lexicon::of_words(words.iter().map(|w| w.text.as_str()));
                 let tokens = lexicon.tokenize(text);
