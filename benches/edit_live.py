@@ -85,6 +85,18 @@ class Searcher(threading.Thread):
                 self.failed += 1
 
 
+def with_word(src, word):
+    """The article with `word` in its Quick answer (else its first paragraph): a searchable part
+    of the body (the closing sections, such as Related articles, are not searched)."""
+    text = src.decode()
+    for marker in ("## Quick answer\n", "\n---\n"):
+        at = text.find(marker)
+        if at >= 0:
+            at += len(marker)
+            return (text[:at] + f"\nAlso known as {word}.\n" + text[at:]).encode()
+    return (text + f"\n\nAlso known as {word}.\n").encode()
+
+
 def summary(name, xs):
     xs = sorted(xs)
     return (f"{name}: {len(xs)} changes, median {statistics.median(xs) * 1000:.0f} ms, "
@@ -123,8 +135,8 @@ def main():
             word = f"zqedit{random.randrange(10**9)}x"
             original = open(i, "rb").read()
             try:
-                with open(i, "ab") as f:
-                    f.write(f"\n\nAlso known as {word}.\n".encode())
+                with open(i, "wb") as f:
+                    f.write(with_word(original, word))
                 edits.append(wait_for(base, word, True))
             finally:
                 with open(i, "wb") as f:
