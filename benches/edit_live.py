@@ -15,6 +15,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -110,6 +111,8 @@ def main():
     p.add_argument("--edits", type=int, default=10)
     p.add_argument("--port", type=int, default=18095)
     args = p.parse_args()
+    # Stopped (SIGTERM, Ctrl-C): still put every touched file back.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     articles = [os.path.join(d, f) for d, _, fs in os.walk(args.content) for f in fs
                 if f.endswith(".md")]
     print(f"edit_live: {len(articles)} articles in {args.content}")
