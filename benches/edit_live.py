@@ -98,6 +98,10 @@ def with_word(src, word):
     return (text + f"\n\nAlso known as {word}.\n").encode()
 
 
+def resident_mb(pid):
+    return int(open(f"/proc/{pid}/status").read().split("VmRSS:")[1].split()[0]) // 1024
+
+
 def summary(name, xs):
     xs = sorted(xs)
     return (f"{name}: {len(xs)} changes, median {statistics.median(xs) * 1000:.0f} ms, "
@@ -125,7 +129,7 @@ def main():
     proc.terminate()
     proc.wait()
     proc, again = start(args, data, args.port)
-    rss = int(open(f"/proc/{proc.pid}/status").read().split("VmRSS:")[1].split()[0]) // 1024
+    rss = resident_mb(proc.pid)
     print(f"ready on a restart (index reused): {again:.1f} s, resident {rss} MB")
 
     searcher = Searcher(base, ["card", "my card has not arrived", "change pin", "refund",
@@ -158,13 +162,15 @@ def main():
             os.remove(new_file)
         searcher.stop.set()
         searcher.join()
+        rss_after = resident_mb(proc.pid)
         proc.terminate()
         proc.wait()
         shutil.rmtree(work, ignore_errors=True)
     print(summary("one-article edit live", edits))
     print(summary("new article live", adds))
     print(summary("deleted article gone", deletes))
-    print(f"searches meanwhile: {searcher.ok} answered, {searcher.failed} failed")
+    print(f"searches meanwhile: {searcher.ok} answered, {searcher.failed} failed; "
+          f"resident after them {rss_after} MB")
     print(f"edit_live: first start {first:.1f} s, restart {again:.1f} s, resident {rss} MB, "
           f"edit live median {statistics.median(edits) * 1000:.0f} ms "
           f"(max {max(edits) * 1000:.0f}), {searcher.failed} failed searches")

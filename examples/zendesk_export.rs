@@ -22,15 +22,28 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let kb = match args.next().map(|n| n.parse::<usize>()) {
-        None => corpus::load(&corpus::sample_dir()),
-        Some(Ok(n)) => corpus::generate(&corpus::sample_dir(), n, 77).knowledge_base(),
+    // The articles' HTML is rendered from their files: a generated help center is written
+    // to a folder first.
+    let content = match args.next().map(|n| n.parse::<usize>()) {
+        None => corpus::sample_dir(),
+        Some(Ok(n)) => {
+            let content = std::env::temp_dir().join(format!("deflect-zendesk-export-{n}"));
+            if let Err(e) = corpus::generate(&corpus::sample_dir(), n, 77).write_to(&content) {
+                eprintln!(
+                    "writing the generated help center to {}: {e}",
+                    content.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            content
+        }
         Some(Err(e)) => {
             eprintln!("ARTICLES must be a number: {e}");
             return ExitCode::from(2);
         }
     };
-    match zendesk_export::write(&kb, &dir, 100) {
+    let kb = corpus::load(&content);
+    match zendesk_export::write(&kb, &content, &dir, 100) {
         Ok(w) => {
             println!(
                 "wrote {} articles in {} pages, with categories.json and sections.json, to {}",

@@ -31,7 +31,6 @@ pub struct Article {
     pub category: String,
     #[serde(flatten)]
     pub front: FrontMatter,
-    pub html: String,
     /// Plain text of the searchable body.
     #[serde(skip)]
     pub text: String,
@@ -45,7 +44,24 @@ pub struct Article {
     pub faqs: Vec<Faq>,
 }
 
+/// The body of an article's source as HTML: the same renderer and the same result as when the
+/// article was loaded. `None` without front matter.
+pub fn body_html(src: &str) -> Option<String> {
+    let split = front_matter::split(src).ok()?;
+    Some(markdown::render(split.body, split.body_first_line).html)
+}
+
 impl Article {
+    /// The body as HTML, rendered from its file now (`content_dir` is the content directory
+    /// its `path` is relative to). Pages render it per view (a fraction of a millisecond)
+    /// rather than every article keeping its HTML in memory — at 100,000 articles that is as
+    /// much again as the Markdown. `None` when the file is gone or lost its front matter since
+    /// the last load (the watcher's reload follows).
+    pub fn html(&self, content_dir: &Path) -> Option<String> {
+        let src = std::fs::read_to_string(content_dir.join(&self.path)).ok()?;
+        body_html(&src)
+    }
+
     /// Parses `src`, the contents of `rel_path` (relative to the content directory).
     /// Problems go to `diags`; `None` when the article cannot be served.
     pub fn parse(
@@ -183,7 +199,6 @@ impl Article {
             path: rel_path.to_path_buf(),
             category: folders.join("/"),
             front: front?,
-            html: rendered.html,
             text: rendered.text,
             headings: rendered.headings,
             quick_answer: quick_answer.filter(|q| !q.is_empty()),

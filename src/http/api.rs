@@ -389,7 +389,7 @@ pub async fn article(
         tags: a.front.tags.clone(),
         related: a.front.related.clone(),
         quick_answer: a.quick_answer.clone(),
-        html: a.html.clone(),
+        html: article_html(&state, a),
     }))
 }
 
@@ -446,4 +446,13 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Hea
 #[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "this document")))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(super::openapi_doc().clone())
+}
+
+/// An article's body as HTML, rendered from its file (see `Article::html`); while the file is
+/// gone or broken, before the watcher's reload catches up, a line saying so.
+pub(super) fn article_html(state: &AppState, a: &crate::content::Article) -> String {
+    a.html(state.live.dir()).unwrap_or_else(|| {
+        tracing::warn!(slug = %a.slug, path = %a.path.display(), "the article's file is gone or has no front matter; serving a notice until the reload");
+        "<p>This article is being updated: reload the page in a moment.</p>".to_string()
+    })
 }

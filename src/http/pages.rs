@@ -258,7 +258,7 @@ pub async fn article(
         context! {
             site_name => &state.config.site_name,
             article => context! {
-                slug => &a.slug, title => &a.front.title, summary => &a.front.summary, html => &a.html,
+                slug => &a.slug, title => &a.front.title, summary => &a.front.summary, html => super::api::article_html(&state, a),
                 last_reviewed => a.front.last_reviewed.to_string(),
             },
             crumbs => v(&crumbs(&a.category)),

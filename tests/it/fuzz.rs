@@ -279,7 +279,9 @@ fn check_article(src: &str) -> Result<Option<Article>, String> {
         }
     }
     if let Some(a) = &article {
-        check_html(&a.html)?;
+        let html =
+            deflect::content::article::body_html(src).ok_or("no HTML for a parsed article")?;
+        check_html(&html)?;
         if !front_matter::is_slug(&a.slug) {
             return Err(format!("slug {:?} is not a slug", a.slug));
         }

@@ -784,3 +784,32 @@ async fn a_nul_character_loses_no_ones_events_on_postgres() {
     );
     db.drop_now(store).await;
 }
+
+#[tokio::test]
+async fn an_article_body_is_rendered_from_its_file_and_a_gone_file_is_a_notice() {
+    let f = help_center();
+    let app = TestApp::new(&f);
+    let (status, _, page) = app.get("/articles/change-pin").await.parts();
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Use any cash machine"), "{page}");
+    let (_, _, api) = app.get("/api/v1/articles/change-pin").await.parts_json();
+    assert!(
+        api["html"]
+            .as_str()
+            .is_some_and(|h| h.contains("<p>Use any cash machine")),
+        "{api}"
+    );
+
+    // The file goes before the reload catches up: a notice, never an error.
+    std::fs::remove_file(f.root().join("cards/pins/change-pin.md")).expect("delete");
+    let (status, _, page) = app.get("/articles/change-pin").await.parts();
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("being updated"), "{page}");
+    let (status, _, api) = app.get("/api/v1/articles/change-pin").await.parts_json();
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        api["html"]
+            .as_str()
+            .is_some_and(|h| h.contains("being updated"))
+    );
+}

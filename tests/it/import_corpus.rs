@@ -21,17 +21,13 @@ use deflect::search::{SearchEngine, SearchRequest};
 use crate::app::TestApp;
 use crate::fixture::{Fixture, today};
 
-/// Exports `kb` as Zendesk would and imports it into `f` (with the taxonomy and synonyms
-/// copied from `taxonomy_from` first, as an adopter would).
-fn export_and_import(
-    kb: &KnowledgeBase,
-    taxonomy_from: &Path,
-    f: &Fixture,
-) -> zendesk_export::Written {
+/// Exports `kb` (loaded from `content`) as Zendesk would and imports it into `f` (with the
+/// taxonomy and synonyms copied from `content` first, as an adopter would).
+fn export_and_import(kb: &KnowledgeBase, content: &Path, f: &Fixture) -> zendesk_export::Written {
     let export = tempfile::tempdir().expect("tempdir");
-    let written = zendesk_export::write(kb, export.path(), 100).expect("export written");
+    let written = zendesk_export::write(kb, content, export.path(), 100).expect("export written");
     for name in [TICKET_TYPES_FILE, SYNONYMS_FILE] {
-        std::fs::copy(taxonomy_from.join(name), f.root().join(name)).expect("copy");
+        std::fs::copy(content.join(name), f.root().join(name)).expect("copy");
     }
     let notes = tempfile::tempdir().expect("tempdir");
     let options = Options {
