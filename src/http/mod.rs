@@ -437,13 +437,16 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
 }
 
 /// Keeps the learned models fresh: retrains every `[learning] retrain_minutes`, after
-/// `retrain_after_events` new clicks, votes and labels, and when woken (content reloaded).
+/// `retrain_after_events` new clicks, votes and labels (at most once a minute, and ten times
+/// the last training's duration apart), and when woken (content reloaded).
 pub fn spawn_trainer(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let Some(store) = state.store.clone() else {
             return;
         };
         let mut last = chrono::Utc::now();
+        // What the last training took: event-triggered trainings keep to a tenth of the time.
+        let mut last_took = Duration::ZERO;
         loop {
             let woken = tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(30)) => false,
@@ -459,16 +462,24 @@ pub fn spawn_trainer(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
                     >= chrono::Duration::minutes(
                         i64::try_from(c.retrain_minutes).unwrap_or(i64::MAX),
                     );
+            // Under heavy traffic the event count is always reached: space those trainings by
+            // ten times the last one's duration (at least a minute), so training stays a small
+            // share of the CPU and its reads of the event tables do not come back-to-back.
+            let spacing = (last_took * 10).max(Duration::from_secs(60));
+            let spaced = (now - last).to_std().is_ok_and(|since| since >= spacing);
             let busy = c.retrain_after_events > 0
+                && spaced
                 && store
                     .events_since(last)
                     .await
                     .is_ok_and(|n| u64::try_from(n).unwrap_or(0) >= c.retrain_after_events);
             if woken || due || busy {
                 last = now;
+                let started = std::time::Instant::now();
                 if let Err(e) = state.retrain().await {
                     tracing::warn!("learning: retraining failed, keeping the previous models: {e}");
                 }
+                last_took = started.elapsed();
             }
         }
     })
