@@ -22,6 +22,7 @@ use tantivy::columnar::StrColumn;
 use crate::content::{Article, KnowledgeBase};
 pub use index::{Fields, IndexStore, SyncReport, TextField};
 pub use query::QueryPlan;
+pub use retrieve::{CANDIDATES, EXHAUSTIVE_POSTINGS};
 use snippet::Lexicon;
 use synonyms::SynonymMap;
 use vocabulary::Vocabulary;
@@ -110,6 +111,8 @@ pub struct SearchEngine {
     exhaustive_postings: u64,
     /// How many articles the first of two stages keeps.
     candidates: usize,
+    /// A word in more than this share of the articles is left out of the first stage.
+    common_share: f64,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -237,6 +240,7 @@ impl SearchEngine {
             lexicon,
             exhaustive_postings: retrieve::EXHAUSTIVE_POSTINGS,
             candidates: retrieve::CANDIDATES,
+            common_share: retrieve::COMMON_SHARE,
         };
         Ok((engine, report))
     }
@@ -248,6 +252,14 @@ impl SearchEngine {
     pub fn with_two_stages(mut self, postings: u64, candidates: usize) -> Self {
         self.exhaustive_postings = postings;
         self.candidates = candidates.max(1);
+        self
+    }
+
+    /// Leaves words in more than `share` of the articles out of the first stage, instead of
+    /// the default. For measurements of the two-stage ranking.
+    #[doc(hidden)]
+    pub fn with_common_share(mut self, share: f64) -> Self {
+        self.common_share = share.clamp(0.0, 1.0);
         self
     }
 

@@ -25,7 +25,7 @@ pub const EXHAUSTIVE_POSTINGS: u64 = 20_000;
 /// How many articles the first stage keeps for the full query to rank.
 pub const CANDIDATES: usize = 64;
 /// A term in more of the articles than this share is left out of the first stage.
-const COMMON_SHARE: f64 = 0.25;
+pub const COMMON_SHARE: f64 = 0.25;
 
 impl SearchEngine {
     /// The top `limit` articles for a plan, and how many articles match in all.
@@ -127,7 +127,7 @@ impl SearchEngine {
         let n = self.searcher.num_docs().max(1) as f64;
         let rare: Vec<&CandidateTerm> = terms
             .iter()
-            .filter(|(_, df)| (*df as f64) / n <= COMMON_SHARE)
+            .filter(|(_, df)| (*df as f64) / n <= self.common_share)
             .map(|(t, _)| t)
             .collect();
         if !rare.is_empty() {

@@ -3,7 +3,9 @@
 //! Only the texts of the results shown are tokenized, at query time, into word ids of a
 //! [`Lexicon`] (the index's words), so a search compares ids and holds no per-article tokens.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::analysis;
 
@@ -33,11 +35,11 @@ pub struct Token {
 /// Every distinct word of the indexed texts, with its stem and whether it is a stop word.
 #[derive(Debug, Default)]
 pub struct Lexicon {
-    ids: HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
     /// Stem id of each word id.
     stem_of: Vec<u32>,
     stop: Vec<bool>,
-    stem_ids: HashMap<String, u32>,
+    stem_ids: FxHashMap<String, u32>,
     /// Word ids of each stem id.
     words_of_stem: Vec<Vec<u32>>,
 }
@@ -71,7 +73,8 @@ impl Lexicon {
     /// Splits a text into words as the index does, each with its id (words the lexicon lacks
     /// get [`UNKNOWN`], which nothing matches). Done at query time for the results shown only.
     pub fn tokenize(&self, text: &str) -> Vec<Token> {
-        let mut out = Vec::new();
+        // About one word per six bytes of prose.
+        let mut out = Vec::with_capacity(text.len() / 6 + 1);
         analysis::exact_tokens(text, |word, start, end| {
             let id = self
                 .ids
@@ -101,7 +104,7 @@ impl Lexicon {
     }
 
     /// The ids of every word the highlights cover, stop words excluded.
-    pub fn matching(&self, h: &Highlights) -> HashSet<u32> {
+    pub fn matching(&self, h: &Highlights) -> FxHashSet<u32> {
         let exact = h.exact.iter().filter_map(|w| self.ids.get(w).copied());
         let stemmed = h
             .stems
@@ -138,7 +141,7 @@ pub fn escape_html(text: &str, out: &mut String) {
 pub fn best(
     text: &str,
     tokens: &[Token],
-    matched: &HashSet<u32>,
+    matched: &FxHashSet<u32>,
     lexicon: &Lexicon,
 ) -> Option<String> {
     let hit: Vec<bool> = tokens
@@ -150,7 +153,7 @@ pub fn best(
     }
     // Score each window by distinct matched stems, then by total matches.
     let mut best = (0usize, 0usize, 0usize);
-    let mut distinct = HashSet::new();
+    let mut distinct = FxHashSet::default();
     for start in (0..tokens.len()).filter(|&i| hit[i]) {
         let from = start.saturating_sub(3);
         let to = (from + SNIPPET_WORDS).min(tokens.len());

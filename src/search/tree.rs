@@ -4,7 +4,8 @@
 //! Evaluating it directly is what makes the second stage cheap: tantivy's composite scorers,
 //! asked to seek to a far document, refill unions window by window and walk phrase matches
 //! forward to the next one; here each leaf (a term or a phrase) only checks the document it
-//! is asked about (`seek_danger`), and the tree adds up the leaves as tantivy's scorers would.
+//! is asked about (`scorer_danger`, then `seek_danger`), and the tree adds up the leaves as
+//! tantivy's scorers would.
 
 use tantivy::query::{
     BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, PhraseQuery, Query,
@@ -158,17 +159,35 @@ impl<'t> Evaluator<'t> {
         reader: &SegmentReader,
         docs: &[DocId],
     ) -> tantivy::Result<Vec<(DocId, Score)>> {
-        let mut scorers: Vec<Box<dyn Scorer>> = self
-            .weights
-            .iter()
-            .map(|w| w.scorer(reader, 1.0))
-            .collect::<tantivy::Result<_>>()?;
-        // Each leaf's next possible match: a fresh scorer stands on its first; `seek_danger`
-        // then tells where the next one can be at the earliest.
-        let mut next: Vec<DocId> = scorers.iter().map(|s| s.doc()).collect();
+        let Some(&first) = docs.first() else {
+            return Ok(Vec::new());
+        };
+        // Each leaf's scorer is opened at the first document asked about (`scorer_danger`): a
+        // phrase opened with `scorer` would walk its words' postings to its first match, which
+        // on a large index can be most of them. `next` is each leaf's next possible match.
+        let mut scorers: Vec<Box<dyn Scorer>> = Vec::with_capacity(self.weights.len());
+        let mut next: Vec<DocId> = Vec::with_capacity(self.weights.len());
+        let mut first_scores: Vec<Option<Score>> = Vec::with_capacity(self.weights.len());
+        for w in &self.weights {
+            let (found, mut scorer) = w.scorer_danger(reader, first, 1.0)?;
+            match found {
+                SeekDangerResult::Found => {
+                    first_scores.push(Some(scorer.score()));
+                    next.push(first + 1);
+                }
+                SeekDangerResult::SeekLowerBound(at) => {
+                    first_scores.push(None);
+                    next.push(at);
+                }
+            }
+            scorers.push(scorer);
+        }
         let mut leaf_scores: Vec<Option<Score>> = vec![None; scorers.len()];
         let mut out = Vec::with_capacity(docs.len());
-        for &doc in docs {
+        if let Some(s) = self.tree.combine(&first_scores, &mut 0) {
+            out.push((first, s));
+        }
+        for &doc in &docs[1..] {
             for ((scorer, slot), next) in scorers
                 .iter_mut()
                 .zip(leaf_scores.iter_mut())

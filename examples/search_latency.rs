@@ -1,0 +1,96 @@
+//! Single-search latency over the question sets of `benches/latency` (BANKING77 training
+//! questions, CC BY 4.0, Casanueva et al. 2020) against a content folder on disk, its index
+//! kept in a folder and reused: repeated measurements at 100,000 articles without rebuilding
+//! the index each time, a steady process to profile, and the first result's relevance on the
+//! same questions (top-1, top-3) to weigh a speed-up against.
+//!
+//! ```sh
+//! cargo run --release --example generate_corpus -- /tmp/corpus100k 100000
+//! cargo run --release --example search_latency -- /tmp/corpus100k /tmp/index100k [ROUNDS]
+//! ```
+//!
+//! The two-stage ranking's settings can be varied for a measurement: `CANDIDATES=32`,
+//! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`.
+
+#[path = "../benches/latency/mod.rs"]
+mod latency;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use deflect::content::{KnowledgeBase, today};
+use deflect::search::{SearchEngine, SearchRequest};
+
+/// The allocator `deflect serve` runs with, so the numbers are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn setting<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.parse()
+                .map_err(|_| anyhow::anyhow!("{name}={v}: not a number"))
+        })
+        .transpose()
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(content), Some(index)) = (args.next(), args.next()) else {
+        anyhow::bail!("usage: search_latency CONTENT_DIR INDEX_DIR [ROUNDS]");
+    };
+    let rounds: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(1);
+    let started = Instant::now();
+    let kb = KnowledgeBase::load(&PathBuf::from(content), today())?.kb;
+    let loaded = started.elapsed();
+    let (mut engine, sync) = SearchEngine::open(&kb, &PathBuf::from(index))?;
+    eprintln!(
+        "{} articles: content read in {:.1} s, index ready in {:.1} s ({} reindexed)",
+        engine.articles().len(),
+        loaded.as_secs_f64(),
+        (started.elapsed() - loaded).as_secs_f64(),
+        sync.changed()
+    );
+    let postings = setting::<u64>("EXHAUSTIVE_POSTINGS")?;
+    let candidates = setting::<usize>("CANDIDATES")?;
+    if postings.is_some() || candidates.is_some() {
+        engine = engine.with_two_stages(
+            postings.unwrap_or(deflect::search::EXHAUSTIVE_POSTINGS),
+            candidates.unwrap_or(deflect::search::CANDIDATES),
+        );
+    }
+    if let Some(share) = setting::<f64>("COMMON_SHARE")? {
+        engine = engine.with_common_share(share);
+    }
+    let kinds = latency::query_kinds();
+    for round in 1..=rounds {
+        latency::report(&format!("round_{round}"), &engine, &kinds);
+    }
+    relevance(&engine, Path::new("tests/data/banking77_train.csv"))
+}
+
+/// How often the first result (and one of the first three) answers the question's label.
+fn relevance(engine: &SearchEngine, questions: &Path) -> anyhow::Result<()> {
+    let questions = deflect::eval::read_questions(questions)?;
+    let (mut top1, mut top3) = (0usize, 0usize);
+    for q in &questions {
+        let results = engine.search(&SearchRequest::new(&q.text));
+        let answers = |i: usize| {
+            results
+                .hits
+                .get(i)
+                .is_some_and(|h| h.article.front.ticket_types.contains(&q.category))
+        };
+        top1 += usize::from(answers(0));
+        top3 += usize::from((0..3).any(answers));
+    }
+    let pct = |n: usize| 100.0 * n as f64 / questions.len().max(1) as f64;
+    println!(
+        "\nrelevance over {} questions: top-1 {:.1} %, top-3 {:.1} %",
+        questions.len(),
+        pct(top1),
+        pct(top3)
+    );
+    Ok(())
+}
