@@ -73,24 +73,19 @@ fn main() -> anyhow::Result<()> {
 /// How often the first result (and one of the first three) answers the question's label.
 fn relevance(engine: &SearchEngine, questions: &Path) -> anyhow::Result<()> {
     let questions = deflect::eval::read_questions(questions)?;
-    let (mut top1, mut top3) = (0usize, 0usize);
-    for q in &questions {
-        let results = engine.search(&SearchRequest::new(&q.text));
-        let answers = |i: usize| {
-            results
-                .hits
-                .get(i)
-                .is_some_and(|h| h.article.front.ticket_types.contains(&q.category))
-        };
-        top1 += usize::from(answers(0));
-        top3 += usize::from((0..3).any(answers));
-    }
-    let pct = |n: usize| 100.0 * n as f64 / questions.len().max(1) as f64;
+    let scores = deflect::eval::evaluate(&questions, |q| {
+        engine
+            .search(&SearchRequest::new(q))
+            .hits
+            .iter()
+            .map(|h| h.article.front.ticket_types.clone())
+            .collect()
+    });
     println!(
         "\nrelevance over {} questions: top-1 {:.1} %, top-3 {:.1} %",
         questions.len(),
-        pct(top1),
-        pct(top3)
+        100.0 * scores.top1_rate(),
+        100.0 * scores.top3_rate()
     );
     Ok(())
 }

@@ -167,51 +167,42 @@ impl<'t> Evaluator<'t> {
         // on a large index can be most of them. `next` is each leaf's next possible match.
         let mut scorers: Vec<Box<dyn Scorer>> = Vec::with_capacity(self.weights.len());
         let mut next: Vec<DocId> = Vec::with_capacity(self.weights.len());
-        let mut first_scores: Vec<Option<Score>> = Vec::with_capacity(self.weights.len());
+        let mut leaf_scores: Vec<Option<Score>> = Vec::with_capacity(self.weights.len());
         for w in &self.weights {
             let (found, mut scorer) = w.scorer_danger(reader, first, 1.0)?;
-            match found {
-                SeekDangerResult::Found => {
-                    first_scores.push(Some(scorer.score()));
-                    next.push(first + 1);
-                }
-                SeekDangerResult::SeekLowerBound(at) => {
-                    first_scores.push(None);
-                    next.push(at);
-                }
-            }
+            let (score, at) = outcome(found, scorer.as_mut(), first);
+            leaf_scores.push(score);
+            next.push(at);
             scorers.push(scorer);
         }
-        let mut leaf_scores: Vec<Option<Score>> = vec![None; scorers.len()];
         let mut out = Vec::with_capacity(docs.len());
-        if let Some(s) = self.tree.combine(&first_scores, &mut 0) {
-            out.push((first, s));
-        }
-        for &doc in &docs[1..] {
-            for ((scorer, slot), next) in scorers
-                .iter_mut()
-                .zip(leaf_scores.iter_mut())
-                .zip(next.iter_mut())
-            {
-                if doc < *next {
-                    *slot = None;
-                    continue;
+        for (k, &doc) in docs.iter().enumerate() {
+            // The first document's leaf scores come from opening the scorers.
+            if k > 0 {
+                for ((scorer, slot), next) in scorers
+                    .iter_mut()
+                    .zip(leaf_scores.iter_mut())
+                    .zip(next.iter_mut())
+                {
+                    if doc < *next {
+                        *slot = None;
+                        continue;
+                    }
+                    (*slot, *next) = outcome(scorer.seek_danger(doc), scorer.as_mut(), doc);
                 }
-                *slot = match scorer.seek_danger(doc) {
-                    SeekDangerResult::Found => {
-                        *next = doc + 1;
-                        Some(scorer.score())
-                    }
-                    SeekDangerResult::SeekLowerBound(at) => {
-                        *next = at;
-                        None
-                    }
-                };
             }
             if let Some(s) = self.tree.combine(&leaf_scores, &mut 0) {
                 out.push((doc, s));
             }
         }
         Ok(out)
+    }
+}
+
+/// A leaf's score at `doc` after a danger-zone seek there, and its next possible match.
+fn outcome(found: SeekDangerResult, scorer: &mut dyn Scorer, doc: DocId) -> (Option<Score>, DocId) {
+    match found {
+        SeekDangerResult::Found => (Some(scorer.score()), doc + 1),
+        SeekDangerResult::SeekLowerBound(at) => (None, at),
     }
 }
