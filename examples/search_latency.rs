@@ -10,7 +10,7 @@
 //! ```
 //!
 //! The two-stage ranking's settings can be varied for a measurement: `CANDIDATES=32`,
-//! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`.
+//! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`.
 
 #[path = "../benches/latency/mod.rs"]
 mod latency;
@@ -62,6 +62,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(share) = setting::<f64>("COMMON_SHARE")? {
         engine = engine.with_common_share(share);
+    }
+    if let Some(terms) = setting::<usize>("FIRST_STAGE_TERMS")? {
+        engine = engine.with_first_stage_terms(terms);
     }
     let kinds = latency::query_kinds();
     for round in 1..=rounds {

@@ -22,7 +22,7 @@ use tantivy::columnar::StrColumn;
 use crate::content::{Article, KnowledgeBase};
 pub use index::{Fields, IndexStore, SyncReport, TextField};
 pub use query::QueryPlan;
-pub use retrieve::{CANDIDATES, EXHAUSTIVE_POSTINGS};
+pub use retrieve::{CANDIDATES, EXHAUSTIVE_POSTINGS, FIRST_STAGE_TERMS};
 use snippet::Lexicon;
 use synonyms::SynonymMap;
 use vocabulary::Vocabulary;
@@ -113,6 +113,8 @@ pub struct SearchEngine {
     candidates: usize,
     /// A word in more than this share of the articles is left out of the first stage.
     common_share: f64,
+    /// At most this many terms in the first stage.
+    first_stage_max: usize,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -241,6 +243,7 @@ impl SearchEngine {
             exhaustive_postings: retrieve::EXHAUSTIVE_POSTINGS,
             candidates: retrieve::CANDIDATES,
             common_share: retrieve::COMMON_SHARE,
+            first_stage_max: retrieve::FIRST_STAGE_TERMS,
         };
         Ok((engine, report))
     }
@@ -260,6 +263,14 @@ impl SearchEngine {
     #[doc(hidden)]
     pub fn with_common_share(mut self, share: f64) -> Self {
         self.common_share = share.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Keeps at most `terms` terms in the first stage, instead of the default. For
+    /// measurements of the two-stage ranking.
+    #[doc(hidden)]
+    pub fn with_first_stage_terms(mut self, terms: usize) -> Self {
+        self.first_stage_max = terms.max(1);
         self
     }
 

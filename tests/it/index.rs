@@ -232,6 +232,30 @@ fn two_stage_ranking_keeps_the_sample_contents_relevance() {
     );
 }
 
+/// A long question's first stage keeps only its heaviest terms: the rare word that names the
+/// article survives the cap, the everyday words around it are what is left to the second stage.
+#[test]
+fn the_first_stage_keeps_a_long_questions_heaviest_terms() {
+    let loaded = KnowledgeBase::load(Path::new("content"), today()).expect("sample loads");
+    let question = "hello there I have been wondering for a while now whether my partner and \
+                    my friends can get one of those disposable numbers for shopping online";
+    let first = |terms: usize| {
+        let engine = SearchEngine::build(&loaded.kb)
+            .expect("index")
+            .with_two_stages(0, 2)
+            .with_first_stage_terms(terms);
+        let found = engine.search(&SearchRequest::new(question));
+        found.hits.first().map(|h| h.article.slug.clone())
+    };
+    for terms in [4, 32] {
+        let slug = first(terms).expect("a result");
+        assert!(
+            slug.contains("disposable"),
+            "first stage capped at {terms} terms: first result {slug}"
+        );
+    }
+}
+
 /// The watcher's reload: only the reported files are looked at again (no walk), and the
 /// result is what a full load gives; a new folder falls back to the walk.
 #[test]
