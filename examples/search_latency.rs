@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use deflect::content::{KnowledgeBase, today};
-use deflect::search::{SearchEngine, SearchRequest};
+use deflect::search::{SearchEngine, SearchRequest, Stages};
 
 /// The allocator `deflect serve` runs with, so the numbers are the server's.
 #[global_allocator]
@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let kb = KnowledgeBase::load(&PathBuf::from(content), today())?.kb;
     let loaded = started.elapsed();
-    let (mut engine, sync) = SearchEngine::open(&kb, &PathBuf::from(index))?;
+    let (engine, sync) = SearchEngine::open(&kb, &PathBuf::from(index))?;
     eprintln!(
         "{} articles: content read in {:.1} s, index ready in {:.1} s ({} reindexed)",
         engine.articles().len(),
@@ -52,20 +52,13 @@ fn main() -> anyhow::Result<()> {
         (started.elapsed() - loaded).as_secs_f64(),
         sync.changed()
     );
-    let postings = setting::<u64>("EXHAUSTIVE_POSTINGS")?;
-    let candidates = setting::<usize>("CANDIDATES")?;
-    if postings.is_some() || candidates.is_some() {
-        engine = engine.with_two_stages(
-            postings.unwrap_or(deflect::search::EXHAUSTIVE_POSTINGS),
-            candidates.unwrap_or(deflect::search::CANDIDATES),
-        );
-    }
-    if let Some(share) = setting::<f64>("COMMON_SHARE")? {
-        engine = engine.with_common_share(share);
-    }
-    if let Some(terms) = setting::<usize>("FIRST_STAGE_TERMS")? {
-        engine = engine.with_first_stage_terms(terms);
-    }
+    let defaults = Stages::default();
+    let engine = engine.with_stages(Stages {
+        from_postings: setting("EXHAUSTIVE_POSTINGS")?.unwrap_or(defaults.from_postings),
+        candidates: setting("CANDIDATES")?.unwrap_or(defaults.candidates),
+        common_share: setting("COMMON_SHARE")?.unwrap_or(defaults.common_share),
+        first_stage_terms: setting("FIRST_STAGE_TERMS")?.unwrap_or(defaults.first_stage_terms),
+    });
     let kinds = latency::query_kinds();
     for round in 1..=rounds {
         latency::report(&format!("round_{round}"), &engine, &kinds);

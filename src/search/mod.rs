@@ -22,7 +22,7 @@ use tantivy::columnar::StrColumn;
 use crate::content::{Article, KnowledgeBase};
 pub use index::{Fields, IndexStore, SyncReport, TextField};
 pub use query::QueryPlan;
-pub use retrieve::{CANDIDATES, EXHAUSTIVE_POSTINGS, FIRST_STAGE_TERMS};
+pub use retrieve::Stages;
 use snippet::Lexicon;
 use synonyms::SynonymMap;
 use vocabulary::Vocabulary;
@@ -107,14 +107,8 @@ pub struct SearchEngine {
     by_slug: HashMap<String, usize>,
     categories: BTreeMap<String, usize>,
     lexicon: Lexicon,
-    /// Above this many postings a search ranks in two stages (see [`retrieve`]).
-    exhaustive_postings: u64,
-    /// How many articles the first of two stages keeps.
-    candidates: usize,
-    /// A word in more than this share of the articles is left out of the first stage.
-    common_share: f64,
-    /// At most this many terms in the first stage.
-    first_stage_max: usize,
+    /// When and how a search ranks in two stages (see [`retrieve`]).
+    stages: Stages,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -240,37 +234,21 @@ impl SearchEngine {
             by_slug,
             categories,
             lexicon,
-            exhaustive_postings: retrieve::EXHAUSTIVE_POSTINGS,
-            candidates: retrieve::CANDIDATES,
-            common_share: retrieve::COMMON_SHARE,
-            first_stage_max: retrieve::FIRST_STAGE_TERMS,
+            stages: Stages::default(),
         };
         Ok((engine, report))
     }
 
-    /// Ranks in two stages from `postings` postings on (0: always), keeping `candidates`
-    /// articles from the first, instead of the defaults. For tests and measurements of the
-    /// two-stage ranking on small content.
+    /// Ranks in two stages with these settings instead of the defaults. For tests and
+    /// measurements of the two-stage ranking (on small content: `from_postings: 0`).
     #[doc(hidden)]
-    pub fn with_two_stages(mut self, postings: u64, candidates: usize) -> Self {
-        self.exhaustive_postings = postings;
-        self.candidates = candidates.max(1);
-        self
-    }
-
-    /// Leaves words in more than `share` of the articles out of the first stage, instead of
-    /// the default. For measurements of the two-stage ranking.
-    #[doc(hidden)]
-    pub fn with_common_share(mut self, share: f64) -> Self {
-        self.common_share = share.clamp(0.0, 1.0);
-        self
-    }
-
-    /// Keeps at most `terms` terms in the first stage, instead of the default. For
-    /// measurements of the two-stage ranking.
-    #[doc(hidden)]
-    pub fn with_first_stage_terms(mut self, terms: usize) -> Self {
-        self.first_stage_max = terms.max(1);
+    pub fn with_stages(mut self, stages: Stages) -> Self {
+        self.stages = Stages {
+            candidates: stages.candidates.max(1),
+            common_share: stages.common_share.clamp(0.0, 1.0),
+            first_stage_terms: stages.first_stage_terms.max(1),
+            ..stages
+        };
         self
     }
 

@@ -34,6 +34,30 @@ pub const COMMON_SHARE: f64 = 0.25;
 /// 66.3 % but long questions' p99 at 6.2 ms.
 pub const FIRST_STAGE_TERMS: usize = 24;
 
+/// When and how a search ranks in two stages; the defaults are the constants above.
+#[derive(Debug, Clone, Copy)]
+pub struct Stages {
+    /// Above this many postings a search ranks in two stages (0: always).
+    pub from_postings: u64,
+    /// How many articles the first stage keeps.
+    pub candidates: usize,
+    /// A word in more than this share of the articles is left out of the first stage.
+    pub common_share: f64,
+    /// At most this many terms in the first stage.
+    pub first_stage_terms: usize,
+}
+
+impl Default for Stages {
+    fn default() -> Self {
+        Self {
+            from_postings: EXHAUSTIVE_POSTINGS,
+            candidates: CANDIDATES,
+            common_share: COMMON_SHARE,
+            first_stage_terms: FIRST_STAGE_TERMS,
+        }
+    }
+}
+
 impl SearchEngine {
     /// The top `limit` articles for a plan, and how many articles match in all.
     pub(super) fn run(
@@ -58,7 +82,7 @@ impl SearchEngine {
         let Some(tree) = plan.tree(&self.fields) else {
             return (0, Vec::new());
         };
-        let found = if postings > self.exhaustive_postings && !terms.is_empty() {
+        let found = if postings > self.stages.from_postings && !terms.is_empty() {
             self.two_stage(&terms, &tree, filter.as_ref(), limit)
         } else {
             self.exhaustive(filtered(tree.to_query(), filter.as_ref()).as_ref(), limit)
@@ -102,7 +126,7 @@ impl SearchEngine {
             })
             .collect();
         let first = filtered(Box::new(BooleanQuery::new(clauses)), filter);
-        let collector = TopDocs::with_limit(self.candidates.max(limit)).order_by_score();
+        let collector = TopDocs::with_limit(self.stages.candidates.max(limit)).order_by_score();
         let mut candidates: Vec<DocAddress> = self
             .searcher
             .search(first.as_ref(), &collector)?
@@ -135,13 +159,13 @@ impl SearchEngine {
         let n = self.searcher.num_docs().max(1) as f64;
         let mut rare: Vec<(f64, &CandidateTerm)> = terms
             .iter()
-            .filter(|(_, df)| *df > 0 && (*df as f64) / n <= self.common_share)
+            .filter(|(_, df)| *df > 0 && (*df as f64) / n <= self.stages.common_share)
             .map(|(t, df)| (f64::from(t.boost) * idf(*df as f64, n), t))
             .collect();
         if !rare.is_empty() {
-            if rare.len() > self.first_stage_max {
+            if rare.len() > self.stages.first_stage_terms {
                 rare.sort_by(|a, b| b.0.total_cmp(&a.0));
-                rare.truncate(self.first_stage_max);
+                rare.truncate(self.stages.first_stage_terms);
             }
             return rare.into_iter().map(|(_, t)| t).collect();
         }

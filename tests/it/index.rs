@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use deflect::content::KnowledgeBase;
-use deflect::search::{SearchEngine, SearchError, SearchRequest};
+use deflect::search::{SearchEngine, SearchError, SearchRequest, Stages};
 use deflect::site::{IndexAt, Site};
 
 use crate::fixture::{ArticleSrc, Fixture, slugs, today};
@@ -185,7 +185,11 @@ fn two_stage_ranking_keeps_the_sample_contents_relevance() {
     let exhaustive = SearchEngine::build(&loaded.kb).expect("index");
     let staged = SearchEngine::build(&loaded.kb)
         .expect("index")
-        .with_two_stages(0, 40);
+        .with_stages(Stages {
+            from_postings: 0,
+            candidates: 40,
+            ..Stages::default()
+        });
     let questions = deflect::eval::read_questions(Path::new("tests/data/banking77_train.csv"))
         .expect("questions");
     let right = |engine: &SearchEngine, text: &str, label: &str| {
@@ -242,8 +246,12 @@ fn the_first_stage_keeps_a_long_questions_heaviest_terms() {
     let first = |terms: usize| {
         let engine = SearchEngine::build(&loaded.kb)
             .expect("index")
-            .with_two_stages(0, 2)
-            .with_first_stage_terms(terms);
+            .with_stages(Stages {
+                from_postings: 0,
+                candidates: 2,
+                first_stage_terms: terms,
+                ..Stages::default()
+            });
         let found = engine.search(&SearchRequest::new(question));
         found.hits.first().map(|h| h.article.slug.clone())
     };
