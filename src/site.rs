@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 
 use crate::content::ParseCache;
 use crate::content::{Diagnostic, KnowledgeBase};
-use crate::search::{SearchEngine, SyncReport};
+use crate::search::{IndexStore, SearchEngine, SyncReport};
 
 include!(concat!(env!("OUT_DIR"), "/sample_content.rs"));
 
@@ -88,8 +88,11 @@ impl Site {
         index: IndexAt<'_>,
     ) -> anyhow::Result<(Site, ReloadReport)> {
         let started = std::time::Instant::now();
-        let loaded = KnowledgeBase::load_reusing(dir, today, previous.map(|p| &p.parsed))?;
-        Self::from_loaded(dir, loaded, previous, index, started)
+        let store = Self::store(previous, index)?;
+        let loaded = KnowledgeBase::load_reusing(dir, today, previous.map(|p| &p.parsed), &|a| {
+            !store.holds(a)
+        })?;
+        Self::from_loaded(dir, loaded, previous, store, started)
     }
 
     /// As [`Site::load`] after a file watcher reported `changed` paths: only those are looked
@@ -101,18 +104,40 @@ impl Site {
         changed: &[PathBuf],
     ) -> anyhow::Result<(Site, ReloadReport)> {
         let started = std::time::Instant::now();
-        let loaded = match KnowledgeBase::load_changed(dir, today, &previous.parsed, changed)? {
-            Some(loaded) => loaded,
-            None => KnowledgeBase::load_reusing(dir, today, Some(&previous.parsed))?,
+        let store = Arc::clone(previous.engine.store());
+        let keep_text = |a: &crate::content::Article| !store.holds(a);
+        let loaded =
+            match KnowledgeBase::load_changed(dir, today, &previous.parsed, changed, &keep_text)? {
+                Some(loaded) => loaded,
+                None => {
+                    KnowledgeBase::load_reusing(dir, today, Some(&previous.parsed), &keep_text)?
+                }
+            };
+        Self::from_loaded(dir, loaded, Some(previous), store, started)
+    }
+
+    /// The index the site is built on: the previous site's, else a new one where `index`
+    /// says. An on-disk index another process holds is replaced by one in memory.
+    fn store(previous: Option<&Site>, index: IndexAt<'_>) -> anyhow::Result<Arc<IndexStore>> {
+        let store = match (previous, index) {
+            (Some(prev), _) => return Ok(Arc::clone(prev.engine.store())),
+            (None, IndexAt::Disk(at)) => match IndexStore::open(at) {
+                Err(crate::search::SearchError::Locked(_)) => {
+                    tracing::warn!(dir = %at.display(), "the search index is in use by another process; indexing in memory instead");
+                    IndexStore::in_ram()
+                }
+                found => found,
+            },
+            (None, IndexAt::Memory) => IndexStore::in_ram(),
         };
-        Self::from_loaded(dir, loaded, Some(previous), IndexAt::Memory, started)
+        Ok(Arc::new(store.context("opening the search index")?))
     }
 
     fn from_loaded(
         dir: &Path,
         mut loaded: crate::content::Loaded,
         previous: Option<&Site>,
-        index: IndexAt<'_>,
+        store: Arc<IndexStore>,
         started: std::time::Instant,
     ) -> anyhow::Result<(Site, ReloadReport)> {
         let parsed_ms = started.elapsed().as_millis();
@@ -137,18 +162,9 @@ impl Site {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
             tracing::warn!("{d}");
         }
-        let (engine, index) = match (previous, index) {
-            (Some(prev), _) => prev.engine.updated(&loaded.kb),
-            (None, IndexAt::Disk(at)) => match SearchEngine::open(&loaded.kb, at) {
-                Err(crate::search::SearchError::Locked(_)) => {
-                    tracing::warn!(dir = %at.display(), "the search index is in use by another process; indexing in memory instead");
-                    SearchEngine::in_memory(&loaded.kb)
-                }
-                found => found,
-            },
-            (None, IndexAt::Memory) => SearchEngine::in_memory(&loaded.kb),
-        }
-        .context("building the search index")?;
+        let (engine, index) =
+            SearchEngine::on(store, &loaded.kb).context("building the search index")?;
+        loaded.keep(engine.articles());
         tracing::debug!(
             parsed_ms = %parsed_ms,
             index_ms = %index.millis,

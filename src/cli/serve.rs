@@ -87,6 +87,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let watch = config.watch;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Searches run on the blocking pool, `cpu_tasks` at once. With tokio's bound (512) the
+        // pool grew to 30 threads under load (a finished task's thread is not idle yet when
+        // the next task arrives), each keeping allocator pages of its own.
+        .max_blocking_threads(crate::http::cpu_tasks())
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {

@@ -31,9 +31,18 @@ pub struct Article {
     pub category: String,
     #[serde(flatten)]
     pub front: FrontMatter,
-    /// Plain text of the searchable body.
+    /// Plain text of the searchable body, as parsed. `None` once the search index has it:
+    /// a served help center keeps it there, on disk, rather than every article's in memory
+    /// (see [`Article::without_text`]).
     #[serde(skip)]
-    pub text: String,
+    pub text: Option<String>,
+    /// A hash of `text`, kept when the text is not: whether the body changed since indexing.
+    #[serde(skip)]
+    pub text_hash: u64,
+    /// The body's first line, kept when the text is not: the answer of an article without
+    /// a Quick answer (see [`Article::answer_text`]). Empty when there is a Quick answer.
+    #[serde(skip)]
+    pub lead: String,
     pub headings: Vec<Heading>,
     /// The `## Quick answer` text: what a chatbot replies with.
     pub quick_answer: Option<String>,
@@ -42,6 +51,23 @@ pub struct Article {
     /// Bold-question list items, for schema.org FAQPage data.
     #[serde(skip)]
     pub faqs: Vec<Faq>,
+}
+
+/// The first non-empty line of a text, trimmed.
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+}
+
+/// A hash of a body text: equal texts, equal hashes (a new Rust may hash differently: then the
+/// index reindexes everything once).
+fn hash_text(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// The body of an article's source as HTML: the same renderer and the same result as when the
@@ -194,14 +220,21 @@ impl Article {
         if errors_after > errors_before {
             return None;
         }
+        let quick_answer = quick_answer.filter(|q| !q.is_empty());
+        let lead = match quick_answer {
+            Some(_) => String::new(),
+            None => first_line(&rendered.text).to_string(),
+        };
         let mut article = Article {
             slug,
             path: rel_path.to_path_buf(),
             category: folders.join("/"),
             front: front?,
-            text: rendered.text,
+            text_hash: hash_text(&rendered.text),
+            text: Some(rendered.text),
+            lead,
             headings: rendered.headings,
-            quick_answer: quick_answer.filter(|q| !q.is_empty()),
+            quick_answer,
             links: rendered.links,
             faqs: rendered.faqs,
         };
@@ -212,7 +245,9 @@ impl Article {
     /// Gives back what the parse over-allocated: texts and lists grown piece by piece hold up to
     /// twice their length, and every article is kept in memory (100,000 generated articles: 81 MB).
     fn shrink_to_fit(&mut self) {
-        self.text.shrink_to_fit();
+        if let Some(t) = &mut self.text {
+            t.shrink_to_fit();
+        }
         self.headings.shrink_to_fit();
         for h in &mut self.headings {
             h.text.shrink_to_fit();
@@ -255,11 +290,29 @@ impl Article {
         if let Some(q) = &self.quick_answer {
             return q;
         }
-        self.text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or(&self.front.summary)
+        if self.lead.is_empty() {
+            &self.front.summary
+        } else {
+            &self.lead
+        }
+    }
+
+    /// The article without its body text, for keeping in memory once the search index holds
+    /// the text: at 100,000 articles the texts are about a third of what the articles take.
+    pub fn without_text(&self) -> Article {
+        Article {
+            slug: self.slug.clone(),
+            path: self.path.clone(),
+            category: self.category.clone(),
+            front: self.front.clone(),
+            text: None,
+            text_hash: self.text_hash,
+            lead: self.lead.clone(),
+            headings: self.headings.clone(),
+            quick_answer: self.quick_answer.clone(),
+            links: self.links.clone(),
+            faqs: self.faqs.clone(),
+        }
     }
 
     /// The article's URL path on the help center.
@@ -319,8 +372,9 @@ mod tests {
         let mut diags = Vec::new();
         let path = Path::new("cards/card-arrival.md");
         let a = Article::parse(path, path, &src, today(), &mut diags).expect("parsed");
-        assert!(a.text.len() > 1000, "{}", a.text.len());
-        assert_eq!(a.text.capacity(), a.text.len());
+        let text = a.text.as_ref().expect("a parsed article has its text");
+        assert!(text.len() > 1000, "{}", text.len());
+        assert_eq!(text.capacity(), text.len());
         assert_eq!(a.headings.capacity(), a.headings.len());
         assert!(
             a.headings.iter().all(|h| h.text.capacity() == h.text.len()),
@@ -357,6 +411,11 @@ mod tests {
         assert_eq!(diags.len(), 1, "no template nagging on top: {diags:?}");
         assert_eq!(a.quick_answer, None);
         assert_eq!(a.answer_text(), "Delivery.");
+        // The same once the text is released to the search index.
+        let lean = a.without_text();
+        assert_eq!(lean.text, None);
+        assert_eq!(lean.text_hash, a.text_hash);
+        assert_eq!(lean.answer_text(), "Delivery.");
         let only_front = "---\ntitle: t\nsummary: The summary.\nlast_reviewed: 2026-10-01\n---\n";
         let a = Article::parse(path, path, only_front, today(), &mut Vec::new()).expect("served");
         assert_eq!(a.answer_text(), "The summary.");

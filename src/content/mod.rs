@@ -33,6 +33,9 @@ pub fn today() -> NaiveDate {
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
 pub const TICKET_TYPES_FILE: &str = "ticket-types.toml";
 
+/// Whether a newly parsed article keeps its body text (see [`KnowledgeBase::load_reusing`]).
+pub type KeepText<'a> = &'a (dyn Fn(&Article) -> bool + Sync);
+
 /// Everything loaded from a content directory. Articles that failed to parse are absent.
 #[derive(Debug, Clone, Default)]
 pub struct KnowledgeBase {
@@ -73,6 +76,29 @@ pub struct ParseCache {
 }
 
 impl Loaded {
+    /// Keeps `lean` versions of articles (the same articles without their text, as a search
+    /// engine keeps them once its index holds the text) in place of the loaded ones, in the
+    /// knowledge base and in the parses kept for the next load: a served help center holds
+    /// each article's text once, in its index.
+    pub fn keep(&mut self, lean: &[Arc<Article>]) {
+        let by_path: HashMap<&Path, &Arc<Article>> =
+            lean.iter().map(|a| (a.path.as_path(), a)).collect();
+        let swap = |a: &mut Arc<Article>| {
+            if let Some(l) = by_path.get(a.path.as_path())
+                && l.slug == a.slug
+                && l.text_hash == a.text_hash
+            {
+                *a = Arc::clone(l);
+            }
+        };
+        self.kb.articles.iter_mut().for_each(&swap);
+        self.parsed
+            .files
+            .values_mut()
+            .filter_map(|f| f.article.as_mut())
+            .for_each(&swap);
+    }
+
     pub fn errors(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
@@ -86,16 +112,19 @@ impl KnowledgeBase {
     /// Loads a content directory. Fails only when the directory itself cannot be read;
     /// problems in files become diagnostics and the rest still loads.
     pub fn load(dir: &Path, today: NaiveDate) -> anyhow::Result<Loaded> {
-        Self::load_reusing(dir, today, None)
+        Self::load_reusing(dir, today, None, &|_| true)
     }
 
     /// Loads a content directory, reusing from `previous` the parse of every file whose size
     /// and modification time are unchanged (on the same day): an edit reparses one file.
-    /// Files are parsed on every core.
+    /// Files are parsed on every core. A newly parsed article keeps its body text only when
+    /// `keep_text` says so: a search index that already holds the article does not need it,
+    /// and dropping it in the thread that parsed it gives its memory straight back.
     pub fn load_reusing(
         dir: &Path,
         today: NaiveDate,
         previous: Option<&ParseCache>,
+        keep_text: KeepText<'_>,
     ) -> anyhow::Result<Loaded> {
         if !dir.is_dir() {
             bail!(
@@ -131,7 +160,7 @@ impl KnowledgeBase {
                 files.push((rel, stamp));
             }
         }
-        Self::from_files(dir, files, today, previous)
+        Self::from_files(dir, files, today, previous, keep_text)
     }
 
     /// As [`KnowledgeBase::load_reusing`] without walking the directory: every file is taken
@@ -143,6 +172,7 @@ impl KnowledgeBase {
         today: NaiveDate,
         previous: &ParseCache,
         changed: &[PathBuf],
+        keep_text: KeepText<'_>,
     ) -> anyhow::Result<Option<Loaded>> {
         if previous.today != Some(today) || !dir.is_dir() {
             return Ok(None);
@@ -197,7 +227,14 @@ impl KnowledgeBase {
                 }
             }
         }
-        Self::from_files(dir, files.into_iter().collect(), today, Some(previous)).map(Some)
+        Self::from_files(
+            dir,
+            files.into_iter().collect(),
+            today,
+            Some(previous),
+            keep_text,
+        )
+        .map(Some)
     }
 
     /// Parses `files` (reusing `previous` where the stamp is unchanged) and reads the
@@ -207,9 +244,10 @@ impl KnowledgeBase {
         files: Vec<(PathBuf, Option<(u64, SystemTime)>)>,
         today: NaiveDate,
         previous: Option<&ParseCache>,
+        keep_text: KeepText<'_>,
     ) -> anyhow::Result<Loaded> {
         let walked = std::time::Instant::now();
-        let parsed = parse_files(dir, &files, today, previous);
+        let parsed = parse_files(dir, &files, today, previous, keep_text);
         tracing::debug!(files = files.len(), parse_ms = %walked.elapsed().as_millis(), "content files parsed");
         let read = |name: &str| -> anyhow::Result<Option<String>> {
             let path = dir.join(name);
@@ -247,7 +285,7 @@ impl KnowledgeBase {
     ) -> Loaded {
         let parsed: Vec<ParsedFile> = articles
             .iter()
-            .map(|(rel, src)| parse_file(root, rel, src, today, None))
+            .map(|(rel, src)| parse_file(root, rel, src, today, None, &|_| true))
             .collect();
         let paths: Vec<PathBuf> = articles.iter().map(|(rel, _)| rel.clone()).collect();
         Self::assemble(root, &paths, &parsed, synonyms, ticket_types)
@@ -419,9 +457,16 @@ fn parse_file(
     src: &str,
     today: NaiveDate,
     stamp: Option<(u64, SystemTime)>,
+    keep_text: KeepText<'_>,
 ) -> ParsedFile {
     let mut diagnostics = Vec::new();
-    let article = Article::parse(rel, &root.join(rel), src, today, &mut diagnostics).map(Arc::new);
+    let article =
+        Article::parse(rel, &root.join(rel), src, today, &mut diagnostics).map(|mut a| {
+            if !keep_text(&a) {
+                a.text = None;
+            }
+            Arc::new(a)
+        });
     ParsedFile {
         stamp,
         article,
@@ -436,6 +481,7 @@ fn parse_files(
     files: &[(PathBuf, Option<(u64, SystemTime)>)],
     today: NaiveDate,
     previous: Option<&ParseCache>,
+    keep_text: KeepText<'_>,
 ) -> Vec<ParsedFile> {
     let one = |(rel, stamp): &(PathBuf, Option<(u64, SystemTime)>)| -> ParsedFile {
         if let (Some(stamp), Some(prev)) = (stamp, previous.and_then(|p| p.files.get(rel)))
@@ -445,7 +491,7 @@ fn parse_files(
         }
         let shown = dir.join(rel);
         match std::fs::read_to_string(&shown) {
-            Ok(src) => parse_file(dir, rel, &src, today, *stamp),
+            Ok(src) => parse_file(dir, rel, &src, today, *stamp, keep_text),
             Err(e) => ParsedFile {
                 stamp: None,
                 article: None,

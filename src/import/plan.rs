@@ -226,7 +226,12 @@ pub fn plan(
             attention.push(Attention::Check(format!("{}: {}", d.message, d.fix)));
         }
         if let Some(article) = &parsed {
-            let words = article.text.split_whitespace().count();
+            let words = article
+                .text
+                .as_deref()
+                .unwrap_or_default()
+                .split_whitespace()
+                .count();
             if words == 0 {
                 attention.push(Attention::Empty);
             } else if words > VERY_LONG_WORDS {

@@ -33,7 +33,7 @@ impl BaselineEngine {
             doc.add_text(title, &a.front.title);
             doc.add_text(summary, &a.front.summary);
             doc.add_text(keywords, a.front.keywords.join(", "));
-            doc.add_text(body, &a.text);
+            doc.add_text(body, a.text.as_deref().unwrap_or_default());
             doc.add_u64(idx, i as u64);
             writer.add_document(doc)?;
         }

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
@@ -23,7 +23,7 @@ use super::{SearchError, analysis, is_template_heading};
 use crate::content::Article;
 
 /// Bumped whenever the schema or the analysis changes: an index of another format is rebuilt.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 const MANIFEST: &str = "deflect-index.json";
 /// A large build logs its progress every this many articles.
 const PROGRESS_EVERY: usize = 20_000;
@@ -54,6 +54,9 @@ pub struct Fields {
     /// Every text field's stems in one, without positions: what the first of two ranking
     /// stages looks in, one term per word instead of one per field.
     pub all: Field,
+    /// The body's plain text, stored (compressed, on disk when the index is) and not
+    /// indexed: where snippets come from, so that articles in memory need not keep it.
+    pub text: Field,
 }
 
 impl Fields {
@@ -97,6 +100,7 @@ pub fn schema() -> (Schema, Fields) {
                 .set_index_option(IndexRecordOption::WithFreqs),
         ),
     );
+    let text = sb.add_text_field("text", STORED);
     (
         sb.build(),
         Fields {
@@ -108,25 +112,26 @@ pub fn schema() -> (Schema, Fields) {
             category,
             slug,
             all,
+            text,
         },
     )
 }
 
-/// What of an article is indexed, in field order.
-fn indexed_texts(a: &Article) -> [String; 5] {
+/// What of an article is indexed, in field order; `None` when its text is not in memory.
+fn indexed_texts(a: &Article) -> Option<[String; 5]> {
     let headings: Vec<&str> = a
         .headings
         .iter()
         .map(|h| h.text.as_str())
         .filter(|h| !is_template_heading(h))
         .collect();
-    [
+    Some([
         a.front.title.clone(),
         a.front.keywords.join(" | "),
         a.front.summary.clone(),
         headings.join(" | "),
-        a.text.clone(),
-    ]
+        a.text.clone()?,
+    ])
 }
 
 /// A hash of everything the index holds of an article: equal hashes, nothing to reindex.
@@ -140,14 +145,15 @@ fn fingerprint(a: &Article) -> u64 {
     for heading in &a.headings {
         heading.text.hash(&mut h);
     }
-    a.text.hash(&mut h);
+    a.text_hash.hash(&mut h);
     a.category_ancestors().hash(&mut h);
     h.finish()
 }
 
-fn document(fields: &Fields, a: &Article) -> TantivyDocument {
+/// The article's document; `None` when its text is not in memory.
+fn document(fields: &Fields, a: &Article) -> Option<TantivyDocument> {
     let mut doc = TantivyDocument::default();
-    for (field, text) in fields.text_fields().iter().zip(indexed_texts(a)) {
+    for (field, text) in fields.text_fields().iter().zip(indexed_texts(a)?) {
         doc.add_text(field.exact, &text);
         doc.add_text(field.stemmed, &text);
         doc.add_text(fields.all, &text);
@@ -156,7 +162,10 @@ fn document(fields: &Fields, a: &Article) -> TantivyDocument {
         doc.add_text(fields.category, c);
     }
     doc.add_text(fields.slug, &a.slug);
-    doc
+    if let Some(text) = &a.text {
+        doc.add_text(fields.text, text);
+    }
+    Some(doc)
 }
 
 /// Each indexed article's fingerprint, as stored beside an on-disk index.
@@ -191,6 +200,14 @@ struct Writable {
     indexed: HashMap<String, u64>,
     /// The articles last indexed: the same `Arc` again is known unchanged without hashing.
     last: HashMap<String, Arc<Article>>,
+}
+
+/// What [`IndexStore::sync`] gives: a searcher of the index in step, what it took, and the
+/// articles as an engine keeps them (without their text).
+pub struct Synced {
+    pub searcher: Searcher,
+    pub report: SyncReport,
+    pub articles: Vec<Arc<Article>>,
 }
 
 /// The index and its one writer, shared by every engine built on it.
@@ -322,41 +339,54 @@ impl IndexStore {
         self.dir.as_deref()
     }
 
+    /// Whether the index holds this very version of the article: then syncing needs nothing
+    /// of it, not even its text.
+    pub fn holds(&self, a: &Article) -> bool {
+        self.lock().indexed.get(&a.slug) == Some(&fingerprint(a))
+    }
+
     /// Brings the index in step with `articles` (the published ones): only what changed is
-    /// written, committed at once, and a searcher of the result is returned. Searchers taken
-    /// before keep seeing the previous version.
-    pub fn sync(&self, articles: &[Arc<Article>]) -> Result<(Searcher, SyncReport), SearchError> {
+    /// written, committed at once, and a searcher of the result is returned with the articles
+    /// as the engine keeps them: without their text, which the index now holds. Searchers
+    /// taken before keep seeing the previous version.
+    pub fn sync(&self, articles: &[Arc<Article>]) -> Result<Synced, SearchError> {
         let started = Instant::now();
         let mut w = self.lock();
         let mut report = SyncReport {
             rebuilt: w.indexed.is_empty() && !articles.is_empty(),
             ..SyncReport::default()
         };
+        // What to write, decided before writing anything: an article whose text is gone
+        // cannot be indexed, and then the index stays as it is.
         let mut present: HashSet<&str> = HashSet::with_capacity(articles.len());
-        let mut indexed = std::mem::take(&mut w.indexed);
-        let mut last = HashMap::with_capacity(articles.len());
+        let mut todo: Vec<(&Arc<Article>, u64)> = Vec::new();
         for a in articles {
             present.insert(&a.slug);
-            let same = w.last.get(&a.slug).is_some_and(|prev| Arc::ptr_eq(prev, a));
-            last.insert(a.slug.clone(), Arc::clone(a));
-            if same {
-                report.unchanged += 1;
+            if w.last.get(&a.slug).is_some_and(|prev| Arc::ptr_eq(prev, a)) {
                 continue;
             }
             let print = fingerprint(a);
-            match indexed.insert(a.slug.clone(), print) {
-                Some(old) if old == print => {
-                    report.unchanged += 1;
-                    continue;
+            if w.indexed.get(&a.slug) != Some(&print) {
+                if a.text.is_none() {
+                    return Err(SearchError::TextGone(a.slug.clone()));
                 }
-                Some(_) => {
-                    w.writer
-                        .delete_term(Term::from_field_text(self.fields.slug, &a.slug));
-                    report.updated += 1;
-                }
-                None => report.added += 1,
+                todo.push((a, print));
             }
-            w.writer.add_document(document(&self.fields, a))?;
+        }
+        report.unchanged = articles.len() - todo.len();
+        let mut indexed = std::mem::take(&mut w.indexed);
+        for (a, print) in todo {
+            let Some(doc) = document(&self.fields, a) else {
+                continue;
+            };
+            if indexed.insert(a.slug.clone(), print).is_some() {
+                w.writer
+                    .delete_term(Term::from_field_text(self.fields.slug, &a.slug));
+                report.updated += 1;
+            } else {
+                report.added += 1;
+            }
+            w.writer.add_document(doc)?;
             let written = report.added + report.updated;
             if written.is_multiple_of(PROGRESS_EVERY) {
                 tracing::info!(
@@ -366,6 +396,18 @@ impl IndexStore {
                 );
             }
         }
+        // The engine keeps the articles without their text (the index has it).
+        let lean: Vec<Arc<Article>> = articles
+            .iter()
+            .map(|a| match a.text {
+                Some(_) => Arc::new(a.without_text()),
+                None => Arc::clone(a),
+            })
+            .collect();
+        let last: HashMap<String, Arc<Article>> = lean
+            .iter()
+            .map(|a| (a.slug.clone(), Arc::clone(a)))
+            .collect();
         let gone: Vec<String> = indexed
             .keys()
             .filter(|s| !present.contains(s.as_str()))
@@ -398,7 +440,11 @@ impl IndexStore {
                 (report.added + report.updated) as f64 / started.elapsed().as_secs_f64().max(1e-3)
             );
         }
-        Ok((self.reader.searcher(), report))
+        Ok(Synced {
+            searcher: self.reader.searcher(),
+            report,
+            articles: lean,
+        })
     }
 
     fn write_manifest(&self, indexed: &HashMap<String, u64>) -> Result<(), SearchError> {

@@ -47,6 +47,10 @@ pub enum SearchError {
     Corrupt(String),
     #[error("search index {0} is in use by another process")]
     Locked(PathBuf),
+    #[error(
+        "article `{0}` must be indexed again but its text is no longer in memory; restart to index it from its file"
+    )]
+    TextGone(String),
 }
 
 /// Template headings appear in every article and say nothing about its subject.
@@ -119,8 +123,8 @@ pub struct ArticleWords {
 }
 
 impl ArticleWords {
-    /// Title, keywords and summary; with `body`, the headings and body too.
-    pub fn of(a: &Article, body: bool) -> Self {
+    /// Title, keywords and summary; with `body` (the article's text), the headings and body too.
+    pub fn of(a: &Article, body: Option<&str>) -> Self {
         let mut out = Self::default();
         let mut add = |text: &str| {
             for w in analysis::words(text) {
@@ -133,11 +137,11 @@ impl ArticleWords {
         for k in &a.front.keywords {
             add(k);
         }
-        if body {
+        if let Some(body) = body {
             for h in &a.headings {
                 add(&h.text);
             }
-            add(&a.text);
+            add(body);
         }
         out
     }
@@ -151,10 +155,11 @@ pub struct WordSets {
 }
 
 impl WordSets {
-    pub fn of(a: &Article) -> Self {
+    /// The words of an article whose body text is `text`.
+    pub fn of(a: &Article, text: &str) -> Self {
         Self {
-            strong: ArticleWords::of(a, false),
-            all: ArticleWords::of(a, true),
+            strong: ArticleWords::of(a, None),
+            all: ArticleWords::of(a, Some(text)),
         }
     }
 }
@@ -198,14 +203,28 @@ impl SearchEngine {
         self.store.dir()
     }
 
-    fn on(store: Arc<IndexStore>, kb: &KnowledgeBase) -> Result<(Self, SyncReport), SearchError> {
-        let articles: Vec<Arc<Article>> = kb
+    /// The index this engine searches, which the next version is built on.
+    pub fn store(&self) -> &Arc<IndexStore> {
+        &self.store
+    }
+
+    /// An engine on `store`, brought in step with the knowledge base first.
+    pub fn on(
+        store: Arc<IndexStore>,
+        kb: &KnowledgeBase,
+    ) -> Result<(Self, SyncReport), SearchError> {
+        let published: Vec<Arc<Article>> = kb
             .articles
             .iter()
             .filter(|a| a.is_published())
             .cloned()
             .collect();
-        let (searcher, report) = store.sync(&articles)?;
+        let index::Synced {
+            searcher,
+            report,
+            articles,
+        } = store.sync(&published)?;
+        drop(published);
         let fields = store.fields.clone();
         let slug_columns = searcher
             .segment_readers()
@@ -252,7 +271,8 @@ impl SearchEngine {
         self
     }
 
-    /// The indexed (published) articles.
+    /// The indexed (published) articles, without their text (see [`SearchEngine::text`]).
+    /// A caller that keeps articles beyond this engine should keep these.
     pub fn articles(&self) -> &[Arc<Article>] {
         &self.articles
     }
@@ -270,7 +290,31 @@ impl SearchEngine {
     /// An article's words, for the suggestion endpoint's evidence (collected on demand: only
     /// the first result of a message needs them).
     pub fn article_words(&self, slug: &str) -> Option<WordSets> {
-        self.article(slug).map(WordSets::of)
+        let a = self.article(slug)?;
+        Some(WordSets::of(a, &self.text(slug).unwrap_or_default()))
+    }
+
+    /// A published article's body text, from the index.
+    pub fn text(&self, slug: &str) -> Option<String> {
+        let term = tantivy::Term::from_field_text(self.fields.slug, slug);
+        let query = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+        let top = self
+            .searcher
+            .search(
+                &query,
+                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+            )
+            .ok()?;
+        self.stored_text(top.first()?.1)
+    }
+
+    /// The body text stored with a document.
+    fn stored_text(&self, addr: tantivy::DocAddress) -> Option<String> {
+        use tantivy::schema::Value;
+        let doc: tantivy::TantivyDocument = self.searcher.doc(addr).ok()?;
+        doc.get_first(self.fields.text)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     }
 
     pub fn vocabulary(&self) -> &Vocabulary {

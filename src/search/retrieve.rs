@@ -201,8 +201,9 @@ impl SearchEngine {
                 slug.clear();
                 column.ord_to_str(ord, &mut slug).ok()?;
                 let article = self.article(&slug)?;
-                let body = self.lexicon.tokenize(&article.text);
-                let snippet = snippet::best(&article.text, &body, &matched, &self.lexicon)
+                let text = self.stored_text(addr).unwrap_or_default();
+                let body = self.lexicon.tokenize(&text);
+                let snippet = snippet::best(&text, &body, &matched, &self.lexicon)
                     .or_else(|| {
                         let summary = self.lexicon.tokenize(&article.front.summary);
                         snippet::best(&article.front.summary, &summary, &matched, &self.lexicon)

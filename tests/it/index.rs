@@ -294,7 +294,7 @@ fn a_watcher_reload_reads_only_the_changed_files_and_matches_a_full_load() {
         root.join("cards/c.md"),
         root.join("cards/.a.md.swp"),
     ];
-    let quick = KnowledgeBase::load_changed(&root, today(), &first.parsed, &changed)
+    let quick = KnowledgeBase::load_changed(&root, today(), &first.parsed, &changed, &|_| true)
         .expect("loads")
         .expect("files only: no walk needed");
     let full = KnowledgeBase::load(&root, today()).expect("loads");
@@ -314,15 +314,123 @@ fn a_watcher_reload_reads_only_the_changed_files_and_matches_a_full_load() {
     );
     // A file the watcher did not report is not seen: there was no walk.
     f.article("cards/d.md", &ArticleSrc::new("Unreported").steps("x"));
-    let again = KnowledgeBase::load_changed(&root, today(), &quick.parsed, &[])
+    let again = KnowledgeBase::load_changed(&root, today(), &quick.parsed, &[], &|_| true)
         .expect("loads")
         .expect("nothing to walk");
     assert_eq!(again.kb.articles.len(), 2);
     // A new folder needs the walk.
     f.article("faq/e.md", &ArticleSrc::new("A new folder").steps("x"));
     assert!(
-        KnowledgeBase::load_changed(&root, today(), &quick.parsed, &[root.join("faq")])
-            .expect("loads")
-            .is_none()
+        KnowledgeBase::load_changed(&root, today(), &quick.parsed, &[root.join("faq")], &|_| {
+            true
+        })
+        .expect("loads")
+        .is_none()
     );
+}
+
+/// The first result's snippet for a query.
+fn snippet(engine: &SearchEngine, query: &str) -> String {
+    let found = engine.search(&SearchRequest::new(query));
+    found
+        .hits
+        .first()
+        .map(|h| h.snippet.clone())
+        .unwrap_or_default()
+}
+
+/// Whether no published article of the site holds its body text in memory.
+fn texts_released(site: &Site) -> bool {
+    site.kb
+        .articles
+        .iter()
+        .chain(site.engine.articles())
+        .all(|a| a.text.is_none())
+}
+
+#[test]
+fn a_served_site_keeps_article_texts_in_its_index_only_and_still_snippets_and_reindexes_them() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("temp dir");
+    let index = data.path().join("index");
+    let (first, _) =
+        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    assert!(texts_released(&first));
+    let delivery = "Delivery takes five <mark>working</mark> <mark>days</mark>.";
+    assert!(snippet(&first.engine, "working days").starts_with(delivery));
+    let text = first.engine.text("freeze-card").expect("published");
+    assert!(
+        text.starts_with("Freezing stops every payment at once."),
+        "{text}"
+    );
+    // The suggestion endpoint's evidence still sees the body's words.
+    let words = first
+        .engine
+        .article_words("freeze-card")
+        .expect("published");
+    assert!(words.all.exact.contains("payment"), "{:?}", words.all.exact);
+    assert!(!words.strong.exact.contains("payment"));
+    drop(first);
+
+    // Restarted on its index: nothing reindexed, no text kept, snippets as before.
+    let (again, report) =
+        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    assert_eq!((report.index.unchanged, report.index.changed()), (3, 0));
+    assert!(texts_released(&again));
+    assert!(snippet(&again.engine, "working days").starts_with(delivery));
+
+    // An edit is parsed with its text, indexed, and then kept without it too.
+    f.article(
+        "cards/freeze-card.md",
+        &ArticleSrc::new("Freeze a lost card")
+            .intro("Freezing blocks card payments until you unfreeze."),
+    );
+    let (edited, report) = Site::load(f.root(), today(), Some(&again)).expect("reloads");
+    assert_eq!((report.index.updated, report.index.unchanged), (1, 2));
+    assert!(texts_released(&edited));
+    assert!(
+        snippet(&edited.engine, "unfreeze").contains("payments until you <mark>unfreeze</mark>."),
+        "{}",
+        snippet(&edited.engine, "unfreeze")
+    );
+    // The version before the edit still finds and shows the old text.
+    assert!(
+        snippet(&again.engine, "stops").contains("<mark>stops</mark> every payment"),
+        "{}",
+        snippet(&again.engine, "stops")
+    );
+}
+
+#[test]
+fn an_article_to_reindex_without_its_text_is_refused_and_the_index_stays_whole() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("temp dir");
+    let index = data.path().join("index");
+    let (site, _) =
+        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    // A changed title on an article whose text is no longer in memory: indexing it would
+    // lose its body.
+    let mut kb = site.kb.clone();
+    let a = kb
+        .articles
+        .iter_mut()
+        .find(|a| a.slug == "transfer-limits")
+        .expect("present");
+    let mut changed = (**a).clone();
+    changed.front.title = "Daily transfer limits".into();
+    *a = std::sync::Arc::new(changed);
+    assert!(matches!(
+        site.engine.updated(&kb),
+        Err(SearchError::TextGone(slug)) if slug == "transfer-limits"
+    ));
+    // Nothing of it was written: the index and its manifest still agree with the content.
+    assert_eq!(slugs(&site.engine, "morning")[0], "transfer-limits");
+    let (same, report) = site.engine.updated(&site.kb).expect("in step");
+    assert_eq!((report.unchanged, report.changed()), (3, 0));
+    assert_eq!(slugs(&same, "morning")[0], "transfer-limits");
+    // An index that never had the article cannot take it without its text either.
+    assert!(matches!(
+        SearchEngine::in_memory(&site.kb),
+        Err(SearchError::TextGone(_))
+    ));
 }
