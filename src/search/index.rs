@@ -17,7 +17,9 @@ use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 use super::{SearchError, analysis, is_template_heading};
 use crate::content::Article;
@@ -115,6 +117,15 @@ pub fn schema() -> (Schema, Fields) {
             text,
         },
     )
+}
+
+/// Stored texts are compressed in blocks of 4 KB rather than tantivy's 16 KB: a snippet
+/// decompresses the block of its article, and an article's text is about 1.5 KB.
+fn settings() -> IndexSettings {
+    IndexSettings {
+        docstore_blocksize: 4096,
+        ..IndexSettings::default()
+    }
 }
 
 /// What of an article is indexed, in field order; `None` when its text is not in memory.
@@ -238,7 +249,10 @@ impl IndexStore {
     /// An index in memory, for one-off commands and tests.
     pub fn in_ram() -> Result<Self, SearchError> {
         let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_ram()?;
         Self::with_index(index, fields, None, HashMap::new(), 1)
     }
 
@@ -276,7 +290,10 @@ impl IndexStore {
         }
         let directory = MmapDirectory::open(dir)
             .map_err(|e| SearchError::Corrupt(format!("{}: {e}", dir.display())))?;
-        let index = Index::open_or_create(directory, schema)?;
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .open_or_create(directory)?;
         let indexed = manifest
             .articles
             .into_iter()
