@@ -128,21 +128,21 @@ fn settings() -> IndexSettings {
     }
 }
 
-/// What of an article is indexed, in field order; `None` when its text is not in memory.
-fn indexed_texts(a: &Article) -> Option<[String; 5]> {
+/// What of an article is indexed, in field order (`text` is its body's).
+fn indexed_texts(a: &Article, text: &str) -> [String; 5] {
     let headings: Vec<&str> = a
         .headings
         .iter()
         .map(|h| h.text.as_str())
         .filter(|h| !is_template_heading(h))
         .collect();
-    Some([
+    [
         a.front.title.clone(),
         a.front.keywords.join(" | "),
         a.front.summary.clone(),
         headings.join(" | "),
-        a.text.clone()?,
-    ])
+        text.to_string(),
+    ]
 }
 
 /// A hash of everything the index holds of an article: equal hashes, nothing to reindex.
@@ -161,22 +161,20 @@ fn fingerprint(a: &Article) -> u64 {
     h.finish()
 }
 
-/// The article's document; `None` when its text is not in memory.
-fn document(fields: &Fields, a: &Article) -> Option<TantivyDocument> {
+/// The article's document, `text` being its body's.
+fn document(fields: &Fields, a: &Article, text: &str) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
-    for (field, text) in fields.text_fields().iter().zip(indexed_texts(a)?) {
-        doc.add_text(field.exact, &text);
-        doc.add_text(field.stemmed, &text);
-        doc.add_text(fields.all, &text);
+    for (field, t) in fields.text_fields().iter().zip(indexed_texts(a, text)) {
+        doc.add_text(field.exact, &t);
+        doc.add_text(field.stemmed, &t);
+        doc.add_text(fields.all, &t);
     }
     for c in a.category_ancestors() {
         doc.add_text(fields.category, c);
     }
     doc.add_text(fields.slug, &a.slug);
-    if let Some(text) = &a.text {
-        doc.add_text(fields.text, text);
-    }
-    Some(doc)
+    doc.add_text(fields.text, text);
+    doc
 }
 
 /// Each indexed article's fingerprint, as stored beside an on-disk index.
@@ -376,7 +374,7 @@ impl IndexStore {
         // What to write, decided before writing anything: an article whose text is gone
         // cannot be indexed, and then the index stays as it is.
         let mut present: HashSet<&str> = HashSet::with_capacity(articles.len());
-        let mut todo: Vec<(&Arc<Article>, u64)> = Vec::new();
+        let mut todo: Vec<(&Article, &str, u64)> = Vec::new();
         for a in articles {
             present.insert(&a.slug);
             if w.last.get(&a.slug).is_some_and(|prev| Arc::ptr_eq(prev, a)) {
@@ -384,18 +382,15 @@ impl IndexStore {
             }
             let print = fingerprint(a);
             if w.indexed.get(&a.slug) != Some(&print) {
-                if a.text.is_none() {
+                let Some(text) = a.text.as_deref() else {
                     return Err(SearchError::TextGone(a.slug.clone()));
-                }
-                todo.push((a, print));
+                };
+                todo.push((a, text, print));
             }
         }
         report.unchanged = articles.len() - todo.len();
         let mut indexed = std::mem::take(&mut w.indexed);
-        for (a, print) in todo {
-            let Some(doc) = document(&self.fields, a) else {
-                continue;
-            };
+        for (a, text, print) in todo {
             if indexed.insert(a.slug.clone(), print).is_some() {
                 w.writer
                     .delete_term(Term::from_field_text(self.fields.slug, &a.slug));
@@ -403,7 +398,7 @@ impl IndexStore {
             } else {
                 report.added += 1;
             }
-            w.writer.add_document(doc)?;
+            w.writer.add_document(document(&self.fields, a, text))?;
             let written = report.added + report.updated;
             if written.is_multiple_of(PROGRESS_EVERY) {
                 tracing::info!(

@@ -48,7 +48,7 @@ pub enum SearchError {
     #[error("search index {0} is in use by another process")]
     Locked(PathBuf),
     #[error(
-        "article `{0}` must be indexed again but its text is no longer in memory; restart to index it from its file"
+        "article `{0}` must be indexed again but its text is no longer in memory; restart Deflect to index it from its file"
     )]
     TextGone(String),
 }
