@@ -320,18 +320,15 @@ impl Article {
         format!("/articles/{}", self.slug)
     }
 
-    /// The category and every parent category: `cards/virtual` → `cards`, `cards/virtual`.
-    pub fn category_ancestors(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut acc = String::new();
-        for part in self.category.split('/').filter(|p| !p.is_empty()) {
-            if !acc.is_empty() {
-                acc.push('/');
-            }
-            acc.push_str(part);
-            out.push(acc.clone());
-        }
-        out
+    /// The category and every parent category: `cards/virtual` → `cards`, `cards/virtual`
+    /// (prefixes of `category`: nothing is allocated).
+    pub fn category_ancestors(&self) -> impl Iterator<Item = &str> {
+        let c = self.category.as_str();
+        c.match_indices('/')
+            .map(|(i, _)| i)
+            .chain([c.len()])
+            .filter(|&end| end > 0 && !c[..end].ends_with('/'))
+            .map(move |end| &c[..end])
     }
 }
 
@@ -353,7 +350,10 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(a.slug, "card-arrival");
         assert_eq!(a.category, "cards/virtual");
-        assert_eq!(a.category_ancestors(), ["cards", "cards/virtual"]);
+        assert_eq!(
+            a.category_ancestors().collect::<Vec<_>>(),
+            ["cards", "cards/virtual"]
+        );
         assert_eq!(
             a.quick_answer.as_deref(),
             Some("Cards take 3-5 working days.")

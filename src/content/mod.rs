@@ -338,14 +338,13 @@ impl KnowledgeBase {
         let mut by_slug: HashMap<&str, &Path> = HashMap::new();
         for (rel, file) in paths.iter().zip(parsed) {
             diags.extend(file.diagnostics.iter().cloned());
-            let shown = root.join(rel);
             let Some(article) = &file.article else {
-                tracing::warn!(path = %shown.display(), "article skipped: it has errors (run `deflect check`)");
+                tracing::warn!(path = %root.join(rel).display(), "article skipped: it has errors (run `deflect check`)");
                 continue;
             };
             if let Some(first) = by_slug.get(article.slug.as_str()) {
                 diags.push(Diagnostic::error(
-                    &shown,
+                    &root.join(rel),
                     0,
                     format!(
                         "duplicate slug `{}`, also used by {}",
@@ -378,7 +377,8 @@ impl KnowledgeBase {
         let known_types: HashSet<&str> = self.ticket_types.iter().map(|t| t.id.as_str()).collect();
         let have_taxonomy = !self.ticket_types.is_empty();
         for a in &self.articles {
-            let shown = self.root.join(&a.path);
+            // Joined only for a problem to report: most articles have none.
+            let shown = || self.root.join(&a.path);
             let check_target =
                 |slug: &str, line: usize, what: &str, diags: &mut Vec<Diagnostic>| match status
                     .get(slug)
@@ -396,7 +396,7 @@ impl KnowledgeBase {
                             |n| format!("did you mean `{n}`?"),
                         );
                         diags.push(Diagnostic::error(
-                            &shown,
+                            &shown(),
                             line,
                             format!("{what} `{slug}` does not exist"),
                             fix,
@@ -404,7 +404,7 @@ impl KnowledgeBase {
                     }
                     Some(s) if a.is_published() && *s != ArticleStatus::Published => {
                         diags.push(Diagnostic::warning(
-                            &shown,
+                            &shown(),
                             line,
                             format!(
                                 "{what} `{slug}` is {}, so readers cannot open it",
@@ -432,7 +432,7 @@ impl KnowledgeBase {
                             .copied()
                             .unwrap_or_default();
                         diags.push(Diagnostic::error(
-                            &shown,
+                            &shown(),
                             a.front.ticket_types_line,
                             format!("ticket type `{t}` is not in ticket-types.toml"),
                             format!("did you mean `{nearest}`? Or add it to ticket-types.toml"),

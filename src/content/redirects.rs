@@ -199,7 +199,7 @@ fn build(kb: &KnowledgeBase, sources: &[Source], diags: &mut Vec<Diagnostic>) ->
         .iter()
         .map(|a| (a.slug.as_str(), a.front.status))
         .collect();
-    let categories: HashSet<String> = kb
+    let categories: HashSet<&str> = kb
         .articles
         .iter()
         .flat_map(|a| a.category_ancestors())

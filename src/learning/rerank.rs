@@ -56,7 +56,7 @@ pub fn rerank_scored<'a>(
         category.is_none_or(|c| {
             engine
                 .article(slug)
-                .is_some_and(|a| a.category_ancestors().iter().any(|x| x == c))
+                .is_some_and(|a| a.category_ancestors().any(|x| x == c))
         })
     };
     let learned: Vec<(&str, f32)> = scores

@@ -157,7 +157,9 @@ fn fingerprint(a: &Article) -> u64 {
         heading.text.hash(&mut h);
     }
     a.text_hash.hash(&mut h);
-    a.category_ancestors().hash(&mut h);
+    for c in a.category_ancestors() {
+        c.hash(&mut h);
+    }
     h.finish()
 }
 

@@ -238,9 +238,15 @@ impl SearchEngine {
             .enumerate()
             .map(|(i, a)| (a.slug.clone(), i))
             .collect();
+        // A category's name is allocated once, not once per article (100,000 per reload).
         let mut categories: BTreeMap<String, usize> = BTreeMap::new();
         for c in articles.iter().flat_map(|a| a.category_ancestors()) {
-            *categories.entry(c).or_default() += 1;
+            match categories.get_mut(c) {
+                Some(n) => *n += 1,
+                None => {
+                    categories.insert(c.to_string(), 1);
+                }
+            }
         }
         let engine = Self {
             store,
