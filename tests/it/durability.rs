@@ -93,8 +93,17 @@ async fn killed_mid_traffic(database_url: Option<&str>, open: impl AsyncFnOnce(&
         "the killed run left acknowledged events in its journal"
     );
 
-    let second = server(f.root(), &data, database_url);
+    // What the killed run's writer had stored: the rest is the journal's to replay.
     let store = open(&data).await;
+    let stored = count(&store, "SELECT COUNT(*) FROM searches").await
+        + count(&store, "SELECT COUNT(*) FROM article_views").await;
+    let pending = SEARCHES + VIEWS - stored;
+    assert!(
+        pending > 0,
+        "the kill came after the writer had stored every event: nothing left to replay"
+    );
+
+    let second = server(f.root(), &data, database_url);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let searches = count(&store, "SELECT COUNT(*) FROM searches").await;
@@ -118,14 +127,22 @@ async fn killed_mid_traffic(database_url: Option<&str>, open: impl AsyncFnOnce(&
         VIEWS
     );
     assert_eq!(count(&store, "SELECT COUNT(*) FROM votes").await, VOTES);
-    let (status, metrics) = second.call("GET", "/metrics", None);
-    assert_eq!(status, 200);
-    let recovered: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("deflect_events_recovered_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no recovered counter in {metrics}"));
-    assert!(recovered > 0, "the replay is counted");
+    // The replay is counted, exactly: the counter moves just after the rows are written,
+    // so it is read until it does (or the deadline passes).
+    let recovered = loop {
+        let (status, metrics) = second.call("GET", "/metrics", None);
+        assert_eq!(status, 200);
+        let recovered: i64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("deflect_events_recovered_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no recovered counter in {metrics}"));
+        if recovered == pending || Instant::now() > deadline {
+            break recovered;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(recovered, pending, "the replay is counted");
 
     // A clean stop leaves no journal and no mark behind.
     second.stop();
