@@ -73,6 +73,8 @@ struct ParsedFile {
 pub struct ParseCache {
     today: Option<NaiveDate>,
     files: HashMap<PathBuf, ParsedFile>,
+    /// The paths in the order loaded: a walk's, which is the paths' own order.
+    order: Vec<PathBuf>,
 }
 
 impl Loaded {
@@ -194,11 +196,20 @@ impl KnowledgeBase {
             return Ok(None);
         }
         let canonical = dir.canonicalize().ok();
-        let mut files: std::collections::BTreeMap<PathBuf, Option<(u64, SystemTime)>> = previous
-            .files
+        // In the previous load's order, which is sorted: a change is found by binary search
+        // (sorting 100,000 paths again, component by component, took ~80 ms per reload).
+        let mut files: Vec<(PathBuf, Option<(u64, SystemTime)>)> = previous
+            .order
             .iter()
-            .map(|(rel, f)| (rel.clone(), f.stamp))
+            .map(|rel| (rel.clone(), previous.files.get(rel).and_then(|f| f.stamp)))
             .collect();
+        if !files.is_sorted_by(|a, b| a.0 < b.0) {
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            files.dedup_by(|a, b| a.0 == b.0);
+        }
+        let at = |files: &[(PathBuf, _)], rel: &Path| {
+            files.binary_search_by(|(k, _)| k.as_path().cmp(rel))
+        };
         for path in changed {
             let Some(rel) = path
                 .strip_prefix(dir)
@@ -227,30 +238,29 @@ impl KnowledgeBase {
                     {
                         continue;
                     }
-                    files.insert(rel.to_path_buf(), Some((m.len(), m.modified()?)));
+                    let stamp = Some((m.len(), m.modified()?));
+                    match at(&files, rel) {
+                        Ok(i) => files[i].1 = stamp,
+                        Err(i) => files.insert(i, (rel.to_path_buf(), stamp)),
+                    }
                 }
                 // Synonyms, ticket types and redirects are read at every load; other files
                 // are not content.
                 Ok(_) => {}
                 Err(_) if is_md => {
-                    files.remove(rel);
+                    if let Ok(i) = at(&files, rel) {
+                        files.remove(i);
+                    }
                 }
                 Err(_) => {
-                    if files.keys().any(|k| k.starts_with(rel)) {
+                    if files.iter().any(|(k, _)| k.starts_with(rel)) {
                         // A folder of articles went.
                         return Ok(None);
                     }
                 }
             }
         }
-        Self::from_files(
-            dir,
-            files.into_iter().collect(),
-            today,
-            Some(previous),
-            keep_text,
-        )
-        .map(Some)
+        Self::from_files(dir, files, today, Some(previous), keep_text).map(Some)
     }
 
     /// Parses `files` (reusing `previous` where the stamp is unchanged) and reads the
@@ -283,9 +293,11 @@ impl KnowledgeBase {
             synonyms.as_deref(),
             ticket_types.as_deref(),
         );
+        let order: Vec<PathBuf> = files.iter().map(|(rel, _)| rel.clone()).collect();
         loaded.parsed = ParseCache {
             today: Some(today),
             files: files.into_iter().map(|(rel, _)| rel).zip(parsed).collect(),
+            order,
         };
         loaded.link_redirects(read(REDIRECTS_FILE)?.as_deref());
         Ok(loaded)

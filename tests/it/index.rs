@@ -288,10 +288,16 @@ fn a_watcher_reload_reads_only_the_changed_files_and_matches_a_full_load() {
         "cards/c.md",
         &ArticleSrc::new("Freeze a card").steps("Tap freeze in the app."),
     );
+    // Added between two known files: it takes its place in the walk's order.
+    f.article(
+        "cards/ab.md",
+        &ArticleSrc::new("Activate a card").steps("Tap activate in the app."),
+    );
     let changed = [
+        root.join("cards/c.md"),
         root.join("cards/a.md"),
         root.join("cards/b.md"),
-        root.join("cards/c.md"),
+        root.join("cards/ab.md"),
         root.join("cards/.a.md.swp"),
     ];
     let quick = KnowledgeBase::load_changed(&root, today(), &first.parsed, &changed, &|_| true)
@@ -309,6 +315,7 @@ fn a_watcher_reload_reads_only_the_changed_files_and_matches_a_full_load() {
         titles(&quick),
         vec![
             ("a".to_string(), "Card arrival times".to_string()),
+            ("ab".to_string(), "Activate a card".to_string()),
             ("c".to_string(), "Freeze a card".to_string())
         ]
     );
@@ -317,7 +324,7 @@ fn a_watcher_reload_reads_only_the_changed_files_and_matches_a_full_load() {
     let again = KnowledgeBase::load_changed(&root, today(), &quick.parsed, &[], &|_| true)
         .expect("loads")
         .expect("nothing to walk");
-    assert_eq!(again.kb.articles.len(), 2);
+    assert_eq!(again.kb.articles.len(), 3);
     // A new folder needs the walk.
     f.article("faq/e.md", &ArticleSrc::new("A new folder").steps("x"));
     assert!(
