@@ -32,6 +32,11 @@ fn open(f: &Fixture, index: &Path) -> (SearchEngine, deflect::search::SyncReport
     SearchEngine::open(&loaded.kb, index).expect("the index opens")
 }
 
+/// The help center as `deflect serve` loads it, its index on disk in `index`.
+fn served(f: &Fixture, index: &Path) -> (Site, deflect::site::ReloadReport) {
+    Site::load_at(f.root(), today(), None, IndexAt::Disk(index)).expect("the site loads")
+}
+
 #[test]
 fn an_unchanged_help_center_reuses_its_index_and_a_changed_one_reindexes_only_the_change() {
     let f = help_center();
@@ -130,8 +135,7 @@ fn an_index_in_use_by_another_process_is_not_touched_and_the_site_indexes_in_mem
         SearchEngine::open(&loaded.kb, &index),
         Err(SearchError::Locked(_))
     ));
-    let (site, report) =
-        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    let (site, report) = served(&f, &index);
     assert_eq!(report.articles, 3);
     assert!(site.engine.index_dir().is_none(), "in memory");
     assert_eq!(slugs(&site.engine, "freeze")[0], "freeze-card");
@@ -144,8 +148,7 @@ fn a_reload_reindexes_one_edited_article_and_old_searches_keep_their_version() {
     let f = help_center();
     let data = tempfile::tempdir().expect("temp dir");
     let index = data.path().join("index");
-    let (before, _) =
-        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    let (before, _) = served(&f, &index);
     f.article(
         "transfers/transfer-limits.md",
         &ArticleSrc::new("Transfer limits").intro("Limits reset at midnight."),
@@ -360,8 +363,7 @@ fn a_served_site_keeps_article_texts_in_its_index_only_and_still_snippets_and_re
     let f = help_center();
     let data = tempfile::tempdir().expect("temp dir");
     let index = data.path().join("index");
-    let (first, _) =
-        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    let (first, _) = served(&f, &index);
     assert!(texts_released(&first));
     let delivery = "Delivery takes five <mark>working</mark> <mark>days</mark>.";
     assert!(snippet(&first.engine, "working days").starts_with(delivery));
@@ -380,8 +382,7 @@ fn a_served_site_keeps_article_texts_in_its_index_only_and_still_snippets_and_re
     drop(first);
 
     // Restarted on its index: nothing reindexed, no text kept, snippets as before.
-    let (again, report) =
-        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    let (again, report) = served(&f, &index);
     assert_eq!((report.index.unchanged, report.index.changed()), (3, 0));
     assert!(texts_released(&again));
     assert!(snippet(&again.engine, "working days").starts_with(delivery));
@@ -413,8 +414,7 @@ fn an_article_to_reindex_without_its_text_is_refused_and_the_index_stays_whole()
     let f = help_center();
     let data = tempfile::tempdir().expect("temp dir");
     let index = data.path().join("index");
-    let (site, _) =
-        Site::load_at(f.root(), today(), None, IndexAt::Disk(&index)).expect("the site loads");
+    let (site, _) = served(&f, &index);
     // A changed title on an article whose text is no longer in memory: indexing it would
     // lose its body.
     let mut kb = site.kb.clone();
