@@ -16,7 +16,7 @@ pub const EXACT: &str = "deflect_exact";
 pub const STEMMED: &str = "deflect_stem";
 
 /// Longer tokens are dropped: nobody searches for a 40-letter word, and they bloat the index.
-const MAX_TOKEN_LEN: usize = 40;
+pub const MAX_TOKEN_LEN: usize = 40;
 
 /// Words that carry little meaning on their own. They are kept in the index (so phrases and
 /// "how do I …" questions still work) and only down-weighted at query time.
@@ -127,7 +127,7 @@ pub fn exact_tokens(text: &str, mut f: impl FnMut(&str, usize, usize)) {
 /// Contractions customers type without the apostrophe, as the words the tokenizer makes of
 /// the apostrophe form ("hasn't" → "hasn", "t"). Words that are also ordinary words ("its",
 /// "ill", "well", "id", "shell") are left alone.
-const CONTRACTIONS: &[(&str, &[&str])] = &[
+pub const CONTRACTIONS: &[(&str, &[&str])] = &[
     ("arent", &["aren", "t"]),
     ("cant", &["can", "t"]),
     ("couldnt", &["couldn", "t"]),

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tantivy::Searcher;
-use tantivy::columnar::StrColumn;
 
 use crate::content::{Article, KnowledgeBase};
 pub use index::{Fields, IndexStore, SyncReport, TextField};
@@ -103,8 +102,9 @@ pub struct SearchEngine {
     store: Arc<IndexStore>,
     searcher: Searcher,
     fields: Fields,
-    /// Each segment's slug column: which article a hit is.
-    slug_columns: Vec<Option<StrColumn>>,
+    /// Which article each document of each segment is (an index into `articles`, or
+    /// [`NO_ARTICLE`]): read from the slug column once per version, not per hit.
+    article_of: Vec<Vec<u32>>,
     articles: Vec<Arc<Article>>,
     vocabulary: Vocabulary,
     synonyms: SynonymMap,
@@ -226,11 +226,6 @@ impl SearchEngine {
         } = store.sync(&published)?;
         drop(published);
         let fields = store.fields.clone();
-        let slug_columns = searcher
-            .segment_readers()
-            .iter()
-            .map(|s| s.fast_fields().str("slug"))
-            .collect::<Result<Vec<_>, _>>()?;
         let (doc_freq, stems) = store.words(&searcher)?;
         let lexicon = Lexicon::of_words(doc_freq.keys().map(String::as_str));
         let by_slug: HashMap<String, usize> = articles
@@ -238,6 +233,11 @@ impl SearchEngine {
             .enumerate()
             .map(|(i, a)| (a.slug.clone(), i))
             .collect();
+        let article_of = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| articles_of_docs(segment, &by_slug))
+            .collect::<Result<Vec<_>, _>>()?;
         // A category's name is allocated once, not once per article (100,000 per reload).
         let mut categories: BTreeMap<String, usize> = BTreeMap::new();
         for c in articles.iter().flat_map(|a| a.category_ancestors()) {
@@ -252,7 +252,7 @@ impl SearchEngine {
             store,
             searcher,
             fields,
-            slug_columns,
+            article_of,
             articles,
             vocabulary: Vocabulary::new(doc_freq, stems),
             synonyms: SynonymMap::new(&kb.synonyms),
@@ -363,6 +363,41 @@ impl SearchEngine {
         };
         (results, plan)
     }
+}
+
+/// A document that is no published article of this version.
+const NO_ARTICLE: u32 = u32::MAX;
+
+/// Which article each of a segment's documents is, by its slug: the slug column's dictionary
+/// read once in order, then each document's entry.
+fn articles_of_docs(
+    segment: &tantivy::SegmentReader,
+    by_slug: &HashMap<String, usize>,
+) -> Result<Vec<u32>, SearchError> {
+    let Some(column) = segment.fast_fields().str("slug")? else {
+        return Ok(vec![NO_ARTICLE; segment.max_doc() as usize]);
+    };
+    let mut of_ord = Vec::with_capacity(column.num_terms());
+    let mut terms = column
+        .dictionary()
+        .stream()
+        .map_err(|e| SearchError::Corrupt(format!("slug column: {e}")))?;
+    while terms.advance() {
+        let article = std::str::from_utf8(terms.key())
+            .ok()
+            .and_then(|slug| by_slug.get(slug))
+            .map_or(NO_ARTICLE, |&i| u32::try_from(i).unwrap_or(NO_ARTICLE));
+        of_ord.push(article);
+    }
+    Ok((0..segment.max_doc())
+        .map(|doc| {
+            column
+                .term_ords(doc)
+                .next()
+                .and_then(|ord| of_ord.get(usize::try_from(ord).ok()?).copied())
+                .unwrap_or(NO_ARTICLE)
+        })
+        .collect())
 }
 
 /// The query cut to [`MAX_QUERY_CHARS`] at a character boundary.

@@ -140,8 +140,7 @@ impl SearchEngine {
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let ord = segment[0].segment_ord;
             let docs: Vec<DocId> = segment.iter().map(|a| a.doc_id).collect();
-            let reader = self.searcher.segment_reader(ord);
-            for (doc, score) in evaluator.score(reader, &docs)? {
+            for (doc, score) in evaluator.score(&self.searcher, ord as usize, &docs)? {
                 scored.push((score, DocAddress::new(ord, doc)));
             }
         }
@@ -193,24 +192,23 @@ impl SearchEngine {
     /// The articles behind ranked documents, with their snippets.
     fn hits(&self, plan: &QueryPlan, top: Vec<(Score, DocAddress)>) -> Vec<Hit<'_>> {
         let matched = self.lexicon.matching(&plan.highlights());
-        let mut slug = String::new();
         top.into_iter()
             .filter_map(|(score, addr)| {
-                let column = self.slug_columns.get(addr.segment_ord as usize)?.as_ref()?;
-                let ord = column.term_ords(addr.doc_id).next()?;
-                slug.clear();
-                column.ord_to_str(ord, &mut slug).ok()?;
-                let article = self.article(&slug)?;
+                let i = *self
+                    .article_of
+                    .get(addr.segment_ord as usize)?
+                    .get(addr.doc_id as usize)?;
+                let article = self.articles.get(i as usize)?.as_ref();
                 let text = self.stored_text(addr).unwrap_or_default();
-                let body = self.lexicon.tokenize(&text);
-                let snippet = snippet::best(&text, &body, &matched, &self.lexicon)
+                let body = self.lexicon.tokenize(&text, &matched);
+                let summary = &article.front.summary;
+                let snippet = snippet::best(&text, &body, &self.lexicon)
                     .or_else(|| {
-                        let summary = self.lexicon.tokenize(&article.front.summary);
-                        snippet::best(&article.front.summary, &summary, &matched, &self.lexicon)
+                        let tokens = self.lexicon.tokenize(summary, &matched);
+                        snippet::best(summary, &tokens, &self.lexicon)
                     })
                     .unwrap_or_else(|| {
-                        let summary = self.lexicon.tokenize(&article.front.summary);
-                        snippet::lead(&article.front.summary, &summary)
+                        snippet::lead(summary, &self.lexicon.tokenize(summary, &matched))
                     });
                 Some(Hit {
                     article,

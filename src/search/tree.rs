@@ -4,17 +4,20 @@
 //! Evaluating it directly is what makes the second stage cheap: tantivy's composite scorers,
 //! asked to seek to a far document, refill unions window by window and walk phrase matches
 //! forward to the next one; here each leaf (a term or a phrase) only checks the document it
-//! is asked about (`scorer_danger`, then `seek_danger`), and the tree adds up the leaves as
-//! tantivy's scorers would.
+//! is asked about, and the tree, flattened into a [`Program`], adds up the leaves as tantivy's
+//! scorers would. A term is looked up once per query and segment, a term the index lacks
+//! opens nothing, and a phrase is only checked where its words matched.
 
+use std::collections::HashMap;
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, PhraseQuery, Query,
-    Scorer, TermQuery, Weight,
+    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, DisjunctionMaxQuery,
+    EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight,
 };
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, Score, Searcher, SegmentReader, Term};
-
-use tantivy::SeekDangerResult;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, Term};
 
 /// How a part of the query scores a document.
 #[derive(Debug, Clone)]
@@ -92,106 +95,374 @@ impl Node {
             }
         }
     }
+}
 
-    /// The score from the leaves' scores, in leaf order; `None` when it does not match.
-    fn combine(&self, leaves: &[Option<Score>], next: &mut usize) -> Option<Score> {
-        match self {
-            Node::Term(_) | Node::Phrase { .. } => {
-                let s = leaves[*next];
-                *next += 1;
-                s
-            }
-            Node::Boost(inner, b) => inner.combine(leaves, next).map(|s| s * b),
-            Node::Max(children, tie) => {
-                let (mut max, mut sum, mut any) = (Score::MIN, 0.0, false);
-                for c in children {
-                    if let Some(s) = c.combine(leaves, next) {
-                        max = max.max(s);
-                        sum += s;
-                        any = true;
-                    }
+/// One step of a tree flattened in post-order: what [`Program::run`] does instead of walking
+/// the tree for every document.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    /// Push the next leaf's score.
+    Leaf,
+    Boost(Score),
+    /// Of the top `n`: the best plus `tie` times the others.
+    Max(usize, Score),
+    /// Of the top `n`: the sum.
+    Sum(usize),
+    /// Of the top `n` bonus values and the value below them: that value plus the bonuses.
+    Required(usize),
+}
+
+/// A tree as a sequence of steps on a stack of scores (`None`: does not match).
+#[derive(Debug)]
+struct Program {
+    ops: Vec<Op>,
+}
+
+impl Program {
+    fn of(tree: &Node) -> Self {
+        fn emit(node: &Node, ops: &mut Vec<Op>) {
+            match node {
+                Node::Term(_) | Node::Phrase { .. } => ops.push(Op::Leaf),
+                Node::Boost(inner, b) => {
+                    emit(inner, ops);
+                    ops.push(Op::Boost(*b));
                 }
-                any.then(|| max + tie * (sum - max))
-            }
-            Node::Sum(children) => {
-                let (mut sum, mut any) = (0.0, false);
-                for c in children {
-                    if let Some(s) = c.combine(leaves, next) {
-                        sum += s;
-                        any = true;
-                    }
+                Node::Max(children, tie) => {
+                    children.iter().for_each(|c| emit(c, ops));
+                    ops.push(Op::Max(children.len(), *tie));
                 }
-                any.then_some(sum)
-            }
-            Node::Required { must, bonus } => {
-                let m = must.combine(leaves, next);
-                let mut extra = 0.0;
-                for c in bonus {
-                    extra += c.combine(leaves, next).unwrap_or(0.0);
+                Node::Sum(children) => {
+                    children.iter().for_each(|c| emit(c, ops));
+                    ops.push(Op::Sum(children.len()));
                 }
-                m.map(|m| m + extra)
+                Node::Required { must, bonus } => {
+                    emit(must, ops);
+                    bonus.iter().for_each(|c| emit(c, ops));
+                    ops.push(Op::Required(bonus.len()));
+                }
             }
         }
+        let mut ops = Vec::new();
+        emit(tree, &mut ops);
+        Self { ops }
+    }
+
+    /// The tree's score from its leaves' scores (in leaf order), as the tantivy query's
+    /// scorers add them up; `None` when it does not match.
+    fn run(&self, leaves: &[Option<Score>], stack: &mut Vec<Option<Score>>) -> Option<Score> {
+        stack.clear();
+        let mut next = 0;
+        for op in &self.ops {
+            match *op {
+                Op::Leaf => {
+                    stack.push(leaves[next]);
+                    next += 1;
+                }
+                Op::Boost(b) => {
+                    if let Some(Some(s)) = stack.last_mut() {
+                        *s *= b;
+                    }
+                }
+                Op::Max(n, tie) => {
+                    let from = stack.len() - n;
+                    let (mut max, mut sum, mut any) = (Score::MIN, 0.0, false);
+                    for s in stack[from..].iter().flatten() {
+                        max = max.max(*s);
+                        sum += s;
+                        any = true;
+                    }
+                    stack.truncate(from);
+                    stack.push(any.then_some(max + tie * (sum - max)));
+                }
+                Op::Sum(n) => {
+                    let from = stack.len() - n;
+                    let (mut sum, mut any) = (0.0, false);
+                    for s in stack[from..].iter().flatten() {
+                        sum += s;
+                        any = true;
+                    }
+                    stack.truncate(from);
+                    stack.push(any.then_some(sum));
+                }
+                Op::Required(n) => {
+                    let from = stack.len() - n;
+                    let mut extra = 0.0;
+                    for s in &stack[from..] {
+                        extra += s.unwrap_or(0.0);
+                    }
+                    stack.truncate(from);
+                    let must = stack.pop().flatten();
+                    stack.push(must.map(|m| m + extra));
+                }
+            }
+        }
+        stack.pop().flatten()
     }
 }
 
-/// Scores chosen documents of one segment, in increasing order, by a tree.
-pub struct Evaluator<'t> {
-    tree: &'t Node,
-    weights: Vec<Box<dyn Weight>>,
+/// Scores chosen documents, segment by segment, by a tree: the second of two ranking stages.
+///
+/// Each distinct term is looked up once per segment, and its BM25 weight comes from that
+/// lookup. A term the index does not have never matches and opens nothing. A phrase is only
+/// checked on a document where each of its words already matched as a term of the tree.
+pub struct Evaluator {
+    program: Program,
+    leaves: Vec<Leaf>,
+    terms: Vec<TermStats>,
+    stats: Statistics,
 }
 
-impl<'t> Evaluator<'t> {
-    pub fn new(tree: &'t Node, searcher: &Searcher) -> tantivy::Result<Self> {
-        let mut leaves = Vec::new();
-        tree.leaves(&mut leaves);
-        let scoring = EnableScoring::enabled_from_searcher(searcher);
-        let weights = leaves
+/// What a leaf of the tree needs to score documents.
+enum Leaf {
+    /// A word the index does not have, or a phrase with one: never matches.
+    Never,
+    /// A word, `terms[term]`, with its BM25 weight.
+    Term { term: usize, weight: Bm25Weight },
+    /// A phrase, which matches on a document only where the term leaves `needs` do.
+    Phrase {
+        query: PhraseQuery,
+        needs: Vec<usize>,
+    },
+}
+
+/// A distinct term of the tree: where it is in each segment.
+struct TermStats {
+    term: Term,
+    infos: Vec<Option<TermInfo>>,
+    doc_freq: u64,
+}
+
+/// The BM25 statistics of the tree's terms, looked up once: what the phrases' weights use.
+struct Statistics {
+    total_docs: u64,
+    tokens: HashMap<Field, u64>,
+    doc_freq: HashMap<Term, u64>,
+}
+
+impl Bm25StatisticsProvider for Statistics {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        Ok(self.tokens.get(&field).copied().unwrap_or(0))
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.total_docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        Ok(self.doc_freq.get(term).copied().unwrap_or(0))
+    }
+}
+
+impl Statistics {
+    fn average_fieldnorm(&self, field: Field) -> Score {
+        self.tokens.get(&field).copied().unwrap_or(0) as Score / self.total_docs.max(1) as Score
+    }
+}
+
+/// A leaf opened on one segment.
+enum Open {
+    Never,
+    Term {
+        postings: Box<SegmentPostings>,
+        norms: FieldNormReader,
+        weight: Bm25Weight,
+    },
+    /// A phrase's scorer, opened at the first document that needs it.
+    Phrase(Option<Box<dyn Scorer>>),
+}
+
+impl Evaluator {
+    pub fn new(tree: &Node, searcher: &Searcher) -> tantivy::Result<Self> {
+        let mut nodes = Vec::new();
+        tree.leaves(&mut nodes);
+        let readers = searcher.segment_readers();
+        let mut terms: Vec<TermStats> = Vec::new();
+        let mut index_of: HashMap<Term, usize> = HashMap::new();
+        let mut tokens: HashMap<Field, u64> = HashMap::new();
+        let mut term_index = |term: &Term| -> tantivy::Result<usize> {
+            if let Some(&i) = index_of.get(term) {
+                return Ok(i);
+            }
+            let field = term.field();
+            let mut infos = Vec::with_capacity(readers.len());
+            let mut field_tokens = 0;
+            for reader in readers {
+                let inverted = reader.inverted_index(field)?;
+                field_tokens += inverted.total_num_tokens();
+                infos.push(inverted.get_term_info(term)?);
+            }
+            tokens.insert(field, field_tokens);
+            let doc_freq = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
+            terms.push(TermStats {
+                term: term.clone(),
+                infos,
+                doc_freq,
+            });
+            index_of.insert(term.clone(), terms.len() - 1);
+            Ok(terms.len() - 1)
+        };
+        // Each leaf's terms, looked up once.
+        let mut leaf_terms: Vec<Vec<usize>> = Vec::with_capacity(nodes.len());
+        for node in &nodes {
+            leaf_terms.push(match node {
+                Node::Term(t) => vec![term_index(t)?],
+                Node::Phrase { terms, .. } => terms
+                    .iter()
+                    .map(|(_, t)| term_index(t))
+                    .collect::<tantivy::Result<_>>()?,
+                _ => Vec::new(),
+            });
+        }
+        let stats = Statistics {
+            total_docs: readers.iter().map(|r| u64::from(r.max_doc())).sum(),
+            tokens,
+            doc_freq: terms.iter().map(|t| (t.term.clone(), t.doc_freq)).collect(),
+        };
+        // The leaf scoring a term alone, for each term: what gates the phrases.
+        let mut alone: HashMap<usize, usize> = HashMap::new();
+        for (i, node) in nodes.iter().enumerate() {
+            if let (Node::Term(_), [t]) = (node, leaf_terms[i].as_slice()) {
+                alone.entry(*t).or_insert(i);
+            }
+        }
+        let leaves = nodes
             .iter()
-            .map(|leaf| leaf.to_query().weight(scoring))
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Self { tree, weights })
+            .zip(&leaf_terms)
+            .map(|(node, ts)| {
+                if ts.is_empty() || ts.iter().any(|&t| terms[t].doc_freq == 0) {
+                    return Leaf::Never;
+                }
+                match node {
+                    Node::Phrase { terms: pt, slop } if pt.len() > 1 => {
+                        let needs = ts
+                            .iter()
+                            .map(|t| alone.get(t).copied())
+                            .collect::<Option<Vec<usize>>>()
+                            .unwrap_or_default();
+                        Leaf::Phrase {
+                            query: PhraseQuery::new_with_offset_and_slop(pt.clone(), *slop),
+                            needs,
+                        }
+                    }
+                    // A term, or a phrase of one word (scored as that word).
+                    _ => {
+                        let t = &terms[ts[0]];
+                        Leaf::Term {
+                            term: ts[0],
+                            weight: Bm25Weight::for_one_term_without_explain(
+                                t.doc_freq,
+                                stats.total_docs,
+                                stats.average_fieldnorm(t.term.field()),
+                            ),
+                        }
+                    }
+                }
+            })
+            .collect();
+        Ok(Self {
+            program: Program::of(tree),
+            leaves,
+            terms,
+            stats,
+        })
     }
 
-    /// The score of each of `docs` (sorted, increasing) that the tree matches.
+    /// The score of each of `docs` (sorted, increasing, of the segment `ord` read by
+    /// `reader`) that the tree matches.
     pub fn score(
         &self,
-        reader: &SegmentReader,
+        searcher: &Searcher,
+        ord: usize,
         docs: &[DocId],
     ) -> tantivy::Result<Vec<(DocId, Score)>> {
-        let Some(&first) = docs.first() else {
-            return Ok(Vec::new());
-        };
-        // Each leaf's scorer is opened at the first document asked about (`scorer_danger`): a
-        // phrase opened with `scorer` would walk its words' postings to its first match, which
-        // on a large index can be most of them. `next` is each leaf's next possible match.
-        let mut scorers: Vec<Box<dyn Scorer>> = Vec::with_capacity(self.weights.len());
-        let mut next: Vec<DocId> = Vec::with_capacity(self.weights.len());
-        let mut leaf_scores: Vec<Option<Score>> = Vec::with_capacity(self.weights.len());
-        for w in &self.weights {
-            let (found, mut scorer) = w.scorer_danger(reader, first, 1.0)?;
-            let (score, at) = outcome(found, scorer.as_mut(), first);
-            leaf_scores.push(score);
-            next.push(at);
-            scorers.push(scorer);
-        }
-        let mut out = Vec::with_capacity(docs.len());
-        for (k, &doc) in docs.iter().enumerate() {
-            // The first document's leaf scores come from opening the scorers.
-            if k > 0 {
-                for ((scorer, slot), next) in scorers
-                    .iter_mut()
-                    .zip(leaf_scores.iter_mut())
-                    .zip(next.iter_mut())
-                {
-                    if doc < *next {
-                        *slot = None;
-                        continue;
+        let reader = searcher.segment_reader(ord as u32);
+        let mut open: Vec<Open> = Vec::with_capacity(self.leaves.len());
+        for leaf in &self.leaves {
+            open.push(match leaf {
+                Leaf::Never => Open::Never,
+                Leaf::Term { term, weight } => {
+                    let t = &self.terms[*term];
+                    match t.infos.get(ord).and_then(Option::as_ref) {
+                        None => Open::Never,
+                        Some(info) => {
+                            let field = t.term.field();
+                            Open::Term {
+                                postings: Box::new(
+                                    reader.inverted_index(field)?.read_postings_from_terminfo(
+                                        info,
+                                        IndexRecordOption::WithFreqs,
+                                    )?,
+                                ),
+                                norms: reader.get_fieldnorms_reader(field)?,
+                                weight: weight.clone(),
+                            }
+                        }
                     }
-                    (*slot, *next) = outcome(scorer.seek_danger(doc), scorer.as_mut(), doc);
+                }
+                Leaf::Phrase { .. } => Open::Phrase(None),
+            });
+        }
+        let scoring = EnableScoring::enabled_from_statistics_provider(&self.stats, searcher);
+        let mut phrase_weights: Vec<Option<Box<dyn Weight>>> =
+            (0..self.leaves.len()).map(|_| None).collect();
+        // Each leaf's next possible match, and its score on the current document.
+        let mut next: Vec<DocId> = vec![0; self.leaves.len()];
+        let mut scores: Vec<Option<Score>> = vec![None; self.leaves.len()];
+        let mut stack = Vec::with_capacity(self.leaves.len());
+        let mut out = Vec::with_capacity(docs.len());
+        for &doc in docs {
+            for (i, o) in open.iter_mut().enumerate() {
+                let Open::Term {
+                    postings,
+                    norms,
+                    weight,
+                } = o
+                else {
+                    continue;
+                };
+                scores[i] = None;
+                if doc < next[i] {
+                    continue;
+                }
+                let at = if postings.doc() < doc {
+                    postings.seek(doc)
+                } else {
+                    postings.doc()
+                };
+                if at == doc {
+                    scores[i] = Some(weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
+                    next[i] = doc + 1;
+                } else {
+                    next[i] = at;
                 }
             }
-            if let Some(s) = self.tree.combine(&leaf_scores, &mut 0) {
+            for (i, leaf) in self.leaves.iter().enumerate() {
+                let Leaf::Phrase { query, needs } = leaf else {
+                    continue;
+                };
+                scores[i] = None;
+                if doc < next[i] || needs.iter().any(|&n| scores[n].is_none()) {
+                    continue;
+                }
+                let Open::Phrase(scorer) = &mut open[i] else {
+                    continue;
+                };
+                let found = match scorer {
+                    Some(s) => s.seek_danger(doc),
+                    None => {
+                        let weight = match &phrase_weights[i] {
+                            Some(w) => w,
+                            None => phrase_weights[i].insert(query.weight(scoring)?),
+                        };
+                        let (found, s) = weight.scorer_danger(reader, doc, 1.0)?;
+                        *scorer = Some(s);
+                        found
+                    }
+                };
+                let Some(s) = scorer.as_mut() else { continue };
+                (scores[i], next[i]) = outcome(found, s.as_mut(), doc);
+            }
+            if let Some(s) = self.program.run(&scores, &mut stack) {
                 out.push((doc, s));
             }
         }

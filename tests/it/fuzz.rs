@@ -1160,16 +1160,16 @@ mod property {
         fn snippets_are_escaped(text in joined(query(), 20), q in query()) {
             let words = analysis::words(&text);
             let lexicon = Lexicon::of_words(words.iter().map(|w| w.text.as_str()));
-            let tokens = lexicon.tokenize(&text);
             let query_words = analysis::words(&q);
             let h = Highlights {
                 exact: query_words.iter().map(|w| w.text.clone()).collect(),
                 stems: query_words.iter().map(|w| w.stem.clone()).collect(),
             };
             let matched = lexicon.matching(&h);
+            let tokens = lexicon.tokenize(&text, &matched);
             let lead = snippet::lead(&text, &tokens);
             if let Err(e) = check_snippet(&lead) { prop_assert!(false, "{e}"); }
-            if let Some(s) = snippet::best(&text, &tokens, &matched, &lexicon) {
+            if let Some(s) = snippet::best(&text, &tokens, &lexicon) {
                 if let Err(e) = check_snippet(&s) { prop_assert!(false, "{e}"); }
                 prop_assert!(s.contains("<mark>"), "a best snippet marks something: {s}");
                 for marked in s.split("<mark>").skip(1) {
@@ -1449,13 +1449,13 @@ mod hang {
             timed(&format!("snippet: {name}"), || {
                 let words = analysis::words(text);
                 let lexicon = Lexicon::of_words(words.iter().map(|w| w.text.as_str()));
-                let tokens = lexicon.tokenize(text);
                 let h = Highlights {
                     exact: ["card".to_string(), "a".repeat(40)].into(),
                     stems: ["twice".to_string()].into(),
                 };
                 let matched = lexicon.matching(&h);
-                if let Some(s) = snippet::best(text, &tokens, &matched, &lexicon) {
+                let tokens = lexicon.tokenize(text, &matched);
+                if let Some(s) = snippet::best(text, &tokens, &lexicon) {
                     check_snippet(&s).unwrap_or_else(|e| panic!("{name}: {e}"));
                 }
             });

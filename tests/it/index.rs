@@ -239,6 +239,65 @@ fn two_stage_ranking_keeps_the_sample_contents_relevance() {
     );
 }
 
+/// With every article a candidate, the second stage, which scores the query's tree itself,
+/// gives each result the score tantivy's query gives it: the same terms, weights, phrases and
+/// sums, for typed, misspelled, cut-off and synonym questions alike.
+#[test]
+fn the_second_stage_scores_every_result_as_the_full_query_does() {
+    let loaded = KnowledgeBase::load(Path::new("content"), today()).expect("sample loads");
+    let exhaustive = SearchEngine::build(&loaded.kb).expect("index");
+    let staged = SearchEngine::build(&loaded.kb)
+        .expect("index")
+        .with_stages(Stages {
+            from_postings: 0,
+            candidates: 1_000,
+            common_share: 1.0,
+            first_stage_terms: 1_000,
+        });
+    let questions = deflect::eval::read_questions(Path::new("tests/data/banking77_train.csv"))
+        .expect("questions");
+    let mut texts: Vec<String> = questions
+        .iter()
+        .step_by(40)
+        .map(|q| q.text.clone())
+        .collect();
+    texts.extend([
+        "how do i chnage my pin".to_string(),
+        "cash withdr".to_string(),
+        "my atm card was swallowed by the machine".to_string(),
+        "top up with apple pay".to_string(),
+    ]);
+    let mut compared = 0;
+    for text in &texts {
+        let req = SearchRequest {
+            limit: 20,
+            ..SearchRequest::new(text)
+        };
+        let a = exhaustive.search(&req);
+        let b = staged.search(&req);
+        assert_eq!(a.hits.len(), b.hits.len(), "{text}");
+        for (x, y) in a.hits.iter().zip(&b.hits) {
+            let close = (x.score - y.score).abs() <= 1e-4 * x.score.abs().max(1.0);
+            assert!(
+                close,
+                "{text}: {} scored {} by the query, {} ({}) by the second stage",
+                x.article.slug, x.score, y.article.slug, y.score
+            );
+            compared += 1;
+        }
+        let sorted = |r: &deflect::search::SearchResults<'_>| {
+            let mut s: Vec<String> = r.hits.iter().map(|h| h.article.slug.clone()).collect();
+            s.sort();
+            s
+        };
+        // Equal scores may come in either order; the articles are the same.
+        if a.hits.len() < 20 {
+            assert_eq!(sorted(&a), sorted(&b), "{text}");
+        }
+    }
+    assert!(compared > 1_000, "{compared} results compared");
+}
+
 /// A long question's first stage keeps only its heaviest terms: the rare word that names the
 /// article survives the cap, the everyday words around it are what is left to the second stage.
 #[test]
