@@ -180,19 +180,26 @@ fn a_reload_reindexes_one_edited_article_and_old_searches_keep_their_version() {
     assert!(!same("transfer-limits"));
 }
 
-/// Top results of the sample's labelled training questions, ranked exhaustively and in two
-/// stages (forced on, with 40 candidates of the 108 articles, as on a large help center).
-#[test]
-fn two_stage_ranking_keeps_the_sample_contents_relevance() {
+/// The sample content's engine as it ranks on a small help center (exhaustively), and one
+/// ranking in two stages with `stages`.
+fn sample_ranked_both_ways(stages: Stages) -> (SearchEngine, SearchEngine) {
     let loaded = KnowledgeBase::load(Path::new("content"), today()).expect("sample loads");
     let exhaustive = SearchEngine::build(&loaded.kb).expect("index");
     let staged = SearchEngine::build(&loaded.kb)
         .expect("index")
-        .with_stages(Stages {
-            from_postings: 0,
-            candidates: 40,
-            ..Stages::default()
-        });
+        .with_stages(stages);
+    (exhaustive, staged)
+}
+
+/// Top results of the sample's labelled training questions, ranked exhaustively and in two
+/// stages (forced on, with 40 candidates of the 108 articles, as on a large help center).
+#[test]
+fn two_stage_ranking_keeps_the_sample_contents_relevance() {
+    let (exhaustive, staged) = sample_ranked_both_ways(Stages {
+        from_postings: 0,
+        candidates: 40,
+        ..Stages::default()
+    });
     let questions = deflect::eval::read_questions(Path::new("tests/data/banking77_train.csv"))
         .expect("questions");
     let right = |engine: &SearchEngine, text: &str, label: &str| {
@@ -244,16 +251,12 @@ fn two_stage_ranking_keeps_the_sample_contents_relevance() {
 /// sums, for typed, misspelled, cut-off and synonym questions alike.
 #[test]
 fn the_second_stage_scores_every_result_as_the_full_query_does() {
-    let loaded = KnowledgeBase::load(Path::new("content"), today()).expect("sample loads");
-    let exhaustive = SearchEngine::build(&loaded.kb).expect("index");
-    let staged = SearchEngine::build(&loaded.kb)
-        .expect("index")
-        .with_stages(Stages {
-            from_postings: 0,
-            candidates: 1_000,
-            common_share: 1.0,
-            first_stage_terms: 1_000,
-        });
+    let (exhaustive, staged) = sample_ranked_both_ways(Stages {
+        from_postings: 0,
+        candidates: 1_000,
+        common_share: 1.0,
+        first_stage_terms: 1_000,
+    });
     let questions = deflect::eval::read_questions(Path::new("tests/data/banking77_train.csv"))
         .expect("questions");
     let mut texts: Vec<String> = questions
