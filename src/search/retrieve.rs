@@ -202,14 +202,12 @@ impl SearchEngine {
                 let text = self.stored_text(addr).unwrap_or_default();
                 let body = self.lexicon.tokenize(&text, &matched);
                 let summary = &article.front.summary;
-                let snippet = snippet::best(&text, &body, &self.lexicon)
-                    .or_else(|| {
-                        let tokens = self.lexicon.tokenize(summary, &matched);
-                        snippet::best(summary, &tokens, &self.lexicon)
-                    })
-                    .unwrap_or_else(|| {
-                        snippet::lead(summary, &self.lexicon.tokenize(summary, &matched))
-                    });
+                let snippet = snippet::best(&text, &body, &self.lexicon).unwrap_or_else(|| {
+                    // The summary, tokenized once: its best window, or else its opening words.
+                    let tokens = self.lexicon.tokenize(summary, &matched);
+                    snippet::best(summary, &tokens, &self.lexicon)
+                        .unwrap_or_else(|| snippet::lead(summary, &tokens))
+                });
                 Some(Hit {
                     article,
                     score,

@@ -123,7 +123,8 @@ impl Evidence {
                 .unwrap_or(0);
             ((n + 1.0) / (f64::from(df) + 0.5)).ln().max(0.1)
         };
-        // Collected at index time (every hit is one of the engine's articles).
+        // Collected on demand from the text the index stores (every hit is one of the
+        // engine's articles).
         let Some(words) = engine.article_words(&first.hit.article.slug) else {
             return e;
         };

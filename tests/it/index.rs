@@ -10,6 +10,13 @@ use deflect::site::{IndexAt, Site};
 
 use crate::fixture::{ArticleSrc, Fixture, slugs, today};
 
+/// The help center, and a fresh data directory (kept while the test runs) for its index.
+fn help_center_with_index_dir() -> (Fixture, tempfile::TempDir, std::path::PathBuf) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let index = data.path().join("index");
+    (help_center(), data, index)
+}
+
 fn help_center() -> Fixture {
     let f = Fixture::new();
     f.article(
@@ -39,9 +46,7 @@ fn served(f: &Fixture, index: &Path) -> (Site, deflect::site::ReloadReport) {
 
 #[test]
 fn an_unchanged_help_center_reuses_its_index_and_a_changed_one_reindexes_only_the_change() {
-    let f = help_center();
-    let data = tempfile::tempdir().expect("temp dir");
-    let index = data.path().join("index");
+    let (f, _data, index) = help_center_with_index_dir();
 
     let (engine, first) = open(&f, &index);
     assert!(first.rebuilt, "{first:?}");
@@ -84,9 +89,7 @@ fn an_unchanged_help_center_reuses_its_index_and_a_changed_one_reindexes_only_th
 
 #[test]
 fn a_damaged_index_is_rebuilt_from_the_content() {
-    let f = help_center();
-    let data = tempfile::tempdir().expect("temp dir");
-    let index = data.path().join("index");
+    let (f, _data, index) = help_center_with_index_dir();
     drop(open(&f, &index));
 
     // A manifest that is not JSON.
@@ -126,9 +129,7 @@ fn a_damaged_index_is_rebuilt_from_the_content() {
 
 #[test]
 fn an_index_in_use_by_another_process_is_not_touched_and_the_site_indexes_in_memory() {
-    let f = help_center();
-    let data = tempfile::tempdir().expect("temp dir");
-    let index = data.path().join("index");
+    let (f, _data, index) = help_center_with_index_dir();
     let (holder, _) = open(&f, &index);
     let loaded = KnowledgeBase::load(f.root(), today()).expect("loads");
     assert!(matches!(
@@ -145,9 +146,7 @@ fn an_index_in_use_by_another_process_is_not_touched_and_the_site_indexes_in_mem
 
 #[test]
 fn a_reload_reindexes_one_edited_article_and_old_searches_keep_their_version() {
-    let f = help_center();
-    let data = tempfile::tempdir().expect("temp dir");
-    let index = data.path().join("index");
+    let (f, _data, index) = help_center_with_index_dir();
     let (before, _) = served(&f, &index);
     f.article(
         "transfers/transfer-limits.md",
@@ -422,9 +421,7 @@ fn texts_released(site: &Site) -> bool {
 
 #[test]
 fn a_served_site_keeps_article_texts_in_its_index_only_and_still_snippets_and_reindexes_them() {
-    let f = help_center();
-    let data = tempfile::tempdir().expect("temp dir");
-    let index = data.path().join("index");
+    let (f, _data, index) = help_center_with_index_dir();
     let (first, _) = served(&f, &index);
     assert!(texts_released(&first));
     let delivery = "Delivery takes five <mark>working</mark> <mark>days</mark>.";
@@ -473,9 +470,7 @@ fn a_served_site_keeps_article_texts_in_its_index_only_and_still_snippets_and_re
 
 #[test]
 fn an_article_to_reindex_without_its_text_is_refused_and_the_index_stays_whole() {
-    let f = help_center();
-    let data = tempfile::tempdir().expect("temp dir");
-    let index = data.path().join("index");
+    let (f, _data, index) = help_center_with_index_dir();
     let (site, _) = served(&f, &index);
     // A changed title on an article whose text is no longer in memory: indexing it would
     // lose its body.
