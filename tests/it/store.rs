@@ -149,7 +149,7 @@ async fn bad_database_urls_are_explained() {
 
 /// A multi-row statement's text depends on its number of rows: batches of any size must
 /// leave each connection a few prepared statements, not one per size (kept, they grew the
-/// server's memory by about 1 MB a second under load), and store every row.
+/// server's memory by about 0.7 MB a second under load), and store every row.
 #[tokio::test]
 async fn batches_of_any_size_keep_a_few_statements_prepared() {
     use sqlx::Connection;
