@@ -208,7 +208,6 @@ impl Program {
 pub struct Evaluator {
     program: Program,
     leaves: Vec<Leaf>,
-    terms: Vec<TermStats>,
     stats: Statistics,
 }
 
@@ -216,7 +215,7 @@ pub struct Evaluator {
 enum Leaf {
     /// A word the index does not have, or a phrase with one: never matches.
     Never,
-    /// A word, `terms[term]`, with its BM25 weight.
+    /// A word, `stats.terms[term]`, with its BM25 weight.
     Term { term: usize, weight: Bm25Weight },
     /// A phrase, which matches on a document only where the term leaves `needs` do.
     Phrase {
@@ -232,11 +231,13 @@ struct TermStats {
     doc_freq: u64,
 }
 
-/// The BM25 statistics of the tree's terms, looked up once: what the phrases' weights use.
+/// The tree's distinct terms and their BM25 statistics, looked up once: what the term leaves
+/// and the phrases' weights use.
 struct Statistics {
     total_docs: u64,
     tokens: HashMap<Field, u64>,
-    doc_freq: HashMap<Term, u64>,
+    terms: Vec<TermStats>,
+    index_of: HashMap<Term, usize>,
 }
 
 impl Bm25StatisticsProvider for Statistics {
@@ -249,7 +250,10 @@ impl Bm25StatisticsProvider for Statistics {
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        Ok(self.doc_freq.get(term).copied().unwrap_or(0))
+        Ok(self
+            .index_of
+            .get(term)
+            .map_or(0, |&i| self.terms[i].doc_freq))
     }
 }
 
@@ -316,7 +320,8 @@ impl Evaluator {
         let stats = Statistics {
             total_docs: readers.iter().map(|r| u64::from(r.max_doc())).sum(),
             tokens,
-            doc_freq: terms.iter().map(|t| (t.term.clone(), t.doc_freq)).collect(),
+            terms,
+            index_of,
         };
         // The leaf scoring a term alone, for each term: what gates the phrases.
         let mut alone: HashMap<usize, usize> = HashMap::new();
@@ -329,7 +334,7 @@ impl Evaluator {
             .iter()
             .zip(&leaf_terms)
             .map(|(node, ts)| {
-                if ts.is_empty() || ts.iter().any(|&t| terms[t].doc_freq == 0) {
+                if ts.is_empty() || ts.iter().any(|&t| stats.terms[t].doc_freq == 0) {
                     return Leaf::Never;
                 }
                 match node {
@@ -346,7 +351,7 @@ impl Evaluator {
                     }
                     // A term, or a phrase of one word (scored as that word).
                     _ => {
-                        let t = &terms[ts[0]];
+                        let t = &stats.terms[ts[0]];
                         Leaf::Term {
                             term: ts[0],
                             weight: Bm25Weight::for_one_term_without_explain(
@@ -362,13 +367,12 @@ impl Evaluator {
         Ok(Self {
             program: Program::of(tree),
             leaves,
-            terms,
             stats,
         })
     }
 
-    /// The score of each of `docs` (sorted, increasing, of the segment `ord` read by
-    /// `reader`) that the tree matches.
+    /// The score of each of `docs` (sorted, increasing, of the segment `ord` of `searcher`)
+    /// that the tree matches.
     pub fn score(
         &self,
         searcher: &Searcher,
@@ -381,7 +385,7 @@ impl Evaluator {
             open.push(match leaf {
                 Leaf::Never => Open::Never,
                 Leaf::Term { term, weight } => {
-                    let t = &self.terms[*term];
+                    let t = &self.stats.terms[*term];
                     match t.infos.get(ord).and_then(Option::as_ref) {
                         None => Open::Never,
                         Some(info) => {
