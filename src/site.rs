@@ -65,6 +65,8 @@ pub enum IndexAt<'a> {
     Memory,
     /// On disk in this folder, reused at the next start when the content has not changed.
     Disk(&'a Path),
+    /// As `Disk`, but an error when another process holds it (instead of an index in memory).
+    DiskOnly(&'a Path),
 }
 
 impl Site {
@@ -128,6 +130,7 @@ impl Site {
                 }
                 found => found,
             },
+            (None, IndexAt::DiskOnly(at)) => IndexStore::open(at),
             (None, IndexAt::Memory) => IndexStore::in_ram(),
         };
         Ok(Arc::new(store.context("opening the search index")?))

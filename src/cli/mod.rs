@@ -4,6 +4,7 @@
 mod check;
 mod eval;
 mod import;
+mod index;
 mod replay;
 mod report;
 mod search;
@@ -33,6 +34,8 @@ enum Command {
     Search(search::Args),
     /// Serve the help center (pages and JSON API) over HTTP.
     Serve(serve::Args),
+    /// Build the search index `deflect serve` keeps in DATA_DIR/index, or bring it up to date.
+    Index(index::Args),
     /// Print the configuration file format (`--example`: a commented deflect.toml).
     Config {
         /// Print a commented example deflect.toml.
@@ -112,13 +115,18 @@ pub(crate) async fn open_store(
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Warnings and errors by default; an index build's progress too.
+    let default_filter = match cli.command {
+        Command::Index(_) => "warn,deflect::search::index=info",
+        _ => "warn",
+    };
     // Colours only on a terminal: piped logs and CI logs stay plain text.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .init();
     let result = match cli.command {
@@ -126,6 +134,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => search::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Index(args) => index::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Import(args) => import::run(&args),

@@ -59,6 +59,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     config.triage.validate()?;
     tracing::debug!(?config, "configuration");
     let index_dir = config.data_dir.join("index");
+    if config.content.is_dir() && !crate::search::IndexStore::is_built(&index_dir) {
+        // A first build in a child process: its memory goes back to the system when the
+        // child exits (in this process the allocator kept it, and the server grew into it
+        // under load), and the server then starts as on a restart.
+        let child = std::time::Instant::now();
+        match super::index::in_child(&config, args.content.config.as_deref()) {
+            Ok(()) => tracing::info!(
+                ms = %child.elapsed().as_millis(),
+                "search index built by `deflect index`"
+            ),
+            Err(e) => tracing::warn!("{e:#}; building the search index in this process"),
+        }
+    }
     let (site, report) = Site::load_at(
         &config.content,
         today(),

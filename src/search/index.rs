@@ -269,6 +269,16 @@ impl IndexStore {
         }
     }
 
+    /// Whether `dir` holds an index of this format with at least one article, by its
+    /// manifest alone (nothing is opened or locked): when it does not, opening it means a
+    /// first build.
+    pub fn is_built(dir: &Path) -> bool {
+        std::fs::read(dir.join(MANIFEST))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
+            .is_some_and(|m| m.format == FORMAT && !m.articles.is_empty())
+    }
+
     fn try_open(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir).map_err(|e| SearchError::Io(dir.to_path_buf(), e))?;
         let (schema, fields) = schema();

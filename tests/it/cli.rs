@@ -366,3 +366,87 @@ fn serve_with_no_content_directory_serves_the_bundled_sample() {
         "{response}"
     );
 }
+
+/// `deflect serve` on `f` with the data directory `data`, its log (at info) in `log`.
+fn serve_logging(f: &Fixture, data: &Path, log: &Path) -> ServeProcess {
+    let file = std::fs::File::create(log).expect("create the log file");
+    ServeProcess::start(|cmd| {
+        cmd.args(["--content", root(f), "--data-dir"])
+            .arg(data)
+            .env("RUST_LOG", "deflect=info")
+            .stderr(file)
+    })
+}
+
+#[test]
+fn index_builds_the_served_index_then_writes_only_what_changed_and_refuses_one_in_use() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("tempdir");
+    let d = data.path().to_str().expect("UTF-8 path");
+    let index = |expect: &str| {
+        let out = deflect(&["index", "--content", root(&f), "--data-dir", d], "");
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}\n{}", stderr(&out));
+        assert!(
+            text.starts_with(&format!("index {d}/index: 3 articles ({expect}) in ")),
+            "{text}"
+        );
+    };
+    index("3 added, 0 updated, 0 removed, 0 unchanged");
+    index("0 added, 0 updated, 0 removed, 3 unchanged");
+    f.article(
+        "cards/lost-card.md",
+        &ArticleSrc::new("I lost my card")
+            .ticket_types(&["lost_or_stolen_card"])
+            .intro("Freeze a lost card in the app and order a replacement."),
+    );
+    index("0 added, 1 updated, 0 removed, 2 unchanged");
+
+    // A server on the same data directory starts on that index without indexing anything.
+    let log = data.path().join("serve.log");
+    let server = serve_logging(&f, data.path(), &log);
+    let (status, body) = server.call("GET", "/api/v1/search?q=replacement", None);
+    assert_eq!(status, 200, "{body}");
+    let hits: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(hits["results"][0]["slug"], "lost-card", "{body}");
+    // While it holds the index, `deflect index` says so instead of touching it.
+    let out = deflect(&["index", "--content", root(&f), "--data-dir", d], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("is in use by another process"),
+        "{}",
+        stderr(&out)
+    );
+    server.stop();
+    let log = std::fs::read_to_string(&log).expect("read the log");
+    assert!(
+        log.contains("reused=3 indexed=0 removed=0"),
+        "the server reindexed:\n{log}"
+    );
+    assert!(!log.contains("built by `deflect index`"), "{log}");
+}
+
+#[test]
+fn serve_builds_a_missing_index_in_a_child_process_and_starts_on_it() {
+    let f = help_center();
+    let data = tempfile::tempdir().expect("tempdir");
+    let log = data.path().join("serve.log");
+    let server = serve_logging(&f, data.path(), &log);
+    let (status, body) = server.call("GET", "/api/v1/search?q=interbank", None);
+    assert_eq!(status, 200, "{body}");
+    let hits: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(hits["results"][0]["slug"], "exchange-rate", "{body}");
+    server.stop();
+    let log = std::fs::read_to_string(&log).expect("read the log");
+    // The child's summary, then the server finding everything indexed already.
+    let child = log
+        .find("3 articles (3 added, 0 updated, 0 removed, 0 unchanged)")
+        .unwrap_or_else(|| panic!("no summary of `deflect index`:\n{log}"));
+    let built = log
+        .find("search index built by `deflect index`")
+        .unwrap_or_else(|| panic!("{log}"));
+    let loaded = log
+        .find("reused=3 indexed=0 removed=0")
+        .unwrap_or_else(|| panic!("the server indexed again:\n{log}"));
+    assert!(child < built && built < loaded, "{log}");
+}
