@@ -20,9 +20,22 @@ pub struct Args {
     /// Where `deflect serve` keeps its data; the index is its `index` folder [default: data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Set by `deflect serve` when it runs this build: stop when that process is gone, so
+    /// that a server killed during its first start leaves no build holding the index.
+    #[arg(long, hide = true)]
+    parent: Option<u32>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if let Some(parent) = args.parent {
+        std::thread::spawn(move || {
+            while std::os::unix::process::parent_id() == parent {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            eprintln!("deflect index: the server that started this build has stopped; stopping");
+            std::process::exit(3);
+        });
+    }
     let config = args.content.config_with(Layer {
         data_dir: args.data_dir.clone(),
         ..Layer::default()
@@ -72,6 +85,8 @@ pub fn in_child(config: &Config, config_file: Option<&Path>) -> anyhow::Result<(
     let exe = std::env::current_exe().context("finding this executable")?;
     let mut cmd = Command::new(exe);
     cmd.arg("index")
+        .arg("--parent")
+        .arg(std::process::id().to_string())
         .arg("--content")
         .arg(&config.content)
         .arg("--data-dir")

@@ -450,3 +450,101 @@ fn serve_builds_a_missing_index_in_a_child_process_and_starts_on_it() {
         .unwrap_or_else(|| panic!("the server indexed again:\n{log}"));
     assert!(child < built && built < loaded, "{log}");
 }
+
+/// The processes whose parent is `pid` and that have not exited, from `/proc`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`, where comm may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        if fields.get(1) == Some(&pid.to_string().as_str()) && fields.first() != Some(&"Z") {
+            out.push(child);
+        }
+    }
+    out
+}
+
+/// Whether process `pid` is still running (not gone, not a zombie).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().next() != Some("Z"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_server_killed_during_its_first_build_leaves_no_build_holding_the_index() {
+    // Enough articles for the build to take a while in a debug build.
+    let f = Fixture::new();
+    let body = "Cards, transfers and exchange rates explained in plain words. ".repeat(20);
+    for i in 0..5000 {
+        f.article(
+            &format!("topic-{}/article-{i}.md", i % 20),
+            &ArticleSrc::new(&format!("Question number {i} about cards")).intro(&body),
+        );
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_deflect"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--no-watch", "--content"])
+        .arg(f.root())
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start deflect serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let build = loop {
+        if let Some(&child) = children_of(server.id()).first() {
+            break child;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deflect serve started no `deflect index` within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let cmdline = std::fs::read(format!("/proc/{build}/cmdline")).unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains("index"),
+        "{cmdline:?}"
+    );
+    server.kill().expect("kill the server");
+    server.wait().expect("reap the server");
+    // The build notices within a second or so and stops.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while running(build) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`deflect index` (pid {build}) still runs 10 s after its server was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !data.path().join("index/deflect-index.json").exists(),
+        "the build ran to its end instead of stopping with its server"
+    );
+    // The index is free: building it now succeeds.
+    let d = data.path().to_str().expect("UTF-8 path");
+    let out = deflect(&["index", "--content", root(&f), "--data-dir", d], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(": 5000 articles ("),
+        "{}",
+        stdout(&out)
+    );
+}
