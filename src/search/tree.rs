@@ -5,8 +5,9 @@
 //! asked to seek to a far document, refill unions window by window and walk phrase matches
 //! forward to the next one; here each leaf (a term or a phrase) only checks the document it
 //! is asked about, and the tree, flattened into a [`Program`], adds up the leaves as tantivy's
-//! scorers would. A term is looked up once per query and segment, a term the index lacks
-//! opens nothing, and a phrase is only checked where its words matched.
+//! scorers would. A term is looked up once per query and segment and read once per document
+//! however many leaves hold it, a term the index lacks opens nothing, and a phrase is only
+//! checked where its words matched.
 
 use std::collections::HashMap;
 
@@ -203,7 +204,9 @@ impl Program {
 /// Scores chosen documents, segment by segment, by a tree: the second of two ranking stages.
 ///
 /// Each distinct term is looked up once per segment, and its BM25 weight comes from that
-/// lookup. A term the index does not have never matches and opens nothing. A phrase is only
+/// lookup; a term in several leaves (two words with one stem, a typo of one word that is
+/// another word) is read once per document and its score shared. A term the index does not
+/// have never matches and opens nothing. A phrase is only
 /// checked on a document where each of its words already matched as a term of the tree.
 pub struct Evaluator {
     program: Program,
@@ -273,6 +276,8 @@ enum Open {
     },
     /// A phrase's scorer, opened at the first document that needs it.
     Phrase(Option<Box<dyn Scorer>>),
+    /// The same term as this earlier leaf (the same weight too): its score, read once.
+    Same(usize),
 }
 
 impl Evaluator {
@@ -381,10 +386,14 @@ impl Evaluator {
     ) -> tantivy::Result<Vec<(DocId, Score)>> {
         let reader = searcher.segment_reader(ord as u32);
         let mut open: Vec<Open> = Vec::with_capacity(self.leaves.len());
-        for leaf in &self.leaves {
+        // The leaf that opened each term: a term in several leaves is read once per document.
+        let mut opened: HashMap<usize, usize> = HashMap::new();
+        for (i, leaf) in self.leaves.iter().enumerate() {
             open.push(match leaf {
                 Leaf::Never => Open::Never,
+                Leaf::Term { term, .. } if opened.contains_key(term) => Open::Same(opened[term]),
                 Leaf::Term { term, weight } => {
+                    opened.insert(*term, i);
                     let t = &self.stats.terms[*term];
                     match t.infos.get(ord).and_then(Option::as_ref) {
                         None => Open::Never,
@@ -415,12 +424,16 @@ impl Evaluator {
         let mut stack = Vec::with_capacity(self.leaves.len());
         let mut out = Vec::with_capacity(docs.len());
         for &doc in docs {
-            for (i, o) in open.iter_mut().enumerate() {
+            for i in 0..open.len() {
+                if let Open::Same(first) = open[i] {
+                    scores[i] = scores[first];
+                    continue;
+                }
                 let Open::Term {
                     postings,
                     norms,
                     weight,
-                } = o
+                } = &mut open[i]
                 else {
                     continue;
                 };

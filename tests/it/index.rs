@@ -268,6 +268,9 @@ fn the_second_stage_scores_every_result_as_the_full_query_does() {
         "cash withdr".to_string(),
         "my atm card was swallowed by the machine".to_string(),
         "top up with apple pay".to_string(),
+        // Words sharing stems, and a typo that is another word: terms in several leaves.
+        "cards card transfer transfers transferred".to_string(),
+        "pin pins payment payments pay paying".to_string(),
     ]);
     let mut compared = 0;
     for text in &texts {
