@@ -206,8 +206,8 @@ impl Program {
 /// Each distinct term is looked up once per segment, and its BM25 weight comes from that
 /// lookup; a term in several leaves (two words with one stem, a typo of one word that is
 /// another word) is read once per document and its score shared. A term the index does not
-/// have never matches and opens nothing. A phrase is only
-/// checked on a document where each of its words already matched as a term of the tree.
+/// have never matches and opens nothing. A phrase is only checked on a document where each
+/// of its words already matched as a term of the tree.
 pub struct Evaluator {
     program: Program,
     leaves: Vec<Leaf>,
@@ -220,6 +220,8 @@ enum Leaf {
     Never,
     /// A word, `stats.terms[term]`, with its BM25 weight.
     Term { term: usize, weight: Bm25Weight },
+    /// The same word (and weight) as this earlier term leaf: its score, read once.
+    Same(usize),
     /// A phrase, which matches on a document only where the term leaves `needs` do.
     Phrase {
         query: PhraseQuery,
@@ -335,10 +337,13 @@ impl Evaluator {
                 alone.entry(*t).or_insert(i);
             }
         }
+        // The first term leaf of each term: later leaves of the same term share its score.
+        let mut first: HashMap<usize, usize> = HashMap::new();
         let leaves = nodes
             .iter()
             .zip(&leaf_terms)
-            .map(|(node, ts)| {
+            .enumerate()
+            .map(|(i, (node, ts))| {
                 if ts.is_empty() || ts.iter().any(|&t| stats.terms[t].doc_freq == 0) {
                     return Leaf::Never;
                 }
@@ -356,6 +361,10 @@ impl Evaluator {
                     }
                     // A term, or a phrase of one word (scored as that word).
                     _ => {
+                        if let Some(&leaf) = first.get(&ts[0]) {
+                            return Leaf::Same(leaf);
+                        }
+                        first.insert(ts[0], i);
                         let t = &stats.terms[ts[0]];
                         Leaf::Term {
                             term: ts[0],
@@ -386,14 +395,11 @@ impl Evaluator {
     ) -> tantivy::Result<Vec<(DocId, Score)>> {
         let reader = searcher.segment_reader(ord as u32);
         let mut open: Vec<Open> = Vec::with_capacity(self.leaves.len());
-        // The leaf that opened each term: a term in several leaves is read once per document.
-        let mut opened: HashMap<usize, usize> = HashMap::new();
-        for (i, leaf) in self.leaves.iter().enumerate() {
+        for leaf in &self.leaves {
             open.push(match leaf {
                 Leaf::Never => Open::Never,
-                Leaf::Term { term, .. } if opened.contains_key(term) => Open::Same(opened[term]),
+                Leaf::Same(first) => Open::Same(*first),
                 Leaf::Term { term, weight } => {
-                    opened.insert(*term, i);
                     let t = &self.stats.terms[*term];
                     match t.infos.get(ord).and_then(Option::as_ref) {
                         None => Open::Never,

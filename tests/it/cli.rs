@@ -378,6 +378,18 @@ fn serve_logging(f: &Fixture, data: &Path, log: &Path) -> ServeProcess {
     })
 }
 
+/// The slug of the first result the server gives for `query` (a single word).
+#[track_caller]
+fn first_result(server: &ServeProcess, query: &str) -> String {
+    let (status, body) = server.call("GET", &format!("/api/v1/search?q={query}"), None);
+    assert_eq!(status, 200, "{body}");
+    let hits: Value = serde_json::from_str(&body).expect("JSON");
+    hits["results"][0]["slug"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no first result for {query}: {body}"))
+        .to_string()
+}
+
 #[test]
 fn index_builds_the_served_index_then_writes_only_what_changed_and_refuses_one_in_use() {
     let f = help_center();
@@ -405,10 +417,7 @@ fn index_builds_the_served_index_then_writes_only_what_changed_and_refuses_one_i
     // A server on the same data directory starts on that index without indexing anything.
     let log = data.path().join("serve.log");
     let server = serve_logging(&f, data.path(), &log);
-    let (status, body) = server.call("GET", "/api/v1/search?q=replacement", None);
-    assert_eq!(status, 200, "{body}");
-    let hits: Value = serde_json::from_str(&body).expect("JSON");
-    assert_eq!(hits["results"][0]["slug"], "lost-card", "{body}");
+    assert_eq!(first_result(&server, "replacement"), "lost-card");
     // While it holds the index, `deflect index` says so instead of touching it.
     let out = deflect(&["index", "--content", root(&f), "--data-dir", d], "");
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
@@ -432,10 +441,7 @@ fn serve_builds_a_missing_index_in_a_child_process_and_starts_on_it() {
     let data = tempfile::tempdir().expect("tempdir");
     let log = data.path().join("serve.log");
     let server = serve_logging(&f, data.path(), &log);
-    let (status, body) = server.call("GET", "/api/v1/search?q=interbank", None);
-    assert_eq!(status, 200, "{body}");
-    let hits: Value = serde_json::from_str(&body).expect("JSON");
-    assert_eq!(hits["results"][0]["slug"], "exchange-rate", "{body}");
+    assert_eq!(first_result(&server, "interbank"), "exchange-rate");
     server.stop();
     let log = std::fs::read_to_string(&log).expect("read the log");
     // The child's summary, then the server finding everything indexed already.
@@ -451,38 +457,35 @@ fn serve_builds_a_missing_index_in_a_child_process_and_starts_on_it() {
     assert!(child < built && built < loaded, "{log}");
 }
 
-/// The processes whose parent is `pid` and that have not exited, from `/proc`.
+/// The fields of `/proc/PID/stat` after the command name (state, parent, …), which may hold
+/// spaces; `None` when the process is gone.
+fn stat_of(pid: &str) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(String::from).collect())
+}
+
+/// Whether a process with these stat fields is running (not a zombie).
+fn alive(fields: &[String]) -> bool {
+    fields.first().is_some_and(|state| state != "Z")
+}
+
+/// The running processes whose parent is `pid`, from `/proc`.
 fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid …`, where comm may hold spaces.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or("", |(_, rest)| rest)
-            .split_whitespace()
-            .collect();
-        if fields.get(1) == Some(&pid.to_string().as_str()) && fields.first() != Some(&"Z") {
-            out.push(child);
-        }
-    }
-    out
+    std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .flatten()
+        .filter_map(|entry| {
+            let child = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let fields = stat_of(&child.to_string())?;
+            (alive(&fields) && fields.get(1) == Some(&pid.to_string())).then_some(child)
+        })
+        .collect()
 }
 
 /// Whether process `pid` is still running (not gone, not a zombie).
 fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            s.rsplit_once(')')
-                .map(|(_, rest)| rest.split_whitespace().next() != Some("Z"))
-        })
-        .unwrap_or(false)
+    stat_of(&pid.to_string()).is_some_and(|f| alive(&f))
 }
 
 #[test]
