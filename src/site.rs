@@ -2,7 +2,6 @@
 //! search sees the old or the new index, never half of one. A broken edit keeps the last good
 //! version of that article.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use chrono::NaiveDate;
+use rustc_hash::FxHashSet;
 
 use crate::content::ParseCache;
 use crate::content::{Diagnostic, KnowledgeBase};
@@ -145,21 +145,28 @@ impl Site {
     ) -> anyhow::Result<(Site, ReloadReport)> {
         let parsed_ms = started.elapsed().as_millis();
         let mut kept = Vec::new();
-        if let Some(prev) = previous {
-            let broken: HashSet<&Path> = loaded
-                .diagnostics
+        // Files that fail now, relative to the content folder as articles' paths are.
+        let broken: FxHashSet<&Path> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .filter_map(|d| d.path.strip_prefix(dir).ok())
+            .collect();
+        if let Some(prev) = previous.filter(|_| !broken.is_empty()) {
+            let present: FxHashSet<&str> =
+                loaded.kb.articles.iter().map(|a| a.slug.as_str()).collect();
+            let last_good: Vec<Arc<crate::content::Article>> = prev
+                .kb
+                .articles
                 .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.path.as_path())
+                .filter(|a| broken.contains(a.path.as_path()) && !present.contains(a.slug.as_str()))
+                .cloned()
                 .collect();
-            let present: HashSet<String> =
-                loaded.kb.articles.iter().map(|a| a.slug.clone()).collect();
-            for a in &prev.kb.articles {
-                if broken.contains(dir.join(&a.path).as_path()) && !present.contains(&a.slug) {
-                    tracing::warn!(slug = %a.slug, path = %a.path.display(), "article has errors; serving its last good version");
-                    kept.push(a.slug.clone());
-                    loaded.kb.articles.push(Arc::clone(a));
-                }
+            drop(present);
+            for a in last_good {
+                tracing::warn!(slug = %a.slug, path = %a.path.display(), "article has errors; serving its last good version");
+                kept.push(a.slug.clone());
+                loaded.kb.articles.push(a);
             }
         }
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {

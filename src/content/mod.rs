@@ -10,7 +10,9 @@ pub mod redirects;
 pub mod synonyms;
 pub mod ticket_types;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -72,7 +74,7 @@ struct ParsedFile {
 #[derive(Debug, Clone, Default)]
 pub struct ParseCache {
     today: Option<NaiveDate>,
-    files: HashMap<PathBuf, ParsedFile>,
+    files: FxHashMap<PathBuf, ParsedFile>,
     /// The paths in the order loaded: a walk's, which is the paths' own order.
     order: Vec<PathBuf>,
 }
@@ -85,7 +87,7 @@ impl Loaded {
     pub fn keep(&mut self, lean: &[Arc<Article>]) {
         // Only articles parsed with their text have a lean version to take: on a reload, the
         // few files that changed (looking up all 100,000 by path took 90 ms).
-        let with_text: HashSet<String> = self
+        let with_text: FxHashSet<String> = self
             .kb
             .articles
             .iter()
@@ -95,7 +97,7 @@ impl Loaded {
         if with_text.is_empty() {
             return;
         }
-        let by_slug: HashMap<&str, &Arc<Article>> = lean
+        let by_slug: FxHashMap<&str, &Arc<Article>> = lean
             .iter()
             .filter(|a| with_text.contains(&a.slug))
             .map(|a| (a.slug.as_str(), a))
@@ -286,14 +288,14 @@ impl KnowledgeBase {
         };
         let synonyms = read(SYNONYMS_FILE)?;
         let ticket_types = read(TICKET_TYPES_FILE)?;
+        let order: Vec<PathBuf> = files.iter().map(|(rel, _)| rel.clone()).collect();
         let mut loaded = Self::assemble(
             dir,
-            &files.iter().map(|(rel, _)| rel.clone()).collect::<Vec<_>>(),
+            &order,
             &parsed,
             synonyms.as_deref(),
             ticket_types.as_deref(),
         );
-        let order: Vec<PathBuf> = files.iter().map(|(rel, _)| rel.clone()).collect();
         loaded.parsed = ParseCache {
             today: Some(today),
             files: files.into_iter().map(|(rel, _)| rel).zip(parsed).collect(),
@@ -347,7 +349,7 @@ impl KnowledgeBase {
             )),
         }
 
-        let mut by_slug: HashMap<&str, &Path> = HashMap::new();
+        let mut by_slug: FxHashMap<&str, &Path> = FxHashMap::default();
         for (rel, file) in paths.iter().zip(parsed) {
             diags.extend(file.diagnostics.iter().cloned());
             let Some(article) = &file.article else {
@@ -381,7 +383,7 @@ impl KnowledgeBase {
 
     /// Checks that span files: links, related slugs, ticket types, coverage.
     fn cross_check(&self, diags: &mut Vec<Diagnostic>) {
-        let status: HashMap<&str, ArticleStatus> = self
+        let status: FxHashMap<&str, ArticleStatus> = self
             .articles
             .iter()
             .map(|a| (a.slug.as_str(), a.front.status))

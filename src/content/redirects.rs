@@ -10,7 +10,7 @@
 //! /articles/summer-promo-2024                          gone  Summer promotion 2024
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::diagnostic::Diagnostic;
@@ -194,12 +194,12 @@ fn parse_file(file: &Path, text: &str, sources: &mut Vec<Source>, diags: &mut Ve
 
 /// Checks every source and resolves chains, so the server answers with one hop.
 fn build(kb: &KnowledgeBase, sources: &[Source], diags: &mut Vec<Diagnostic>) -> Redirects {
-    let status: HashMap<&str, ArticleStatus> = kb
+    let status: rustc_hash::FxHashMap<&str, ArticleStatus> = kb
         .articles
         .iter()
         .map(|a| (a.slug.as_str(), a.front.status))
         .collect();
-    let categories: HashSet<&str> = kb
+    let categories: rustc_hash::FxHashSet<&str> = kb
         .articles
         .iter()
         .flat_map(|a| a.category_ancestors())

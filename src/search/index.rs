@@ -8,6 +8,8 @@
 //! rebuilt from the content.
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -187,6 +189,32 @@ struct Manifest {
     articles: HashMap<String, String>,
 }
 
+/// A [`Manifest`] as written, from the fingerprints as kept (100,000 of them: not copied).
+#[derive(serde::Serialize)]
+struct ManifestOut<'a> {
+    format: u32,
+    articles: Fingerprints<'a>,
+}
+
+struct Fingerprints<'a>(&'a FxHashMap<String, u64>);
+
+impl serde::Serialize for Fingerprints<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Hex(u64);
+        impl serde::Serialize for Hex {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&format_args!("{:016x}", self.0))
+            }
+        }
+        s.collect_map(self.0.iter().map(|(slug, print)| (slug, Hex(*print))))
+    }
+}
+
+/// An article's address in memory, which is its own while [`Writable::last`] holds it.
+fn address(a: &Arc<Article>) -> usize {
+    Arc::as_ptr(a) as usize
+}
+
 /// What bringing the index in step with the content did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SyncReport {
@@ -208,9 +236,11 @@ impl SyncReport {
 struct Writable {
     writer: IndexWriter,
     /// Slug → fingerprint of what the index holds.
-    indexed: HashMap<String, u64>,
-    /// The articles last indexed: the same `Arc` again is known unchanged without hashing.
-    last: HashMap<String, Arc<Article>>,
+    indexed: FxHashMap<String, u64>,
+    /// The articles last indexed, kept so that their addresses stay theirs, and those
+    /// addresses: the same `Arc` again is known unchanged without hashing its article.
+    last: Vec<Arc<Article>>,
+    last_at: FxHashSet<usize>,
 }
 
 /// What [`IndexStore::sync`] gives: a searcher of the index in step, what it took, and the
@@ -253,7 +283,7 @@ impl IndexStore {
             .schema(schema)
             .settings(settings())
             .create_in_ram()?;
-        Self::with_index(index, fields, None, HashMap::new(), 1)
+        Self::with_index(index, fields, None, FxHashMap::default(), 1)
     }
 
     /// The index in `dir`, created there when missing; rebuilt when it cannot be used.
@@ -312,7 +342,7 @@ impl IndexStore {
                     .map(|h| (slug, h))
                     .map_err(|_| SearchError::Corrupt(format!("bad fingerprint `{hex}`")))
             })
-            .collect::<Result<HashMap<_, _>, _>>()?;
+            .collect::<Result<FxHashMap<_, _>, _>>()?;
         let store = Self::with_index(index, fields, Some(dir.to_path_buf()), indexed, threads())?;
         let docs = store.reader.searcher().num_docs();
         let expected = store.lock().indexed.len() as u64;
@@ -328,7 +358,7 @@ impl IndexStore {
         index: Index,
         fields: Fields,
         dir: Option<PathBuf>,
-        indexed: HashMap<String, u64>,
+        indexed: FxHashMap<String, u64>,
         threads: usize,
     ) -> Result<Self, SearchError> {
         analysis::register(&index);
@@ -350,7 +380,8 @@ impl IndexStore {
             writable: Mutex::new(Writable {
                 writer,
                 indexed,
-                last: HashMap::new(),
+                last: Vec::new(),
+                last_at: FxHashSet::default(),
             }),
         })
     }
@@ -385,11 +416,9 @@ impl IndexStore {
         };
         // What to write, decided before writing anything: an article whose text is gone
         // cannot be indexed, and then the index stays as it is.
-        let mut present: HashSet<&str> = HashSet::with_capacity(articles.len());
         let mut todo: Vec<(&Article, &str, u64)> = Vec::new();
         for a in articles {
-            present.insert(&a.slug);
-            if w.last.get(&a.slug).is_some_and(|prev| Arc::ptr_eq(prev, a)) {
+            if w.last_at.contains(&address(a)) {
                 continue;
             }
             let print = fingerprint(a);
@@ -428,20 +457,21 @@ impl IndexStore {
                 None => Arc::clone(a),
             })
             .collect();
-        let last: HashMap<String, Arc<Article>> = lean
-            .iter()
-            .map(|a| (a.slug.clone(), Arc::clone(a)))
-            .collect();
-        let gone: Vec<String> = indexed
-            .keys()
-            .filter(|s| !present.contains(s.as_str()))
-            .cloned()
-            .collect();
-        for slug in gone {
-            w.writer
-                .delete_term(Term::from_field_text(self.fields.slug, &slug));
-            indexed.remove(&slug);
-            report.removed += 1;
+        // Every article given is indexed now; more indexed ones are gone from the content
+        // (looked for only then: slugs are unique, so counting tells).
+        if indexed.len() > articles.len() {
+            let present: FxHashSet<&str> = articles.iter().map(|a| a.slug.as_str()).collect();
+            let gone: Vec<String> = indexed
+                .keys()
+                .filter(|s| !present.contains(s.as_str()))
+                .cloned()
+                .collect();
+            for slug in gone {
+                w.writer
+                    .delete_term(Term::from_field_text(self.fields.slug, &slug));
+                indexed.remove(&slug);
+                report.removed += 1;
+            }
         }
         if report.changed() > 0 {
             w.writer.commit()?;
@@ -452,7 +482,8 @@ impl IndexStore {
             self.reader.reload()?;
         }
         w.indexed = indexed;
-        w.last = last;
+        w.last_at = lean.iter().map(address).collect();
+        w.last = lean.clone();
         report.millis = started.elapsed().as_millis();
         if report.changed() >= PROGRESS_EVERY {
             tracing::info!(
@@ -471,16 +502,13 @@ impl IndexStore {
         })
     }
 
-    fn write_manifest(&self, indexed: &HashMap<String, u64>) -> Result<(), SearchError> {
+    fn write_manifest(&self, indexed: &FxHashMap<String, u64>) -> Result<(), SearchError> {
         let Some(dir) = &self.dir else {
             return Ok(());
         };
-        let manifest = Manifest {
+        let manifest = ManifestOut {
             format: FORMAT,
-            articles: indexed
-                .iter()
-                .map(|(slug, h)| (slug.clone(), format!("{h:016x}")))
-                .collect(),
+            articles: Fingerprints(indexed),
         };
         let path = dir.join(MANIFEST);
         let tmp = dir.join(format!("{MANIFEST}.tmp"));

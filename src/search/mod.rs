@@ -12,7 +12,7 @@ pub mod synonyms;
 mod tree;
 pub mod vocabulary;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -108,7 +108,7 @@ pub struct SearchEngine {
     articles: Vec<Arc<Article>>,
     vocabulary: Vocabulary,
     synonyms: SynonymMap,
-    by_slug: HashMap<String, usize>,
+    by_slug: rustc_hash::FxHashMap<String, usize>,
     categories: BTreeMap<String, usize>,
     lexicon: Lexicon,
     /// When and how a search ranks in two stages (see [`retrieve`]).
@@ -228,7 +228,7 @@ impl SearchEngine {
         let fields = store.fields.clone();
         let (doc_freq, stems) = store.words(&searcher)?;
         let lexicon = Lexicon::of_words(doc_freq.keys().map(String::as_str));
-        let by_slug: HashMap<String, usize> = articles
+        let by_slug: rustc_hash::FxHashMap<String, usize> = articles
             .iter()
             .enumerate()
             .map(|(i, a)| (a.slug.clone(), i))
@@ -372,7 +372,7 @@ const NO_ARTICLE: u32 = u32::MAX;
 /// read once in order, then each document's entry.
 fn articles_of_docs(
     segment: &tantivy::SegmentReader,
-    by_slug: &HashMap<String, usize>,
+    by_slug: &rustc_hash::FxHashMap<String, usize>,
 ) -> Result<Vec<u32>, SearchError> {
     let Some(column) = segment.fast_fields().str("slug")? else {
         return Ok(vec![NO_ARTICLE; segment.max_doc() as usize]);

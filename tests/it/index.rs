@@ -179,6 +179,64 @@ fn a_reload_reindexes_one_edited_article_and_old_searches_keep_their_version() {
     assert!(!same("transfer-limits"));
 }
 
+#[test]
+fn watcher_reloads_in_a_row_add_delete_and_keep_a_broken_article_and_the_manifest_follows() {
+    let (f, _data, index) = help_center_with_index_dir();
+    let root = f.root().to_path_buf();
+    let (mut site, _) = served(&f, &index);
+    let mut reload = |changed: &str| {
+        let (next, report) =
+            Site::load_changed(&root, today(), &site, &[root.join(changed)]).expect("reloads");
+        let i = &report.index;
+        let counts = (i.added, i.updated, i.removed, i.unchanged);
+        let kept = report.kept_last_good.clone();
+        site = next;
+        let kangaroo = slugs(&site.engine, "kangaroo").len();
+        (counts, kept, site.engine.articles().len(), kangaroo)
+    };
+
+    // Deleted: gone from the index although every other article is the same as before.
+    std::fs::remove_file(root.join("cards/freeze-card.md")).expect("delete");
+    assert_eq!(reload("cards/freeze-card.md"), ((0, 0, 1, 2), vec![], 2, 0));
+    // Added.
+    f.article(
+        "cards/replace-card.md",
+        &ArticleSrc::new("Replace a damaged card").intro("Tap the kangaroo button."),
+    );
+    assert_eq!(
+        reload("cards/replace-card.md"),
+        ((1, 0, 0, 2), vec![], 3, 1)
+    );
+    // Broken: its last good version stays, indexed and found as it was.
+    f.file("cards/replace-card.md", "---\ntitle: [broken\n---\n");
+    assert_eq!(
+        reload("cards/replace-card.md"),
+        ((0, 0, 0, 3), vec!["replace-card".to_string()], 3, 1)
+    );
+    // Mended with new text, which replaces the old.
+    f.article(
+        "cards/replace-card.md",
+        &ArticleSrc::new("Replace a damaged card").intro("A courier brings the new one."),
+    );
+    assert_eq!(
+        reload("cards/replace-card.md"),
+        ((0, 1, 0, 2), vec![], 3, 0)
+    );
+    // Nothing changed: nothing written.
+    assert_eq!(
+        reload("cards/replace-card.md"),
+        ((0, 0, 0, 3), vec![], 3, 0)
+    );
+    assert_eq!(slugs(&site.engine, "courier")[0], "replace-card");
+    assert!(slugs(&site.engine, "freezing").is_empty());
+    drop(site);
+
+    // The manifest written by the last reload names exactly what the index holds.
+    let (engine, again) = open(&f, &index);
+    assert_eq!((again.changed(), again.unchanged), (0, 3), "{again:?}");
+    assert_eq!(slugs(&engine, "courier")[0], "replace-card");
+}
+
 /// The sample content's engine as it ranks on a small help center (exhaustively), and one
 /// ranking in two stages with `stages`.
 fn sample_ranked_both_ways(stages: Stages) -> (SearchEngine, SearchEngine) {
