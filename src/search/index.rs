@@ -241,6 +241,8 @@ struct Writable {
     /// addresses: the same `Arc` again is known unchanged without hashing its article.
     last: Vec<Arc<Article>>,
     last_at: FxHashSet<usize>,
+    /// Whether what was last committed has its manifest written and is what the reader sees.
+    published: bool,
 }
 
 /// What [`IndexStore::sync`] gives: a searcher of the index in step, what it took, and the
@@ -382,6 +384,7 @@ impl IndexStore {
                 indexed,
                 last: Vec::new(),
                 last_at: FxHashSet::default(),
+                published: true,
             }),
         })
     }
@@ -430,24 +433,43 @@ impl IndexStore {
             }
         }
         report.unchanged = articles.len() - todo.len();
-        let mut indexed = std::mem::take(&mut w.indexed);
-        for (a, text, print) in todo {
-            if indexed.insert(a.slug.clone(), print).is_some() {
-                w.writer
-                    .delete_term(Term::from_field_text(self.fields.slug, &a.slug));
-                report.updated += 1;
-            } else {
-                report.added += 1;
+        // The fingerprints as they were for what this sync changes: should writing or
+        // committing fail, the writer drops what it was given and they are put back, so the
+        // bookkeeping stays that of the committed index and the next sync tries again.
+        let mut before: Vec<(String, Option<u64>)> = Vec::new();
+        let written = self.write(&mut w, &todo, articles, &mut report, &mut before, started);
+        let committed = written.and_then(|()| {
+            if report.changed() > 0 {
+                w.writer.commit()?;
+                w.published = false;
             }
-            w.writer.add_document(document(&self.fields, a, text))?;
-            let written = report.added + report.updated;
-            if written.is_multiple_of(PROGRESS_EVERY) {
-                tracing::info!(
-                    "indexing: {written} of at most {} articles, {:.0} articles/s",
-                    articles.len(),
-                    written as f64 / started.elapsed().as_secs_f64().max(1e-3)
+            Ok(())
+        });
+        if let Err(e) = committed {
+            if let Err(r) = w.writer.rollback() {
+                tracing::error!("dropping the uncommitted index changes failed: {r}");
+            }
+            for (slug, print) in before.into_iter().rev() {
+                match print {
+                    Some(print) => w.indexed.insert(slug, print),
+                    None => w.indexed.remove(&slug),
+                };
+            }
+            return Err(e);
+        }
+        // Committed: made durable (the manifest) and visible. Should that fail, the site
+        // stays on its previous version and the next sync does it again.
+        if !w.published {
+            if report.rebuilt
+                && let Err(e) = merge_all(&self.index, &mut w.writer)
+            {
+                tracing::warn!(
+                    "merging the new index's segments failed (searches work, a little slower): {e}"
                 );
             }
+            self.write_manifest(&w.indexed)?;
+            self.reader.reload()?;
+            w.published = true;
         }
         // The engine keeps the articles without their text (the index has it).
         let lean: Vec<Arc<Article>> = articles
@@ -457,31 +479,6 @@ impl IndexStore {
                 None => Arc::clone(a),
             })
             .collect();
-        // Every article given is indexed now; more indexed ones are gone from the content
-        // (looked for only then: slugs are unique, so counting tells).
-        if indexed.len() > articles.len() {
-            let present: FxHashSet<&str> = articles.iter().map(|a| a.slug.as_str()).collect();
-            let gone: Vec<String> = indexed
-                .keys()
-                .filter(|s| !present.contains(s.as_str()))
-                .cloned()
-                .collect();
-            for slug in gone {
-                w.writer
-                    .delete_term(Term::from_field_text(self.fields.slug, &slug));
-                indexed.remove(&slug);
-                report.removed += 1;
-            }
-        }
-        if report.changed() > 0 {
-            w.writer.commit()?;
-            if report.rebuilt {
-                merge_all(&self.index, &mut w.writer)?;
-            }
-            self.write_manifest(&indexed)?;
-            self.reader.reload()?;
-        }
-        w.indexed = indexed;
         w.last_at = lean.iter().map(address).collect();
         w.last = lean.clone();
         report.millis = started.elapsed().as_millis();
@@ -500,6 +497,58 @@ impl IndexStore {
             report,
             articles: lean,
         })
+    }
+
+    /// Gives the writer `todo` (added or updated articles) and the deletions of indexed
+    /// articles no longer in `articles`, noting in `before` each fingerprint it changes.
+    fn write(
+        &self,
+        w: &mut Writable,
+        todo: &[(&Article, &str, u64)],
+        articles: &[Arc<Article>],
+        report: &mut SyncReport,
+        before: &mut Vec<(String, Option<u64>)>,
+        started: Instant,
+    ) -> Result<(), SearchError> {
+        for &(a, text, print) in todo {
+            let previous = w.indexed.insert(a.slug.clone(), print);
+            before.push((a.slug.clone(), previous));
+            if previous.is_some() {
+                w.writer
+                    .delete_term(Term::from_field_text(self.fields.slug, &a.slug));
+                report.updated += 1;
+            } else {
+                report.added += 1;
+            }
+            w.writer.add_document(document(&self.fields, a, text))?;
+            let written = report.added + report.updated;
+            if written.is_multiple_of(PROGRESS_EVERY) {
+                tracing::info!(
+                    "indexing: {written} of at most {} articles, {:.0} articles/s",
+                    articles.len(),
+                    written as f64 / started.elapsed().as_secs_f64().max(1e-3)
+                );
+            }
+        }
+        // Every article given is indexed now; more indexed ones are gone from the content
+        // (looked for only then: slugs are unique, so counting tells).
+        if w.indexed.len() > articles.len() {
+            let present: FxHashSet<&str> = articles.iter().map(|a| a.slug.as_str()).collect();
+            let gone: Vec<String> = w
+                .indexed
+                .keys()
+                .filter(|s| !present.contains(s.as_str()))
+                .cloned()
+                .collect();
+            for slug in gone {
+                w.writer
+                    .delete_term(Term::from_field_text(self.fields.slug, &slug));
+                let print = w.indexed.remove(&slug);
+                before.push((slug, print));
+                report.removed += 1;
+            }
+        }
+        Ok(())
     }
 
     fn write_manifest(&self, indexed: &FxHashMap<String, u64>) -> Result<(), SearchError> {

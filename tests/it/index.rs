@@ -237,6 +237,45 @@ fn watcher_reloads_in_a_row_add_delete_and_keep_a_broken_article_and_the_manifes
     assert_eq!(slugs(&engine, "courier")[0], "replace-card");
 }
 
+#[test]
+fn a_reload_whose_index_cannot_be_written_keeps_the_previous_version_and_the_next_one_completes() {
+    let (f, _data, index) = help_center_with_index_dir();
+    let (before, _) = served(&f, &index);
+    // The manifest cannot be written (as on a full disk): a folder where its temporary file
+    // goes.
+    let blocker = index.join("deflect-index.json.tmp");
+    std::fs::create_dir(&blocker).expect("blocker");
+    f.article(
+        "transfers/transfer-limits.md",
+        &ArticleSrc::new("Transfer limits").intro("Limits reset at midnight."),
+    );
+    let err = Site::load(f.root(), today(), Some(&before))
+        .expect_err("the index could not be written")
+        .to_string();
+    assert!(err.contains("search index"), "{err}");
+    assert_eq!(slugs(&before.engine, "morning")[0], "transfer-limits");
+
+    // Once it can be written, the next reload completes what the failed one began.
+    std::fs::remove_dir(&blocker).expect("unblock");
+    let (after, report) = Site::load(f.root(), today(), Some(&before)).expect("reloads");
+    assert!(!report.index.rebuilt, "{:?}", report.index);
+    assert_eq!(slugs(&after.engine, "midnight")[0], "transfer-limits");
+    assert!(slugs(&after.engine, "morning").is_empty());
+    assert_eq!(after.engine.articles().len(), 3);
+    drop((before, after));
+
+    // The index and its manifest agree: a restart reuses all of it.
+    let (engine, again) = open(&f, &index);
+    assert!(!again.rebuilt, "{again:?}");
+    assert_eq!((again.changed(), again.unchanged), (0, 3), "{again:?}");
+    assert_eq!(slugs(&engine, "midnight")[0], "transfer-limits");
+    assert_eq!(
+        slugs(&engine, "limits").len(),
+        1,
+        "one document per article"
+    );
+}
+
 /// The sample content's engine as it ranks on a small help center (exhaustively), and one
 /// ranking in two stages with `stages`.
 fn sample_ranked_both_ways(stages: Stages) -> (SearchEngine, SearchEngine) {
