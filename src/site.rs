@@ -97,6 +97,35 @@ impl Site {
         Self::from_loaded(dir, loaded, previous, store, started)
     }
 
+    /// As [`Site::load_at`] with no previous site, unless the index is on disk and `too_many`
+    /// says so of the number of published articles missing from it or changed (and of all
+    /// published articles): then nothing is indexed, the index is released, and that number
+    /// is returned instead (for `deflect serve` to have them indexed in a child process, whose
+    /// memory goes back to the system).
+    pub fn load_unless(
+        dir: &Path,
+        today: NaiveDate,
+        index: IndexAt<'_>,
+        too_many: impl Fn(usize, usize) -> bool,
+    ) -> anyhow::Result<Result<(Site, ReloadReport), usize>> {
+        let started = std::time::Instant::now();
+        let store = Self::store(None, index)?;
+        let loaded = KnowledgeBase::load_reusing(dir, today, None, &|a| !store.holds(a))?;
+        // Texts are kept for exactly the articles the index does not hold as they are.
+        let (to_index, published) = loaded
+            .kb
+            .articles
+            .iter()
+            .filter(|a| a.is_published())
+            .fold((0, 0), |(n, all), a| {
+                (n + usize::from(a.text.is_some()), all + 1)
+            });
+        if store.on_disk() && too_many(to_index, published) {
+            return Ok(Err(to_index));
+        }
+        Self::from_loaded(dir, loaded, None, store, started).map(Ok)
+    }
+
     /// As [`Site::load`] after a file watcher reported `changed` paths: only those are looked
     /// at again, without walking the directory (unless the changes need it).
     pub fn load_changed(

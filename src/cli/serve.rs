@@ -34,6 +34,13 @@ pub struct Args {
     no_watch: bool,
 }
 
+/// When more than half of the articles, and more than this many, are to be indexed at a start
+/// (added or changed while the server was down), `deflect index` indexes them in a child
+/// process, as on a first start. Below, this process does: the content is then parsed once,
+/// not twice (100,000 articles, 20,000 changed: ready in 7.1 s and 1.21× the Markdown after
+/// a load, against 14.8 s and 1.05× through the child).
+const CHILD_BUILD_FROM: usize = 5_000;
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let flags = Layer {
@@ -72,12 +79,36 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Err(e) => tracing::warn!("{e:#}; building the search index in this process"),
         }
     }
-    let (site, report) = Site::load_at(
+    let (site, report) = match Site::load_unless(
         &config.content,
         today(),
-        None,
         crate::site::IndexAt::Disk(&index_dir),
-    )?;
+        |to_index, all| to_index > CHILD_BUILD_FROM && to_index * 2 > all,
+    )? {
+        Ok(loaded) => loaded,
+        Err(to_index) => {
+            // Much changed while the server was down (a large import, a branch switch): as
+            // a first build, in a child process.
+            let child = std::time::Instant::now();
+            tracing::info!(
+                articles = to_index,
+                "many articles to index: running `deflect index`"
+            );
+            match super::index::in_child(&config, args.content.config.as_deref()) {
+                Ok(()) => tracing::info!(
+                    ms = %child.elapsed().as_millis(),
+                    "search index brought in step by `deflect index`"
+                ),
+                Err(e) => tracing::warn!("{e:#}; indexing in this process"),
+            }
+            Site::load_at(
+                &config.content,
+                today(),
+                None,
+                crate::site::IndexAt::Disk(&index_dir),
+            )?
+        }
+    };
     tracing::info!(
         articles = report.articles,
         reused = report.index.unchanged,

@@ -301,6 +301,11 @@ impl IndexStore {
         }
     }
 
+    /// Whether this index is kept on disk (not in memory).
+    pub fn on_disk(&self) -> bool {
+        self.dir.is_some()
+    }
+
     /// Whether `dir` holds an index of this format with at least one article, by its
     /// manifest alone (nothing is opened or locked): when it does not, opening it means a
     /// first build.

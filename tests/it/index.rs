@@ -276,6 +276,49 @@ fn a_reload_whose_index_cannot_be_written_keeps_the_previous_version_and_the_nex
     );
 }
 
+#[test]
+fn a_start_with_too_many_articles_to_index_leaves_the_index_to_a_build_of_its_own() {
+    let (f, _data, index) = help_center_with_index_dir();
+    drop(served(&f, &index));
+    f.article(
+        "cards/freeze-card.md",
+        &ArticleSrc::new("Freeze a lost card").intro("Freezing blocks contactless payments."),
+    )
+    .article(
+        "cards/replace-card.md",
+        &ArticleSrc::new("Replace a damaged card").intro("Order a replacement in the app."),
+    );
+    // Two of four published articles to index: the caller is told so and nothing is written.
+    let told = Site::load_unless(f.root(), today(), IndexAt::Disk(&index), |n, all| {
+        assert_eq!((n, all), (2, 4));
+        true
+    })
+    .expect("loads");
+    assert_eq!(told.err(), Some(2));
+    // The index was released, and still holds what it held: the next start, on disk,
+    // indexes exactly those two.
+    let (site, report) =
+        Site::load_unless(f.root(), today(), IndexAt::DiskOnly(&index), |_, _| false)
+            .expect("loads")
+            .expect("indexed here");
+    assert_eq!(
+        (
+            report.index.added,
+            report.index.updated,
+            report.index.unchanged
+        ),
+        (1, 1, 2),
+        "{:?}",
+        report.index
+    );
+    assert_eq!(slugs(&site.engine, "contactless")[0], "freeze-card");
+    // In memory there is no build of its own to leave it to.
+    let (in_memory, _) = Site::load_unless(f.root(), today(), IndexAt::Memory, |_, _| true)
+        .expect("loads")
+        .expect("indexed here");
+    assert_eq!(in_memory.engine.articles().len(), 4);
+}
+
 /// The sample content's engine as it ranks on a small help center (exhaustively), and one
 /// ranking in two stages with `stages`.
 fn sample_ranked_both_ways(stages: Stages) -> (SearchEngine, SearchEngine) {
