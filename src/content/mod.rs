@@ -11,14 +11,13 @@ pub mod synonyms;
 pub mod ticket_types;
 
 use std::collections::HashSet;
-
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use article::Article;
 pub use diagnostic::{Diagnostic, Severity};

@@ -8,13 +8,12 @@
 //! rebuilt from the content.
 
 use std::collections::{HashMap, HashSet};
-
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,

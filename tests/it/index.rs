@@ -34,6 +34,18 @@ fn help_center() -> Fixture {
     f
 }
 
+/// `freeze-card` edited (it now mentions "contactless") and `replace-card` added.
+fn edit_one_add_one(f: &Fixture) {
+    f.article(
+        "cards/freeze-card.md",
+        &ArticleSrc::new("Freeze a lost card").intro("Freezing blocks contactless payments."),
+    )
+    .article(
+        "cards/replace-card.md",
+        &ArticleSrc::new("Replace a damaged card").intro("Order a replacement in the app."),
+    );
+}
+
 fn open(f: &Fixture, index: &Path) -> (SearchEngine, deflect::search::SyncReport) {
     let loaded = KnowledgeBase::load(f.root(), today()).expect("loads");
     SearchEngine::open(&loaded.kb, index).expect("the index opens")
@@ -62,14 +74,7 @@ fn an_unchanged_help_center_reuses_its_index_and_a_changed_one_reindexes_only_th
     drop(engine);
 
     // Edited, added and deleted while the server was down: exactly those change.
-    f.article(
-        "cards/freeze-card.md",
-        &ArticleSrc::new("Freeze a lost card").intro("Freezing blocks contactless payments."),
-    )
-    .article(
-        "cards/replace-card.md",
-        &ArticleSrc::new("Replace a damaged card").intro("Order a replacement in the app."),
-    );
+    edit_one_add_one(&f);
     std::fs::remove_file(f.root().join("transfers/transfer-limits.md")).expect("delete");
     let (engine, after) = open(&f, &index);
     assert!(!after.rebuilt, "{after:?}");
@@ -280,14 +285,7 @@ fn a_reload_whose_index_cannot_be_written_keeps_the_previous_version_and_the_nex
 fn a_start_with_too_many_articles_to_index_leaves_the_index_to_a_build_of_its_own() {
     let (f, _data, index) = help_center_with_index_dir();
     drop(served(&f, &index));
-    f.article(
-        "cards/freeze-card.md",
-        &ArticleSrc::new("Freeze a lost card").intro("Freezing blocks contactless payments."),
-    )
-    .article(
-        "cards/replace-card.md",
-        &ArticleSrc::new("Replace a damaged card").intro("Order a replacement in the app."),
-    );
+    edit_one_add_one(&f);
     // Two of four published articles to index: the caller is told so and nothing is written.
     let told = Site::load_unless(f.root(), today(), IndexAt::Disk(&index), |n, all| {
         assert_eq!((n, all), (2, 4));
