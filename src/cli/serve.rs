@@ -1,7 +1,7 @@
 //! `deflect serve`: the help center over HTTP, reloading content as files change.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -41,6 +41,20 @@ pub struct Args {
 /// a load, against 14.8 s and 1.05× through the child).
 const CHILD_BUILD_FROM: usize = 5_000;
 
+/// Has `deflect index` index the content in a child process and logs how long it took (the
+/// index `done`, e.g. "built"); when the child fails, says so: the load that follows then
+/// indexes in this process.
+fn index_in_child(config: &Config, config_file: Option<&Path>, done: &str) {
+    let child = std::time::Instant::now();
+    match super::index::in_child(config, config_file) {
+        Ok(()) => tracing::info!(
+            ms = %child.elapsed().as_millis(),
+            "search index {done} by `deflect index`"
+        ),
+        Err(e) => tracing::warn!("{e:#}; indexing in this process"),
+    }
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let flags = Layer {
@@ -70,14 +84,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         // A first build in a child process: its memory goes back to the system when the
         // child exits (in this process the allocator kept it, and the server grew into it
         // under load), and the server then starts as on a restart.
-        let child = std::time::Instant::now();
-        match super::index::in_child(&config, args.content.config.as_deref()) {
-            Ok(()) => tracing::info!(
-                ms = %child.elapsed().as_millis(),
-                "search index built by `deflect index`"
-            ),
-            Err(e) => tracing::warn!("{e:#}; building the search index in this process"),
-        }
+        index_in_child(&config, args.content.config.as_deref(), "built");
     }
     let (site, report) = match Site::load_unless(
         &config.content,
@@ -89,18 +96,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Err(to_index) => {
             // Much changed while the server was down (a large import, a branch switch): as
             // a first build, in a child process.
-            let child = std::time::Instant::now();
             tracing::info!(
                 articles = to_index,
                 "many articles to index: running `deflect index`"
             );
-            match super::index::in_child(&config, args.content.config.as_deref()) {
-                Ok(()) => tracing::info!(
-                    ms = %child.elapsed().as_millis(),
-                    "search index brought in step by `deflect index`"
-                ),
-                Err(e) => tracing::warn!("{e:#}; indexing in this process"),
-            }
+            index_in_child(&config, args.content.config.as_deref(), "brought in step");
             Site::load_at(
                 &config.content,
                 today(),
