@@ -10,7 +10,8 @@
 //! ```
 //!
 //! The two-stage ranking's settings can be varied for a measurement: `CANDIDATES=32`,
-//! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`.
+//! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`; `KINDS=exact,long`
+//! measures those kinds only, and `RELEVANCE=0` skips the relevance pass.
 
 #[path = "../benches/latency/mod.rs"]
 mod latency;
@@ -59,9 +60,15 @@ fn main() -> anyhow::Result<()> {
         common_share: setting("COMMON_SHARE")?.unwrap_or(defaults.common_share),
         first_stage_terms: setting("FIRST_STAGE_TERMS")?.unwrap_or(defaults.first_stage_terms),
     });
-    let kinds = latency::query_kinds();
+    let mut kinds = latency::query_kinds();
+    if let Ok(only) = std::env::var("KINDS") {
+        kinds.retain(|(kind, _)| only.split(',').any(|k| k == *kind));
+    }
     for round in 1..=rounds {
         latency::report(&format!("round_{round}"), &engine, &kinds);
+    }
+    if std::env::var("RELEVANCE").is_ok_and(|v| v == "0") {
+        return Ok(());
     }
     relevance(&engine, Path::new("tests/data/banking77_train.csv"))
 }

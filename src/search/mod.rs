@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod baseline;
+mod first_stage;
 mod index;
 mod query;
 mod retrieve;

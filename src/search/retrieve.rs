@@ -3,8 +3,8 @@
 //! When the query's words are rare, the full query (every word's alternatives in every field,
 //! the phrase bonus) scores every article it matches and the total is exact. When they are
 //! common — a long question on a large help center — ranking goes in two stages: a pure
-//! disjunction of the words' stems lets tantivy skip articles that cannot reach the top
-//! (block-max WAND) and keeps [`CANDIDATES`] of them, then the full query scores only those.
+//! disjunction of the words' stems, summed up posting by posting ([`first_stage`]), keeps
+//! [`CANDIDATES`] articles, then the full query scores only those.
 //! The total is then estimated from the words' document frequencies. Snippets are made for
 //! the results returned only.
 
@@ -15,6 +15,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Term};
 
+use super::first_stage::{self, Weighted};
 use super::query::CandidateTerm;
 use super::tree::{Evaluator, Node};
 use super::{Hit, QueryPlan, SearchEngine, snippet};
@@ -27,8 +28,8 @@ pub const CANDIDATES: usize = 64;
 /// A term in more of the articles than this share is left out of the first stage.
 pub const COMMON_SHARE: f64 = 0.25;
 /// The first stage looks for at most this many terms, those that weigh most (boost times
-/// inverse document frequency; terms in no article never count). Block-max WAND's work per
-/// document grows with its terms, and a 40-word question has up to 70 of them. At 100,000
+/// inverse document frequency; terms in no article never count). The first stage's work
+/// grows with its terms' postings, and a 40-word question has up to 70 terms. At 100,000
 /// generated articles (`examples/search_latency`), 24 keeps the p99 under 5 ms for every kind
 /// of query (long questions: 9.2 → 4.7 ms) for 0.2 points of top-1 (66.4 → 66.2 %); 32 keeps
 /// 66.3 % but long questions' p99 at 6.2 ms.
@@ -114,25 +115,41 @@ impl SearchEngine {
         filter: Option<&Term>,
         limit: usize,
     ) -> tantivy::Result<(usize, Vec<(Score, DocAddress)>)> {
-        let clauses: Vec<(Occur, Box<dyn Query>)> = self
-            .first_stage_terms(terms)
-            .into_iter()
-            .map(|t| {
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(t.term.clone(), IndexRecordOption::WithFreqs)),
-                    t.boost,
-                ));
-                (Occur::Should, q)
-            })
-            .collect();
-        let first = filtered(Box::new(BooleanQuery::new(clauses)), filter);
-        let collector = TopDocs::with_limit(self.stages.candidates.max(limit)).order_by_score();
-        let mut candidates: Vec<DocAddress> = self
-            .searcher
-            .search(first.as_ref(), &collector)?
-            .into_iter()
-            .map(|(_, addr)| addr)
-            .collect();
+        let chosen = self.first_stage_terms(terms);
+        let keep = self.stages.candidates.max(limit);
+        let mut candidates: Vec<DocAddress> = match filter {
+            // Without a category, the postings summed up (see [`first_stage`]).
+            None => {
+                let weighted: Vec<Weighted<'_>> = chosen
+                    .iter()
+                    .map(|(t, doc_freq)| Weighted {
+                        term: &t.term,
+                        doc_freq: *doc_freq,
+                        boost: t.boost,
+                    })
+                    .collect();
+                first_stage::best(&self.searcher, &weighted, keep)?
+            }
+            // Within a category, tantivy's block-max WAND under the category's filter.
+            Some(_) => {
+                let clauses: Vec<(Occur, Box<dyn Query>)> = chosen
+                    .iter()
+                    .map(|(t, _)| {
+                        let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                            Box::new(TermQuery::new(t.term.clone(), IndexRecordOption::WithFreqs)),
+                            t.boost,
+                        ));
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                let first = filtered(Box::new(BooleanQuery::new(clauses)), filter);
+                let collector = TopDocs::with_limit(keep).order_by_score();
+                self.searcher.search(first.as_ref(), &collector)?
+            }
+        }
+        .into_iter()
+        .map(|(_, addr)| addr)
+        .collect();
         candidates.sort_unstable();
         // The full query on the candidates only, segment by segment.
         let evaluator = Evaluator::new(tree, &self.searcher)?;
@@ -154,12 +171,15 @@ impl SearchEngine {
     /// but costs a pass over most of the index, so it is left to the second stage; so are the
     /// lightest terms past [`FIRST_STAGE_TERMS`]. When every term is that common, the first
     /// stage looks in the titles only.
-    fn first_stage_terms<'t>(&self, terms: &'t [(CandidateTerm, u64)]) -> Vec<&'t CandidateTerm> {
+    fn first_stage_terms<'t>(
+        &self,
+        terms: &'t [(CandidateTerm, u64)],
+    ) -> Vec<&'t (CandidateTerm, u64)> {
         let n = self.searcher.num_docs().max(1) as f64;
-        let mut rare: Vec<(f64, &CandidateTerm)> = terms
+        let mut rare: Vec<(f64, &(CandidateTerm, u64))> = terms
             .iter()
             .filter(|(_, df)| *df > 0 && (*df as f64) / n <= self.stages.common_share)
-            .map(|(t, df)| (f64::from(t.boost) * idf(*df as f64, n), t))
+            .map(|c| (f64::from(c.0.boost) * idf(c.1 as f64, n), c))
             .collect();
         if !rare.is_empty() {
             if rare.len() > self.stages.first_stage_terms {
@@ -171,8 +191,7 @@ impl SearchEngine {
         let strong = [self.fields.title.stemmed];
         terms
             .iter()
-            .map(|(t, _)| t)
-            .filter(|t| strong.contains(&t.term.field()))
+            .filter(|(t, _)| strong.contains(&t.term.field()))
             .collect()
     }
 
