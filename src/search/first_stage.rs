@@ -46,17 +46,24 @@ pub fn best(
         .iter()
         .map(|r| u64::from(r.max_doc()))
         .sum();
-    let weights = terms
-        .iter()
-        .map(|t| {
-            let average =
-                total_tokens(searcher, t.term.field())? as Score / total_docs.max(1) as Score;
-            Ok(
-                Bm25Weight::for_one_term_without_explain(t.doc_freq, total_docs, average)
-                    .boost_by(t.boost),
-            )
-        })
-        .collect::<tantivy::Result<Vec<_>>>()?;
+    // Each field's average length, counted once however many terms are in it.
+    let mut averages: Vec<(Field, Score)> = Vec::new();
+    let mut weights = Vec::with_capacity(terms.len());
+    for t in terms {
+        let field = t.term.field();
+        let average = match averages.iter().find(|(f, _)| *f == field) {
+            Some(&(_, a)) => a,
+            None => {
+                let a = total_tokens(searcher, field)? as Score / total_docs.max(1) as Score;
+                averages.push((field, a));
+                a
+            }
+        };
+        weights.push(
+            Bm25Weight::for_one_term_without_explain(t.doc_freq, total_docs, average)
+                .boost_by(t.boost),
+        );
+    }
     let mut top = Top::new(k);
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         SCORES.with_borrow_mut(|scores| -> tantivy::Result<()> {

@@ -51,6 +51,14 @@ fn open(f: &Fixture, index: &Path) -> (SearchEngine, deflect::search::SyncReport
     SearchEngine::open(&loaded.kb, index).expect("the index opens")
 }
 
+/// Opens the index again and holds it to reusing each of its `n` articles as it is.
+fn reopened_unchanged(f: &Fixture, index: &Path, n: usize) -> SearchEngine {
+    let (engine, again) = open(f, index);
+    assert!(!again.rebuilt, "{again:?}");
+    assert_eq!((again.changed(), again.unchanged), (0, n), "{again:?}");
+    engine
+}
+
 /// The help center as `deflect serve` loads it, its index on disk in `index`.
 fn served(f: &Fixture, index: &Path) -> (Site, deflect::site::ReloadReport) {
     Site::load_at(f.root(), today(), None, IndexAt::Disk(index)).expect("the site loads")
@@ -66,9 +74,7 @@ fn an_unchanged_help_center_reuses_its_index_and_a_changed_one_reindexes_only_th
     assert_eq!(slugs(&engine, "freeze")[0], "freeze-card");
     drop(engine);
 
-    let (engine, again) = open(&f, &index);
-    assert!(!again.rebuilt, "{again:?}");
-    assert_eq!((again.changed(), again.unchanged), (0, 3), "{again:?}");
+    let engine = reopened_unchanged(&f, &index, 3);
     assert_eq!(slugs(&engine, "freeze")[0], "freeze-card");
     assert_eq!(slugs(&engine, "delivery")[0], "card-not-arrived");
     drop(engine);
@@ -270,9 +276,7 @@ fn a_reload_whose_index_cannot_be_written_keeps_the_previous_version_and_the_nex
     drop((before, after));
 
     // The index and its manifest agree: a restart reuses all of it.
-    let (engine, again) = open(&f, &index);
-    assert!(!again.rebuilt, "{again:?}");
-    assert_eq!((again.changed(), again.unchanged), (0, 3), "{again:?}");
+    let engine = reopened_unchanged(&f, &index, 3);
     assert_eq!(slugs(&engine, "midnight")[0], "transfer-limits");
     assert_eq!(
         slugs(&engine, "limits").len(),
