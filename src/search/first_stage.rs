@@ -106,18 +106,13 @@ fn accumulate(
     let norms = reader.get_fieldnorms_reader(term.field())?;
     let mut block: BlockSegmentPostings =
         inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
-    let mut left = info.doc_freq as usize;
-    while left > 0 {
-        let docs = block.docs();
-        if docs.is_empty() {
-            break;
-        }
-        for (&doc, &freq) in docs.iter().zip(block.freqs()) {
+    // Past the last block, tantivy's block is empty.
+    while !block.docs().is_empty() {
+        for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
             if let Some(s) = scores.get_mut(doc as usize) {
                 *s += weight.score(norms.fieldnorm_id(doc), freq);
             }
         }
-        left = left.saturating_sub(docs.len());
         block.advance();
     }
     Ok(())
