@@ -11,14 +11,13 @@
 
 use std::collections::HashMap;
 
-use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::{
     Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, DisjunctionMaxQuery,
     EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, TERMINATED, Term};
 
 /// How a part of the query scores a document.
 #[derive(Debug, Clone)]
@@ -268,20 +267,6 @@ impl Statistics {
     }
 }
 
-/// A leaf opened on one segment.
-enum Open {
-    Never,
-    Term {
-        postings: Box<SegmentPostings>,
-        norms: FieldNormReader,
-        weight: Bm25Weight,
-    },
-    /// A phrase's scorer, opened at the first document that needs it.
-    Phrase(Option<Box<dyn Scorer>>),
-    /// The same term as this earlier leaf (the same weight too): its score, read once.
-    Same(usize),
-}
-
 impl Evaluator {
     pub fn new(tree: &Node, searcher: &Searcher) -> tantivy::Result<Self> {
         let mut nodes = Vec::new();
@@ -387,6 +372,10 @@ impl Evaluator {
 
     /// The score of each of `docs` (sorted, increasing, of the segment `ord` of `searcher`)
     /// that the tree matches.
+    ///
+    /// Leaf by leaf: each term's postings are opened once and walked forward over all the
+    /// documents while their decoded block is hot, then each phrase where its words matched,
+    /// then the tree on each document's row of leaf scores.
     pub fn score(
         &self,
         searcher: &Searcher,
@@ -394,98 +383,77 @@ impl Evaluator {
         docs: &[DocId],
     ) -> tantivy::Result<Vec<(DocId, Score)>> {
         let reader = searcher.segment_reader(ord as u32);
-        let mut open: Vec<Open> = Vec::with_capacity(self.leaves.len());
-        for leaf in &self.leaves {
-            open.push(match leaf {
-                Leaf::Never => Open::Never,
-                Leaf::Same(first) => Open::Same(*first),
+        let width = self.leaves.len();
+        // Row `d` holds every leaf's score on `docs[d]`.
+        let mut scores: Vec<Option<Score>> = vec![None; width * docs.len()];
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            match leaf {
+                Leaf::Never | Leaf::Phrase { .. } => {}
+                // The earlier leaf is already read.
+                Leaf::Same(first) => {
+                    for row in scores.chunks_exact_mut(width) {
+                        row[i] = row[*first];
+                    }
+                }
                 Leaf::Term { term, weight } => {
                     let t = &self.stats.terms[*term];
-                    match t.infos.get(ord).and_then(Option::as_ref) {
-                        None => Open::Never,
-                        Some(info) => {
-                            let field = t.term.field();
-                            Open::Term {
-                                postings: Box::new(
-                                    reader.inverted_index(field)?.read_postings_from_terminfo(
-                                        info,
-                                        IndexRecordOption::WithFreqs,
-                                    )?,
-                                ),
-                                norms: reader.get_fieldnorms_reader(field)?,
-                                weight: weight.clone(),
-                            }
+                    let Some(info) = t.infos.get(ord).and_then(Option::as_ref) else {
+                        continue;
+                    };
+                    let field = t.term.field();
+                    let mut postings = reader
+                        .inverted_index(field)?
+                        .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                    let norms = reader.get_fieldnorms_reader(field)?;
+                    for (row, &doc) in scores.chunks_exact_mut(width).zip(docs) {
+                        let at = if postings.doc() < doc {
+                            postings.seek(doc)
+                        } else {
+                            postings.doc()
+                        };
+                        if at == doc {
+                            row[i] =
+                                Some(weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
+                        } else if at == TERMINATED {
+                            break;
                         }
                     }
                 }
-                Leaf::Phrase { .. } => Open::Phrase(None),
-            });
+            }
         }
         let scoring = EnableScoring::enabled_from_statistics_provider(&self.stats, searcher);
-        let mut phrase_weights: Vec<Option<Box<dyn Weight>>> =
-            (0..self.leaves.len()).map(|_| None).collect();
-        // Each leaf's next possible match, and its score on the current document.
-        let mut next: Vec<DocId> = vec![0; self.leaves.len()];
-        let mut scores: Vec<Option<Score>> = vec![None; self.leaves.len()];
-        let mut stack = Vec::with_capacity(self.leaves.len());
-        let mut out = Vec::with_capacity(docs.len());
-        for &doc in docs {
-            for i in 0..open.len() {
-                if let Open::Same(first) = open[i] {
-                    scores[i] = scores[first];
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            let Leaf::Phrase { query, needs } = leaf else {
+                continue;
+            };
+            // Opened at the first document that needs it.
+            let mut scorer: Option<Box<dyn Scorer>> = None;
+            let mut weight: Option<Box<dyn Weight>> = None;
+            let mut next: DocId = 0;
+            for (row, &doc) in scores.chunks_exact_mut(width).zip(docs) {
+                if doc < next || needs.iter().any(|&n| row[n].is_none()) {
                     continue;
                 }
-                let Open::Term {
-                    postings,
-                    norms,
-                    weight,
-                } = &mut open[i]
-                else {
-                    continue;
-                };
-                scores[i] = None;
-                if doc < next[i] {
-                    continue;
-                }
-                let at = if postings.doc() < doc {
-                    postings.seek(doc)
-                } else {
-                    postings.doc()
-                };
-                if at == doc {
-                    scores[i] = Some(weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
-                    next[i] = doc + 1;
-                } else {
-                    next[i] = at;
-                }
-            }
-            for (i, leaf) in self.leaves.iter().enumerate() {
-                let Leaf::Phrase { query, needs } = leaf else {
-                    continue;
-                };
-                scores[i] = None;
-                if doc < next[i] || needs.iter().any(|&n| scores[n].is_none()) {
-                    continue;
-                }
-                let Open::Phrase(scorer) = &mut open[i] else {
-                    continue;
-                };
-                let found = match scorer {
+                let found = match &mut scorer {
                     Some(s) => s.seek_danger(doc),
                     None => {
-                        let weight = match &phrase_weights[i] {
+                        let w = match &weight {
                             Some(w) => w,
-                            None => phrase_weights[i].insert(query.weight(scoring)?),
+                            None => weight.insert(query.weight(scoring)?),
                         };
-                        let (found, s) = weight.scorer_danger(reader, doc, 1.0)?;
-                        *scorer = Some(s);
+                        let (found, s) = w.scorer_danger(reader, doc, 1.0)?;
+                        scorer = Some(s);
                         found
                     }
                 };
                 let Some(s) = scorer.as_mut() else { continue };
-                (scores[i], next[i]) = outcome(found, s.as_mut(), doc);
+                (row[i], next) = outcome(found, s.as_mut(), doc);
             }
-            if let Some(s) = self.program.run(&scores, &mut stack) {
+        }
+        let mut stack = Vec::with_capacity(width);
+        let mut out = Vec::with_capacity(docs.len());
+        for (row, &doc) in scores.chunks_exact(width).zip(docs) {
+            if let Some(s) = self.program.run(row, &mut stack) {
                 out.push((doc, s));
             }
         }
