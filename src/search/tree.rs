@@ -17,7 +17,7 @@ use tantivy::query::{
     EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, TERMINATED, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
 /// How a part of the query scores a document.
 #[derive(Debug, Clone)]
@@ -217,8 +217,13 @@ pub struct Evaluator {
 enum Leaf {
     /// A word the index does not have, or a phrase with one: never matches.
     Never,
-    /// A word, `stats.terms[term]`, with its BM25 weight.
-    Term { term: usize, weight: Bm25Weight },
+    /// A word, `stats.terms[term]`, with its BM25 weight; it can only match where the
+    /// `gate` leaf does (a word's stem, in the stemmed field of the word's exact field).
+    Term {
+        term: usize,
+        weight: Bm25Weight,
+        gate: Option<usize>,
+    },
     /// The same word (and weight) as this earlier term leaf: its score, read once.
     Same(usize),
     /// A phrase, which matches on a document only where the term leaves `needs` do.
@@ -268,7 +273,12 @@ impl Statistics {
 }
 
 impl Evaluator {
-    pub fn new(tree: &Node, searcher: &Searcher) -> tantivy::Result<Self> {
+    /// `stemmed_of` pairs each exact field with the stemmed field indexing the same text.
+    pub fn new(
+        tree: &Node,
+        searcher: &Searcher,
+        stemmed_of: &[(Field, Field)],
+    ) -> tantivy::Result<Self> {
         let mut nodes = Vec::new();
         tree.leaves(&mut nodes);
         let readers = searcher.segment_readers();
@@ -358,11 +368,14 @@ impl Evaluator {
                                 stats.total_docs,
                                 stats.average_fieldnorm(t.term.field()),
                             ),
+                            gate: None,
                         }
                     }
                 }
             })
             .collect();
+        let mut leaves: Vec<Leaf> = leaves;
+        gate_exact_on_stemmed(&mut leaves, &stats, stemmed_of);
         Ok(Self {
             program: Program::of(tree),
             leaves,
@@ -386,38 +399,21 @@ impl Evaluator {
         let width = self.leaves.len();
         // Row `d` holds every leaf's score on `docs[d]`.
         let mut scores: Vec<Option<Score>> = vec![None; width * docs.len()];
-        for (i, leaf) in self.leaves.iter().enumerate() {
-            match leaf {
-                Leaf::Never | Leaf::Phrase { .. } => {}
-                // The earlier leaf is already read.
-                Leaf::Same(first) => {
-                    for row in scores.chunks_exact_mut(width) {
-                        row[i] = row[*first];
-                    }
+        // The ungated terms first: the gated ones skip the documents their gate missed.
+        for gated in [false, true] {
+            for (i, leaf) in self.leaves.iter().enumerate() {
+                if let Leaf::Term { term, weight, gate } = leaf
+                    && gate.is_some() == gated
+                {
+                    self.read_term(reader, ord, (i, *term, weight, *gate), docs, &mut scores)?;
                 }
-                Leaf::Term { term, weight } => {
-                    let t = &self.stats.terms[*term];
-                    let Some(info) = t.infos.get(ord).and_then(Option::as_ref) else {
-                        continue;
-                    };
-                    let field = t.term.field();
-                    let mut postings = reader
-                        .inverted_index(field)?
-                        .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-                    let norms = reader.get_fieldnorms_reader(field)?;
-                    for (row, &doc) in scores.chunks_exact_mut(width).zip(docs) {
-                        let at = if postings.doc() < doc {
-                            postings.seek(doc)
-                        } else {
-                            postings.doc()
-                        };
-                        if at == doc {
-                            row[i] =
-                                Some(weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
-                        } else if at == TERMINATED {
-                            break;
-                        }
-                    }
+            }
+        }
+        // The same term as an earlier leaf: its scores, read once.
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            if let Leaf::Same(first) = leaf {
+                for row in scores.chunks_exact_mut(width) {
+                    row[i] = row[*first];
                 }
             }
         }
@@ -458,6 +454,78 @@ impl Evaluator {
             }
         }
         Ok(out)
+    }
+
+    /// A term leaf's score on each document of `docs` (rows of `scores`, `width` wide),
+    /// walking its postings forward once; a gated leaf skips the documents its gate missed.
+    fn read_term(
+        &self,
+        reader: &SegmentReader,
+        ord: usize,
+        (leaf, term, weight, gate): (usize, usize, &Bm25Weight, Option<usize>),
+        docs: &[DocId],
+        scores: &mut [Option<Score>],
+    ) -> tantivy::Result<()> {
+        let width = self.leaves.len();
+        let t = &self.stats.terms[term];
+        let Some(info) = t.infos.get(ord).and_then(Option::as_ref) else {
+            return Ok(());
+        };
+        let field = t.term.field();
+        let mut postings = reader
+            .inverted_index(field)?
+            .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        let norms = reader.get_fieldnorms_reader(field)?;
+        for (row, &doc) in scores.chunks_exact_mut(width).zip(docs) {
+            if gate.is_some_and(|g| row[g].is_none()) {
+                continue;
+            }
+            let at = if postings.doc() < doc {
+                postings.seek(doc)
+            } else {
+                postings.doc()
+            };
+            if at == doc {
+                row[leaf] = Some(weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
+            } else if at == TERMINATED {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Gates each term leaf of an exact field on the leaf of its stem in the paired stemmed
+/// field, when the tree has one: the two fields index the same text, and the stemmed
+/// analyzer stems each of the exact analyzer's tokens, so a document without the stem there
+/// has not the word either. Its postings are then not read for that document.
+fn gate_exact_on_stemmed(leaves: &mut [Leaf], stats: &Statistics, stemmed_of: &[(Field, Field)]) {
+    let leaf_of: HashMap<usize, usize> = leaves
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| match l {
+            Leaf::Term { term, .. } => Some((*term, i)),
+            _ => None,
+        })
+        .collect();
+    for leaf in leaves.iter_mut() {
+        let Leaf::Term { term, gate, .. } = leaf else {
+            continue;
+        };
+        let exact = &stats.terms[*term].term;
+        let Some(&(_, stemmed)) = stemmed_of.iter().find(|(e, _)| *e == exact.field()) else {
+            continue;
+        };
+        let value = exact.value();
+        let Some(word) = value.as_str() else {
+            continue;
+        };
+        let stem = Term::from_field_text(stemmed, &super::analysis::stem(word));
+        *gate = stats
+            .index_of
+            .get(&stem)
+            .and_then(|t| leaf_of.get(t))
+            .copied();
     }
 }
 
