@@ -334,7 +334,7 @@ impl Evaluator {
         }
         // The first term leaf of each term: later leaves of the same term share its score.
         let mut first: HashMap<usize, usize> = HashMap::new();
-        let leaves = nodes
+        let mut leaves: Vec<Leaf> = nodes
             .iter()
             .zip(&leaf_terms)
             .enumerate()
@@ -374,7 +374,6 @@ impl Evaluator {
                 }
             })
             .collect();
-        let mut leaves: Vec<Leaf> = leaves;
         gate_exact_on_stemmed(&mut leaves, &stats, stemmed_of);
         Ok(Self {
             program: Program::of(tree),
@@ -498,7 +497,9 @@ impl Evaluator {
 /// Gates each term leaf of an exact field on the leaf of its stem in the paired stemmed
 /// field, when the tree has one: the two fields index the same text, and the stemmed
 /// analyzer stems each of the exact analyzer's tokens, so a document without the stem there
-/// has not the word either. Its postings are then not read for that document.
+/// has not the word either. Its postings are then not read for that document. A gate is
+/// itself never gated (a stemmed field is no exact field), so the terms are read in two
+/// passes: the ungated, then the gated.
 fn gate_exact_on_stemmed(leaves: &mut [Leaf], stats: &Statistics, stemmed_of: &[(Field, Field)]) {
     let leaf_of: HashMap<usize, usize> = leaves
         .iter()
@@ -516,6 +517,10 @@ fn gate_exact_on_stemmed(leaves: &mut [Leaf], stats: &Statistics, stemmed_of: &[
         let Some(&(_, stemmed)) = stemmed_of.iter().find(|(e, _)| *e == exact.field()) else {
             continue;
         };
+        // A gate that could be gated would need a third pass.
+        if stemmed_of.iter().any(|(e, _)| *e == stemmed) {
+            continue;
+        }
         let value = exact.value();
         let Some(word) = value.as_str() else {
             continue;
