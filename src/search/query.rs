@@ -253,6 +253,24 @@ impl QueryPlan {
         })
     }
 
+    /// Pairs of the tree's terms where the first can only match a document the second
+    /// matches: each content word in a field's exact version, and its stem in the same
+    /// field's stemmed version. The two index the same text and the stemmed analyzer stems
+    /// each of the exact analyzer's tokens, so an article without the stem in a field has not
+    /// the word there either; the second ranking stage reads the word only where the stem is.
+    pub fn gates(&self, fields: &Fields) -> Vec<(Term, Term)> {
+        let mut out = Vec::new();
+        for w in self.words.iter().filter(|w| self.is_content(w)) {
+            for f in fields.text_fields() {
+                out.push((
+                    Term::from_field_text(f.exact, &w.word.text),
+                    Term::from_field_text(f.stemmed, &w.word.stem),
+                ));
+            }
+        }
+        out
+    }
+
     /// The first stage of a search over a large index: every content word's stem and the
     /// stems of its typo, prefix and synonym alternatives, as plain terms over all the text
     /// and the title, weighted like the full query. A pure disjunction of terms is cheap to

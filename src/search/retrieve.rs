@@ -84,7 +84,7 @@ impl SearchEngine {
             return (0, Vec::new());
         };
         let found = if postings > self.stages.from_postings && !terms.is_empty() {
-            self.two_stage(&terms, &tree, filter.as_ref(), limit)
+            self.two_stage(&terms, plan, &tree, filter.as_ref(), limit)
         } else {
             self.exhaustive(filtered(tree.to_query(), filter.as_ref()).as_ref(), limit)
         };
@@ -111,6 +111,7 @@ impl SearchEngine {
     fn two_stage(
         &self,
         terms: &[(CandidateTerm, u64)],
+        plan: &QueryPlan,
         tree: &Node,
         filter: Option<&Term>,
         limit: usize,
@@ -152,8 +153,7 @@ impl SearchEngine {
         .collect();
         candidates.sort_unstable();
         // The full query on the candidates only, segment by segment.
-        let pairs = self.fields.text_fields().map(|f| (f.exact, f.stemmed));
-        let evaluator = Evaluator::new(tree, &self.searcher, &pairs)?;
+        let evaluator = Evaluator::new(tree, &self.searcher, &plan.gates(&self.fields))?;
         let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let ord = segment[0].segment_ord;

@@ -273,12 +273,9 @@ impl Statistics {
 }
 
 impl Evaluator {
-    /// `stemmed_of` pairs each exact field with the stemmed field indexing the same text.
-    pub fn new(
-        tree: &Node,
-        searcher: &Searcher,
-        stemmed_of: &[(Field, Field)],
-    ) -> tantivy::Result<Self> {
+    /// `gates` pairs terms of the tree: the first can only match a document where the second
+    /// does (see [`crate::search::QueryPlan::gates`]).
+    pub fn new(tree: &Node, searcher: &Searcher, gates: &[(Term, Term)]) -> tantivy::Result<Self> {
         let mut nodes = Vec::new();
         tree.leaves(&mut nodes);
         let readers = searcher.segment_readers();
@@ -374,7 +371,7 @@ impl Evaluator {
                 }
             })
             .collect();
-        gate_exact_on_stemmed(&mut leaves, &stats, stemmed_of);
+        set_gates(&mut leaves, &stats, gates);
         Ok(Self {
             program: Program::of(tree),
             leaves,
@@ -401,10 +398,10 @@ impl Evaluator {
         // The ungated terms first: the gated ones skip the documents their gate missed.
         for gated in [false, true] {
             for (i, leaf) in self.leaves.iter().enumerate() {
-                if let Leaf::Term { term, weight, gate } = leaf
+                if let Leaf::Term { gate, .. } = leaf
                     && gate.is_some() == gated
                 {
-                    self.read_term(reader, ord, (i, *term, weight, *gate), docs, &mut scores)?;
+                    self.read_term(reader, ord, i, docs, &mut scores)?;
                 }
             }
         }
@@ -455,18 +452,22 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// A term leaf's score on each document of `docs` (rows of `scores`, `width` wide),
-    /// walking its postings forward once; a gated leaf skips the documents its gate missed.
+    /// A term leaf's score on each document of `docs` (rows of `scores`, one leaf wide per
+    /// leaf), walking its postings forward once; a gated leaf skips the documents its gate
+    /// missed.
     fn read_term(
         &self,
         reader: &SegmentReader,
         ord: usize,
-        (leaf, term, weight, gate): (usize, usize, &Bm25Weight, Option<usize>),
+        leaf: usize,
         docs: &[DocId],
         scores: &mut [Option<Score>],
     ) -> tantivy::Result<()> {
+        let Leaf::Term { term, weight, gate } = &self.leaves[leaf] else {
+            return Ok(());
+        };
         let width = self.leaves.len();
-        let t = &self.stats.terms[term];
+        let t = &self.stats.terms[*term];
         let Some(info) = t.infos.get(ord).and_then(Option::as_ref) else {
             return Ok(());
         };
@@ -494,13 +495,11 @@ impl Evaluator {
     }
 }
 
-/// Gates each term leaf of an exact field on the leaf of its stem in the paired stemmed
-/// field, when the tree has one: the two fields index the same text, and the stemmed
-/// analyzer stems each of the exact analyzer's tokens, so a document without the stem there
-/// has not the word either. Its postings are then not read for that document. A gate is
-/// itself never gated (a stemmed field is no exact field), so the terms are read in two
-/// passes: the ungated, then the gated.
-fn gate_exact_on_stemmed(leaves: &mut [Leaf], stats: &Statistics, stemmed_of: &[(Field, Field)]) {
+/// Gates each term leaf that `gates` names first on the term leaf of the term it names
+/// second, when the tree has one: its postings are then not read where the gate missed. A
+/// gate that is itself gated is left out, so the terms are read in two passes: the ungated,
+/// then the gated.
+fn set_gates(leaves: &mut [Leaf], stats: &Statistics, gates: &[(Term, Term)]) {
     let leaf_of: HashMap<usize, usize> = leaves
         .iter()
         .enumerate()
@@ -513,24 +512,14 @@ fn gate_exact_on_stemmed(leaves: &mut [Leaf], stats: &Statistics, stemmed_of: &[
         let Leaf::Term { term, gate, .. } = leaf else {
             continue;
         };
-        let exact = &stats.terms[*term].term;
-        let Some(&(_, stemmed)) = stemmed_of.iter().find(|(e, _)| *e == exact.field()) else {
+        let gated = &stats.terms[*term].term;
+        let Some((_, by)) = gates.iter().find(|(g, _)| g == gated) else {
             continue;
         };
-        // A gate that could be gated would need a third pass.
-        if stemmed_of.iter().any(|(e, _)| *e == stemmed) {
+        if gates.iter().any(|(g, _)| g == by) {
             continue;
         }
-        let value = exact.value();
-        let Some(word) = value.as_str() else {
-            continue;
-        };
-        let stem = Term::from_field_text(stemmed, &super::analysis::stem(word));
-        *gate = stats
-            .index_of
-            .get(&stem)
-            .and_then(|t| leaf_of.get(t))
-            .copied();
+        *gate = stats.index_of.get(by).and_then(|t| leaf_of.get(t)).copied();
     }
 }
 
