@@ -273,7 +273,7 @@ impl QueryPlan {
 
     /// The first stage of a search over a large index: every content word's stem and the
     /// stems of its typo, prefix and synonym alternatives, as plain terms over all the text
-    /// and the title, weighted like the full query. A pure disjunction of terms is cheap to
+    /// and the title, keywords and summary, weighted like the full query. A pure disjunction of terms is cheap to
     /// score from the postings alone; the full query then scores only the candidates. Each
     /// term says which query word it stands for.
     pub fn candidate_terms(&self, fields: &Fields) -> Vec<CandidateTerm> {
@@ -296,10 +296,14 @@ impl QueryPlan {
                 alternatives.push((s.start, stem.clone(), SYNONYM_BOOST));
             }
         }
-        // One term in all the text at once, and the title again: a match there matters most.
+        // One term in all the text at once, and again in the short fields that weigh most:
+        // a match there is what the full query ranks first. Without the keywords and the
+        // summary, 64 candidates kept fewer of the full query's best than these 32 do.
         let targets = [
             (fields.all, 1.0),
             (fields.title.stemmed, fields.title.weight),
+            (fields.keywords.stemmed, fields.keywords.weight),
+            (fields.summary.stemmed, fields.summary.weight),
         ];
         let mut out: Vec<CandidateTerm> = Vec::new();
         for (word, stem, b) in alternatives {
