@@ -14,8 +14,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use tantivy::postings::BlockSegmentPostings;
-use tantivy::postings::TermInfo;
+use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::Bm25Weight;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
@@ -30,8 +29,8 @@ pub struct Weighted<'a> {
 }
 
 /// A term looked up in each segment's dictionary once, for its document frequency and then
-/// its postings.
-#[derive(Debug, Clone)]
+/// its postings; by default, in no segment.
+#[derive(Debug, Clone, Default)]
 pub struct Found {
     /// Per segment, in the searcher's order; `None` where the segment lacks the term.
     pub infos: Vec<Option<TermInfo>>,

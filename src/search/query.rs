@@ -273,9 +273,9 @@ impl QueryPlan {
 
     /// The first stage of a search over a large index: every content word's stem and the
     /// stems of its typo, prefix and synonym alternatives, as plain terms over all the text
-    /// and the title, keywords and summary, weighted like the full query. A pure disjunction of terms is cheap to
-    /// score from the postings alone; the full query then scores only the candidates. Each
-    /// term says which query word it stands for.
+    /// and the title, keywords and summary, weighted like the full query. A pure disjunction
+    /// of terms is cheap to score from the postings alone; the full query then scores only
+    /// the candidates. Each term says which query word it stands for.
     pub fn candidate_terms(&self, fields: &Fields) -> Vec<CandidateTerm> {
         let mut alternatives: Vec<(usize, String, f32)> = Vec::new();
         for (i, w) in self.words.iter().enumerate() {
