@@ -158,7 +158,8 @@ impl SearchEngine {
         .collect();
         candidates.sort_unstable();
         // The full query on the candidates only, segment by segment.
-        let evaluator = Evaluator::new(tree, &self.searcher, &plan.gates(&self.fields))?;
+        let known = terms.iter().map(|(t, found)| (&t.term, found));
+        let evaluator = Evaluator::new(tree, &self.searcher, &plan.gates(&self.fields), known)?;
         let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let ord = segment[0].segment_ord;

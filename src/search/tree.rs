@@ -11,13 +11,15 @@
 
 use std::collections::HashMap;
 
-use tantivy::postings::{Postings, TermInfo};
+use tantivy::postings::Postings;
 use tantivy::query::{
     Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, DisjunctionMaxQuery,
     EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED, Term};
+
+use super::first_stage::Found;
 
 /// How a part of the query scores a document.
 #[derive(Debug, Clone)]
@@ -236,8 +238,7 @@ enum Leaf {
 /// A distinct term of the tree: where it is in each segment.
 struct TermStats {
     term: Term,
-    infos: Vec<Option<TermInfo>>,
-    doc_freq: u64,
+    found: Found,
 }
 
 /// The tree's distinct terms and their BM25 statistics, looked up once: what the term leaves
@@ -262,7 +263,7 @@ impl Bm25StatisticsProvider for Statistics {
         Ok(self
             .index_of
             .get(term)
-            .map_or(0, |&i| self.terms[i].doc_freq))
+            .map_or(0, |&i| self.terms[i].found.doc_freq))
     }
 }
 
@@ -274,11 +275,18 @@ impl Statistics {
 
 impl Evaluator {
     /// `gates` pairs terms of the tree: the first can only match a document where the second
-    /// does (see [`crate::search::QueryPlan::gates`]).
-    pub fn new(tree: &Node, searcher: &Searcher, gates: &[(Term, Term)]) -> tantivy::Result<Self> {
+    /// does (see [`crate::search::QueryPlan::gates`]). `known` are terms already looked up
+    /// (the first stage's), not looked up again.
+    pub fn new<'k>(
+        tree: &Node,
+        searcher: &Searcher,
+        gates: &[(Term, Term)],
+        known: impl IntoIterator<Item = (&'k Term, &'k Found)>,
+    ) -> tantivy::Result<Self> {
         let mut nodes = Vec::new();
         tree.leaves(&mut nodes);
         let readers = searcher.segment_readers();
+        let known: HashMap<&Term, &Found> = known.into_iter().collect();
         let mut terms: Vec<TermStats> = Vec::new();
         let mut index_of: HashMap<Term, usize> = HashMap::new();
         let mut tokens: HashMap<Field, u64> = HashMap::new();
@@ -287,19 +295,20 @@ impl Evaluator {
                 return Ok(i);
             }
             let field = term.field();
-            let mut infos = Vec::with_capacity(readers.len());
-            let mut field_tokens = 0;
-            for reader in readers {
-                let inverted = reader.inverted_index(field)?;
-                field_tokens += inverted.total_num_tokens();
-                infos.push(inverted.get_term_info(term)?);
+            if let std::collections::hash_map::Entry::Vacant(e) = tokens.entry(field) {
+                let mut n = 0;
+                for reader in readers {
+                    n += reader.inverted_index(field)?.total_num_tokens();
+                }
+                e.insert(n);
             }
-            tokens.insert(field, field_tokens);
-            let doc_freq = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
+            let found = match known.get(term) {
+                Some(&found) => found.clone(),
+                None => Found::look_up(searcher, term)?,
+            };
             terms.push(TermStats {
                 term: term.clone(),
-                infos,
-                doc_freq,
+                found,
             });
             index_of.insert(term.clone(), terms.len() - 1);
             Ok(terms.len() - 1)
@@ -336,7 +345,7 @@ impl Evaluator {
             .zip(&leaf_terms)
             .enumerate()
             .map(|(i, (node, ts))| {
-                if ts.is_empty() || ts.iter().any(|&t| stats.terms[t].doc_freq == 0) {
+                if ts.is_empty() || ts.iter().any(|&t| stats.terms[t].found.doc_freq == 0) {
                     return Leaf::Never;
                 }
                 match node {
@@ -361,7 +370,7 @@ impl Evaluator {
                         Leaf::Term {
                             term: ts[0],
                             weight: Bm25Weight::for_one_term_without_explain(
-                                t.doc_freq,
+                                t.found.doc_freq,
                                 stats.total_docs,
                                 stats.average_fieldnorm(t.term.field()),
                             ),
@@ -468,7 +477,7 @@ impl Evaluator {
         };
         let width = self.leaves.len();
         let t = &self.stats.terms[*term];
-        let Some(info) = t.infos.get(ord).and_then(Option::as_ref) else {
+        let Some(info) = t.found.infos.get(ord).and_then(Option::as_ref) else {
             return Ok(());
         };
         let field = t.term.field();
@@ -500,6 +509,7 @@ impl Evaluator {
 /// gate that is itself gated is left out, so the terms are read in two passes: the ungated,
 /// then the gated.
 fn set_gates(leaves: &mut [Leaf], stats: &Statistics, gates: &[(Term, Term)]) {
+    let gate_of: HashMap<&Term, &Term> = gates.iter().map(|(gated, by)| (gated, by)).collect();
     let leaf_of: HashMap<usize, usize> = leaves
         .iter()
         .enumerate()
@@ -512,11 +522,10 @@ fn set_gates(leaves: &mut [Leaf], stats: &Statistics, gates: &[(Term, Term)]) {
         let Leaf::Term { term, gate, .. } = leaf else {
             continue;
         };
-        let gated = &stats.terms[*term].term;
-        let Some((_, by)) = gates.iter().find(|(g, _)| g == gated) else {
+        let Some(&by) = gate_of.get(&stats.terms[*term].term) else {
             continue;
         };
-        if gates.iter().any(|(g, _)| g == by) {
+        if gate_of.contains_key(by) {
             continue;
         }
         *gate = stats.index_of.get(by).and_then(|t| leaf_of.get(t)).copied();
