@@ -101,7 +101,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Times every query of every kind once (after one warm-up pass) and prints median, p99 and
 /// the slowest per kind; writes the same as JSON under `target/criterion/latency/`. With
 /// `REPEAT=n` in the environment each query is timed `n` times and its fastest time counts:
-/// steadier medians on a machine shared with others.
+/// steadier medians on a machine shared with others; with `SLOWEST=n`, the `n` slowest
+/// queries of each kind are printed with their times.
 pub fn report(size: &str, engine: &SearchEngine, kinds: &Kinds) {
     let mut rows = Vec::new();
     println!(
@@ -120,20 +121,22 @@ pub fn report(size: &str, engine: &SearchEngine, kinds: &Kinds) {
             .ok()
             .and_then(|r| r.parse().ok())
             .unwrap_or(1);
-        let mut times: Vec<Duration> = queries
+        let mut timed: Vec<(Duration, &String)> = queries
             .iter()
             .map(|q| {
-                (0..repeat.max(1))
+                let fastest = (0..repeat.max(1))
                     .map(|_| {
                         let started = Instant::now();
                         black_box(engine.search(&SearchRequest::new(q)).total);
                         started.elapsed()
                     })
                     .min()
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                (fastest, q)
             })
             .collect();
-        times.sort_unstable();
+        timed.sort_unstable();
+        let times: Vec<Duration> = timed.iter().map(|(t, _)| *t).collect();
         let (median, p99, max) = (
             percentile(&times, 0.5),
             percentile(&times, 0.99),
@@ -146,6 +149,14 @@ pub fn report(size: &str, engine: &SearchEngine, kinds: &Kinds) {
             p99.as_secs_f64() * 1e3,
             max.as_secs_f64() * 1e3
         );
+        // `SLOWEST=n`: which queries make the tail.
+        let slowest: usize = std::env::var("SLOWEST")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        for (t, q) in timed.iter().rev().take(slowest) {
+            println!("  {:>8.3}ms  {q}", t.as_secs_f64() * 1e3);
+        }
         rows.push(serde_json::json!({
             "kind": kind,
             "queries": times.len(),

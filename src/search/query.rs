@@ -253,6 +253,15 @@ impl QueryPlan {
         })
     }
 
+    /// The words that only add a small bonus (stop words in a question with other words):
+    /// they decide no match, but the full query reads their postings on every match.
+    pub fn bonus_words(&self) -> impl Iterator<Item = &str> {
+        self.words
+            .iter()
+            .filter(|w| !self.is_content(w))
+            .map(|w| w.word.text.as_str())
+    }
+
     /// Pairs of the tree's terms where the first can only match a document the second
     /// matches: each content word in a field's exact version, and its stem in the same
     /// field's stemmed version. The two index the same text and the stemmed analyzer stems

@@ -84,7 +84,7 @@ impl Lexicon {
             out.push(Token {
                 start: to_u32(start),
                 end: to_u32(end),
-                word: matched.words.get(word).copied().unwrap_or(UNKNOWN),
+                word: matched.id(word),
             });
         };
         fast_tokens(text, &mut push);
@@ -122,7 +122,12 @@ impl Lexicon {
                 words.entry(typed).or_insert(id);
             }
         }
-        Matched { words }
+        let mut shapes = [0u64; 4];
+        for word in words.keys() {
+            let shape = shape(word);
+            shapes[shape / 64] |= 1 << (shape % 64);
+        }
+        Matched { words, shapes }
     }
 }
 
@@ -130,6 +135,30 @@ impl Lexicon {
 #[derive(Debug, Default)]
 pub struct Matched<'l> {
     words: FxHashMap<&'l str, u32>,
+    /// Which [`shape`]s the words have: most words of a text are ruled out by it without
+    /// hashing them.
+    shapes: [u64; 4],
+}
+
+impl Matched<'_> {
+    /// The word's id if the query matched it, else [`UNKNOWN`].
+    fn id(&self, word: &str) -> u32 {
+        let shape = shape(word);
+        if self.shapes[shape / 64] & (1 << (shape % 64)) == 0 {
+            return UNKNOWN;
+        }
+        self.words.get(word).copied().unwrap_or(UNKNOWN)
+    }
+}
+
+/// One of 256 classes of words by their length and first and last bytes.
+fn shape(word: &str) -> usize {
+    let b = word.as_bytes();
+    let (first, last) = (
+        b.first().copied().unwrap_or(0),
+        b.last().copied().unwrap_or(0),
+    );
+    (b.len() * 31 + usize::from(first) * 7 + usize::from(last)) % 256
 }
 
 /// [`analysis::exact_tokens`], split the same way (runs of letters and digits, lowercased,
@@ -320,6 +349,19 @@ mod tests {
             s,
             "Cards &lt;b&gt;<mark>charged</mark>&lt;/b&gt; <mark>twice</mark> &amp; the <mark>charge</mark>."
         );
+    }
+
+    #[test]
+    fn only_the_matched_words_are_marked_among_words_of_the_same_shape() {
+        // "cord" and "card", "cart" and "cast" share their length and first letter, some
+        // their last: each is told apart by the word itself.
+        assert_eq!(shape("cord"), shape("card"));
+        let s = snippet("Cord CARD cart cast card.", &["card", "cast"], &[]).expect("match");
+        assert_eq!(
+            s,
+            "Cord <mark>CARD</mark> cart <mark>cast</mark> <mark>card</mark>."
+        );
+        assert!(snippet("cord cart", &["card"], &[]).is_none());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Query-time synonyms: the content's rules compiled to stemmed token sequences, and matched
 //! against a query's words (longest key first, keys of any length).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::analysis;
 use crate::content::SynonymRule;
@@ -10,7 +10,9 @@ use crate::content::synonyms::MAX_EXPANSIONS;
 /// Stemmed key → stemmed expansions (each one a word or a phrase).
 #[derive(Debug, Default)]
 pub struct SynonymMap {
-    map: HashMap<Vec<String>, Vec<Vec<String>>>,
+    /// Keyed by the key's stems joined by spaces (a stem has none): a query's words are
+    /// looked up without a vector of strings per try.
+    map: FxHashMap<String, Vec<Vec<String>>>,
     max_key_words: usize,
 }
 
@@ -28,7 +30,7 @@ fn stems(term: &str) -> Vec<String> {
 
 impl SynonymMap {
     pub fn new(rules: &[SynonymRule]) -> Self {
-        let mut map: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+        let mut map: FxHashMap<String, Vec<Vec<String>>> = FxHashMap::default();
         let mut add = |from: &[String], to: &[String]| {
             for f in from {
                 let key = stems(f);
@@ -40,7 +42,7 @@ impl SynonymMap {
                     if exp.is_empty() || exp == key {
                         continue;
                     }
-                    let slot = map.entry(key.clone()).or_default();
+                    let slot = map.entry(key.join(" ")).or_default();
                     if slot.len() >= MAX_EXPANSIONS {
                         // `deflect check` warns; the rest are ignored, keeping queries small.
                         break;
@@ -57,7 +59,7 @@ impl SynonymMap {
                 SynonymRule::OneWay { from, to, .. } => add(from, to),
             }
         }
-        let max_key_words = map.keys().map(Vec::len).max().unwrap_or(0);
+        let max_key_words = map.keys().map(|k| k.split(' ').count()).max().unwrap_or(0);
         Self { map, max_key_words }
     }
 
@@ -75,17 +77,22 @@ impl SynonymMap {
         if self.map.is_empty() {
             return out;
         }
-        let mut key: Vec<String> = Vec::with_capacity(self.max_key_words);
+        let mut key = String::new();
+        // Where the key's first 1, 2, … words end.
+        let mut ends: Vec<usize> = Vec::with_capacity(self.max_key_words);
         for start in 0..query_stems.len() {
             let longest = self.max_key_words.min(query_stems.len() - start);
+            key.clear();
+            ends.clear();
+            for stem in &query_stems[start..start + longest] {
+                if !key.is_empty() {
+                    key.push(' ');
+                }
+                key.push_str(stem);
+                ends.push(key.len());
+            }
             for len in (1..=longest).rev() {
-                key.clear();
-                key.extend(
-                    query_stems[start..start + len]
-                        .iter()
-                        .map(|s| (*s).to_string()),
-                );
-                if let Some(expansions) = self.map.get(&key) {
+                if let Some(expansions) = self.map.get(&key[..ends[len - 1]]) {
                     out.push(SynonymMatch {
                         start,
                         end: start + len,
@@ -122,6 +129,19 @@ mod tests {
         );
         assert_eq!(m.find(&["iphon"]).len(), 1);
         assert!(m.find(&["io"]).is_empty(), "one-way rules do not go back");
+    }
+
+    #[test]
+    fn the_longest_key_at_a_word_wins_and_shorter_ones_still_match() {
+        let m = map("cash machine fee, atm fee\ncash machine, atm\ncash, money\n");
+        let spans = |q: &[&str]| -> Vec<(usize, usize)> {
+            m.find(q).iter().map(|f| (f.start, f.end)).collect()
+        };
+        assert_eq!(spans(&["cash", "machin", "fee"]), [(0, 3)]);
+        assert_eq!(spans(&["cash", "machin", "card"]), [(0, 2)]);
+        assert_eq!(spans(&["cash", "out"]), [(0, 1)]);
+        assert_eq!(spans(&["machin", "cash"]), [(1, 2)]);
+        assert!(spans(&["cashmachin"]).is_empty(), "keys are whole words");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! however many leaves hold it, a term the index lacks opens nothing, and a phrase is only
 //! checked where its words matched.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use tantivy::postings::Postings;
 use tantivy::query::{
@@ -288,8 +288,8 @@ impl Evaluator {
         let readers = searcher.segment_readers();
         let known: HashMap<&Term, &Found> = known.into_iter().collect();
         let mut terms: Vec<TermStats> = Vec::new();
-        let mut index_of: HashMap<Term, usize> = HashMap::new();
-        let mut tokens: HashMap<Field, u64> = HashMap::new();
+        let mut index_of: HashMap<Term, usize> = HashMap::default();
+        let mut tokens: HashMap<Field, u64> = HashMap::default();
         let mut term_index = |term: &Term| -> tantivy::Result<usize> {
             if let Some(&i) = index_of.get(term) {
                 return Ok(i);
@@ -332,14 +332,14 @@ impl Evaluator {
             index_of,
         };
         // The leaf scoring a term alone, for each term: what gates the phrases.
-        let mut alone: HashMap<usize, usize> = HashMap::new();
+        let mut alone: HashMap<usize, usize> = HashMap::default();
         for (i, node) in nodes.iter().enumerate() {
             if let (Node::Term(_), [t]) = (node, leaf_terms[i].as_slice()) {
                 alone.entry(*t).or_insert(i);
             }
         }
         // The first term leaf of each term: later leaves of the same term share its score.
-        let mut first: HashMap<usize, usize> = HashMap::new();
+        let mut first: HashMap<usize, usize> = HashMap::default();
         let mut leaves: Vec<Leaf> = nodes
             .iter()
             .zip(&leaf_terms)
@@ -480,6 +480,13 @@ impl Evaluator {
         let Some(info) = t.found.infos.get(ord).and_then(Option::as_ref) else {
             return Ok(());
         };
+        // Not opened at all where its gate missed every document (a word of a question in
+        // the titles of none of the candidates).
+        if let Some(g) = gate
+            && scores.chunks_exact(width).all(|row| row[*g].is_none())
+        {
+            return Ok(());
+        }
         let field = t.term.field();
         let mut postings = reader
             .inverted_index(field)?

@@ -332,6 +332,50 @@ fn sample_ranked_both_ways(stages: Stages) -> (SearchEngine, SearchEngine) {
     (exhaustive, staged)
 }
 
+/// A question's stop words count towards the postings that make a search rank in two
+/// stages: the full query reads their postings on every match, and on a large help center a
+/// word such as "the" is in nearly every article.
+#[test]
+fn stop_words_count_towards_ranking_in_two_stages() {
+    let loaded = KnowledgeBase::load(Path::new("content"), today()).expect("sample loads");
+    let mut engine = SearchEngine::build(&loaded.kb).expect("index");
+    let at = |engine: SearchEngine, from_postings: u64| {
+        engine.with_stages(Stages {
+            from_postings,
+            ..Stages::default()
+        })
+    };
+    // The lowest bar at which "refund" alone ranks exhaustively: its own postings.
+    let (mut low, mut high) = (0u64, 1_000_000u64);
+    while low < high {
+        let mid = (low + high) / 2;
+        engine = at(engine, mid);
+        if engine.ranks_in_two_stages("refund") {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    assert!(low > 0, "'refund' is in the sample");
+    engine = at(engine, low);
+    assert!(!engine.ranks_in_two_stages("refund"));
+    assert!(
+        engine.ranks_in_two_stages("is the refund"),
+        "the stop words' postings did not count"
+    );
+    let first = |engine: &SearchEngine| {
+        let found = engine.search(&SearchRequest::new("is the refund"));
+        assert!(found.total > 0, "nothing found");
+        found.hits[0].article.slug.clone()
+    };
+    let staged = first(&engine);
+    assert_eq!(
+        staged,
+        first(&at(engine, u64::MAX)),
+        "two stages rank first what the full query ranks first"
+    );
+}
+
 /// Top results of the sample's labelled training questions, ranked exhaustively and in two
 /// stages (forced on, with 40 candidates of the 108 articles, as on a large help center).
 #[test]
