@@ -96,8 +96,8 @@ impl SearchEngine {
         (total, self.hits(plan, top))
     }
 
-    /// Whether a query ranks in two stages: when its words have more than
-    /// [`Stages::from_postings`] postings in all.
+    /// Whether a query ranks in two stages: when its words, stop words included, have more
+    /// than [`Stages::from_postings`] postings in all.
     pub fn ranks_in_two_stages(&self, query: &str) -> bool {
         let plan = self.plan(query);
         self.in_two_stages(&plan, &self.candidate_terms(&plan))
@@ -116,7 +116,7 @@ impl SearchEngine {
     fn in_two_stages(&self, plan: &QueryPlan, terms: &[(CandidateTerm, Found)]) -> bool {
         // The stop words' postings count too: tantivy's full query seeks through them on
         // every match, and a common word such as "the" is in nearly every article ("what is
-        // the reas", typed at 100,000 articles: 5 ms exhaustively, 0.4 ms in two stages).
+        // the reas", typed at 100,000 articles: 5 ms exhaustively, under 1.2 ms in two stages).
         let bonus: u64 = plan
             .bonus_words()
             .filter_map(|w| self.vocabulary.doc_freq(w))

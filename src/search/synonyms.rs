@@ -84,8 +84,8 @@ impl SynonymMap {
             let longest = self.max_key_words.min(query_stems.len() - start);
             key.clear();
             ends.clear();
-            for stem in &query_stems[start..start + longest] {
-                if !key.is_empty() {
+            for (i, stem) in query_stems[start..start + longest].iter().enumerate() {
+                if i > 0 {
                     key.push(' ');
                 }
                 key.push_str(stem);
