@@ -11,7 +11,8 @@
 //!
 //! The two-stage ranking's settings can be varied for a measurement: `CANDIDATES=32`,
 //! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`; `KINDS=exact,long`
-//! measures those kinds only, and `RELEVANCE=0` skips the relevance pass.
+//! measures those kinds only, `SLOWEST=10` names each kind's ten slowest questions, and
+//! `RELEVANCE=0` skips the relevance pass.
 
 #[path = "../benches/latency/mod.rs"]
 mod latency;
