@@ -149,7 +149,7 @@ fn accumulate(
 }
 
 /// The number of tokens of a field over every segment: BM25's average field length.
-fn total_tokens(searcher: &Searcher, field: Field) -> tantivy::Result<u64> {
+pub fn total_tokens(searcher: &Searcher, field: Field) -> tantivy::Result<u64> {
     let mut n = 0;
     for reader in searcher.segment_readers() {
         n += reader.inverted_index(field)?.total_num_tokens();

@@ -19,7 +19,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
-use super::first_stage::Found;
+use super::first_stage::{self, Found};
 
 /// How a part of the query scores a document.
 #[derive(Debug, Clone)]
@@ -296,11 +296,7 @@ impl Evaluator {
             }
             let field = term.field();
             if let std::collections::hash_map::Entry::Vacant(e) = tokens.entry(field) {
-                let mut n = 0;
-                for reader in readers {
-                    n += reader.inverted_index(field)?.total_num_tokens();
-                }
-                e.insert(n);
+                e.insert(first_stage::total_tokens(searcher, field)?);
             }
             let found = match known.get(term) {
                 Some(&found) => found.clone(),
