@@ -15,9 +15,10 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
-use tantivy::query::Bm25Weight;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
+
+use super::bm25::{Bm25, FieldLengths};
 
 /// A term of the first stage: where its postings are in each segment, its document
 /// frequency in the whole index and its boost.
@@ -59,32 +60,14 @@ thread_local! {
 /// The `k` best documents for the disjunction of `terms`, best first, with their scores.
 pub fn best(
     searcher: &Searcher,
+    lengths: &FieldLengths,
     terms: &[Weighted<'_>],
     k: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
-    let total_docs: u64 = searcher
-        .segment_readers()
+    let weights: Vec<Bm25> = terms
         .iter()
-        .map(|r| u64::from(r.max_doc()))
-        .sum();
-    // Each field's average length, counted once however many terms are in it.
-    let mut averages: Vec<(Field, Score)> = Vec::new();
-    let mut weights = Vec::with_capacity(terms.len());
-    for t in terms {
-        let field = t.term.field();
-        let average = match averages.iter().find(|(f, _)| *f == field) {
-            Some(&(_, a)) => a,
-            None => {
-                let a = total_tokens(searcher, field)? as Score / total_docs.max(1) as Score;
-                averages.push((field, a));
-                a
-            }
-        };
-        weights.push(
-            Bm25Weight::for_one_term_without_explain(t.found.doc_freq, total_docs, average)
-                .boost_by(t.boost),
-        );
-    }
+        .map(|t| lengths.weigh(t.term.field(), t.found.doc_freq, t.boost))
+        .collect();
     let mut top = Top::new(k);
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         SCORES.with_borrow_mut(|scores| -> tantivy::Result<()> {
@@ -129,7 +112,7 @@ fn accumulate(
     reader: &SegmentReader,
     field: Field,
     info: &TermInfo,
-    weight: &Bm25Weight,
+    weight: &Bm25,
     scores: &mut [Score],
 ) -> tantivy::Result<()> {
     let inverted = reader.inverted_index(field)?;
@@ -146,15 +129,6 @@ fn accumulate(
         block.advance();
     }
     Ok(())
-}
-
-/// The number of tokens of a field over every segment: BM25's average field length.
-pub fn total_tokens(searcher: &Searcher, field: Field) -> tantivy::Result<u64> {
-    let mut n = 0;
-    for reader in searcher.segment_readers() {
-        n += reader.inverted_index(field)?.total_num_tokens();
-    }
-    Ok(n)
 }
 
 /// A scored document, ordered worst first (lower score, then later document) for the heap.
@@ -293,7 +267,8 @@ mod tests {
                 .collect(),
         );
         for k in [1, 10, 50, 2_000] {
-            let ours = best(&searcher, &weighted, k).expect("first stage");
+            let lengths = FieldLengths::of(&searcher, [field]).expect("lengths");
+            let ours = best(&searcher, &lengths, &weighted, k).expect("first stage");
             let theirs = searcher
                 .search(&query, &TopDocs::with_limit(k).order_by_score())
                 .expect("search");

@@ -72,6 +72,13 @@ impl Fields {
             self.body,
         ]
     }
+
+    /// Every field a search scores: each text field's exact and stemmed versions, and
+    /// `all`.
+    pub fn scored(&self) -> impl Iterator<Item = Field> + use<> {
+        let pairs = self.text_fields().map(|f| [f.exact, f.stemmed]);
+        pairs.into_iter().flatten().chain([self.all])
+    }
 }
 
 pub fn schema() -> (Schema, Fields) {

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod baseline;
+mod bm25;
 mod first_stage;
 mod index;
 mod query;
@@ -112,6 +113,8 @@ pub struct SearchEngine {
     by_slug: rustc_hash::FxHashMap<String, usize>,
     categories: BTreeMap<String, usize>,
     lexicon: Lexicon,
+    /// Each text field's BM25 length factors, for this version of the index.
+    lengths: bm25::FieldLengths,
     /// When and how a search ranks in two stages (see [`retrieve`]).
     stages: Stages,
 }
@@ -227,6 +230,7 @@ impl SearchEngine {
         } = store.sync(&published)?;
         drop(published);
         let fields = store.fields.clone();
+        let lengths = bm25::FieldLengths::of(&searcher, fields.scored())?;
         let (doc_freq, stems) = store.words(&searcher)?;
         let lexicon = Lexicon::of_words(doc_freq.keys().map(String::as_str));
         let by_slug: rustc_hash::FxHashMap<String, usize> = articles
@@ -260,6 +264,7 @@ impl SearchEngine {
             by_slug,
             categories,
             lexicon,
+            lengths,
             stages: Stages::default(),
         };
         Ok((engine, report))

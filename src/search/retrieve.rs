@@ -157,7 +157,7 @@ impl SearchEngine {
                         boost: t.boost,
                     })
                     .collect();
-                first_stage::best(&self.searcher, &weighted, keep)?
+                first_stage::best(&self.searcher, &self.lengths, &weighted, keep)?
             }
             // Within a category, tantivy's block-max WAND under the category's filter.
             Some(_) => {
@@ -182,7 +182,8 @@ impl SearchEngine {
         candidates.sort_unstable();
         // The full query on the candidates only, segment by segment.
         let known = terms.iter().map(|(t, found)| (&t.term, found));
-        let evaluator = Evaluator::new(tree, &self.searcher, &plan.gates(&self.fields), known)?;
+        let gates = plan.gates(&self.fields);
+        let evaluator = Evaluator::new(tree, &self.searcher, &self.lengths, &gates, known)?;
         let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let ord = segment[0].segment_ord;

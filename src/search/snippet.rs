@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::analysis;
 
@@ -161,38 +161,77 @@ fn shape(word: &str) -> usize {
     (b.len() * 31 + usize::from(first) * 7 + usize::from(last)) % 256
 }
 
+/// What a byte of text is to [`fast_tokens`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Byte {
+    /// An ASCII character that is not a letter or digit: between words.
+    Between,
+    /// A lowercase ASCII letter or a digit.
+    Lower,
+    /// An uppercase ASCII letter.
+    Upper,
+    /// Part of a character beyond ASCII.
+    Wide,
+}
+
+/// Each byte's [`Byte`], looked up instead of tested.
+const BYTES: [Byte; 256] = {
+    let mut table = [Byte::Wide; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_uppercase() {
+            Byte::Upper
+        } else if c.is_ascii_alphanumeric() {
+            Byte::Lower
+        } else {
+            Byte::Between
+        };
+        b += 1;
+    }
+    table
+};
+
 /// [`analysis::exact_tokens`], split the same way (runs of letters and digits, lowercased,
 /// folded, those of 40 bytes or more left out) but several times faster on mostly-ASCII text:
 /// an ASCII word is cut and lowercased byte by byte, and only a word with another character
 /// goes through the analyzer.
 fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
     let bytes = text.as_bytes();
-    let mut lower = String::new();
-    // Whether the character at byte `i` is a letter or digit, and its length in bytes.
-    let at = |i: usize| -> (bool, usize) {
-        let b = bytes[i];
-        if b.is_ascii() {
-            return (b.is_ascii_alphanumeric(), 1);
-        }
-        let c = text[i..].chars().next().unwrap_or(' ');
-        (c.is_alphanumeric(), c.len_utf8())
+    // The length of the character at byte `i` if it is a letter or digit beyond ASCII.
+    let wide = |i: usize| -> Option<usize> {
+        let c = text.get(i..)?.chars().next()?;
+        c.is_alphanumeric().then(|| c.len_utf8())
     };
+    let mut lower = String::new();
     let mut i = 0;
     while i < bytes.len() {
-        let (alphanumeric, len) = at(i);
-        if !alphanumeric {
-            i += len;
-            continue;
-        }
         let start = i;
-        let mut ascii = true;
-        while i < bytes.len() {
-            let (alphanumeric, len) = at(i);
-            if !alphanumeric {
-                break;
+        let (mut ascii, mut upper) = (true, false);
+        while let Some(&b) = bytes.get(i) {
+            match BYTES[usize::from(b)] {
+                Byte::Between => break,
+                Byte::Lower => i += 1,
+                Byte::Upper => {
+                    upper = true;
+                    i += 1;
+                }
+                Byte::Wide => match wide(i) {
+                    Some(len) => {
+                        ascii = false;
+                        i += len;
+                    }
+                    None => break,
+                },
             }
-            ascii &= len == 1;
-            i += len;
+        }
+        if i == start {
+            // Not a letter or digit: one byte, or a whole character beyond ASCII.
+            i += text
+                .get(i..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(1, char::len_utf8);
+            continue;
         }
         if i - start >= analysis::MAX_TOKEN_LEN {
             continue;
@@ -200,7 +239,7 @@ fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
         let word = &text[start..i];
         if !ascii {
             analysis::exact_tokens(word, |w, s, e| f(w, start + s, start + e));
-        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+        } else if upper {
             lower.clear();
             lower.push_str(word);
             lower.make_ascii_lowercase();
@@ -231,25 +270,59 @@ pub fn escape_html(text: &str, out: &mut String) {
 }
 
 /// The best snippet of a text tokenized for a query's matches, or `None` when none occurs in it.
+///
+/// The best window of [`SNIPPET_WORDS`] words, starting three words before a match, has the
+/// most distinct matched stems, then the most matches; the first such window wins. Windows
+/// are visited in order, so the matches inside one are kept as a sliding count: linear in
+/// the matches, however many there are.
 pub fn best(text: &str, tokens: &[Token], lexicon: &Lexicon) -> Option<String> {
-    let hit: Vec<bool> = tokens.iter().map(|t| t.word != UNKNOWN).collect();
-    if !hit.contains(&true) {
+    // Each match's word position, and its stem as a number among the text's matched stems.
+    let mut stems: Vec<u32> = Vec::new();
+    let hits: Vec<(usize, usize)> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.word != UNKNOWN)
+        .map(|(i, t)| {
+            let stem = lexicon.stem_of[t.word as usize];
+            let slot = match stems.iter().position(|&s| s == stem) {
+                Some(slot) => slot,
+                None => {
+                    stems.push(stem);
+                    stems.len() - 1
+                }
+            };
+            (i, slot)
+        })
+        .collect();
+    if hits.is_empty() {
         return None;
     }
-    // Score each window by distinct matched stems, then by total matches.
+    let mut count = vec![0u32; stems.len()];
+    let (mut distinct, mut total) = (0usize, 0usize);
+    // `hits[first..last]` are the matches in the current window.
+    let (mut first, mut last) = (0, 0);
     let mut best = (0usize, 0usize, 0usize);
-    let mut distinct = FxHashSet::default();
-    for start in (0..tokens.len()).filter(|&i| hit[i]) {
-        let from = start.saturating_sub(3);
+    for &(at, _) in &hits {
+        let from = at.saturating_sub(3);
         let to = (from + SNIPPET_WORDS).min(tokens.len());
-        distinct.clear();
-        let mut total = 0;
-        for i in (from..to).filter(|&i| hit[i]) {
-            distinct.insert(lexicon.stem_of[tokens[i].word as usize]);
+        while let Some(&(_, slot)) = hits.get(last).filter(|(i, _)| *i < to) {
+            if count[slot] == 0 {
+                distinct += 1;
+            }
+            count[slot] += 1;
             total += 1;
+            last += 1;
         }
-        if (distinct.len(), total) > (best.1, best.2) {
-            best = (from, distinct.len(), total);
+        while let Some(&(_, slot)) = hits[..last].get(first).filter(|(i, _)| *i < from) {
+            count[slot] -= 1;
+            if count[slot] == 0 {
+                distinct -= 1;
+            }
+            total -= 1;
+            first += 1;
+        }
+        if (distinct, total) > (best.1, best.2) {
+            best = (from, distinct, total);
         }
     }
     let from = best.0;
@@ -257,7 +330,7 @@ pub fn best(text: &str, tokens: &[Token], lexicon: &Lexicon) -> Option<String> {
     Some(render(
         text,
         &tokens[from..to],
-        &hit[from..to],
+        true,
         from > 0,
         to < tokens.len(),
     ))
@@ -266,19 +339,14 @@ pub fn best(text: &str, tokens: &[Token], lexicon: &Lexicon) -> Option<String> {
 /// The opening words of a pre-tokenized text, escaped, for results that matched only in the title.
 pub fn lead(text: &str, tokens: &[Token]) -> String {
     let to = SNIPPET_WORDS.min(tokens.len());
-    render(
-        text,
-        &tokens[..to],
-        &vec![false; to],
-        false,
-        to < tokens.len(),
-    )
+    render(text, &tokens[..to], false, false, to < tokens.len())
 }
 
+/// The text of `tokens`, escaped; with `marked`, the matched words in `<mark>`.
 fn render(
     text: &str,
     tokens: &[Token],
-    hit: &[bool],
+    marked: bool,
     ellipsis_before: bool,
     ellipsis_after: bool,
 ) -> String {
@@ -294,14 +362,14 @@ fn render(
     } else {
         0
     };
-    for (t, &m) in tokens.iter().zip(hit) {
+    for t in tokens {
         let (start, end) = (t.start as usize, t.end as usize);
         // A contraction's later parts are empty ranges within what is already written.
         if start >= end || start < pos {
             continue;
         }
         escape_html(text.get(pos..start).unwrap_or_default(), &mut out);
-        if m {
+        if marked && t.word != UNKNOWN {
             out.push_str("<mark>");
             escape_html(text.get(start..end).unwrap_or_default(), &mut out);
             out.push_str("</mark>");
@@ -389,6 +457,53 @@ mod tests {
             let mut slow = Vec::new();
             analysis::exact_tokens(&text, |w, s, e| slow.push((w.to_string(), s, e)));
             proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    /// The window [`best`] keeps, found by scoring every window from scratch.
+    fn best_window_by_brute_force(tokens: &[Token], lexicon: &Lexicon) -> Option<usize> {
+        let hit = |i: usize| tokens[i].word != UNKNOWN;
+        let mut best: Option<(usize, usize, usize)> = None;
+        for start in (0..tokens.len()).filter(|&i| hit(i)) {
+            let from = start.saturating_sub(3);
+            let to = (from + SNIPPET_WORDS).min(tokens.len());
+            let stems: HashSet<u32> = (from..to)
+                .filter(|&i| hit(i))
+                .map(|i| lexicon.stem_of[tokens[i].word as usize])
+                .collect();
+            let total = (from..to).filter(|&i| hit(i)).count();
+            if best.is_none_or(|b| (stems.len(), total) > (b.1, b.2)) {
+                best = Some((from, stems.len(), total));
+            }
+        }
+        best.map(|b| b.0)
+    }
+
+    proptest::proptest! {
+        /// The sliding count finds the window that scoring each window from scratch finds.
+        #[test]
+        fn the_best_window_is_the_one_with_most_stems_then_matches(
+            words in proptest::collection::vec(0usize..12, 0..200),
+        ) {
+            // Twelve words, four of them unmatched, pairs sharing a stem ("card", "cards").
+            let vocabulary = [
+                "card", "cards", "fee", "fees", "pin", "top", "topping", "limit", "a", "b", "c",
+                "d",
+            ];
+            let lexicon = Lexicon::of_words(vocabulary);
+            let h = Highlights {
+                exact: ["pin", "limit"].iter().map(ToString::to_string).collect(),
+                stems: ["card", "fee", "top"].iter().map(ToString::to_string).collect(),
+            };
+            let text: Vec<&str> = words.iter().map(|&w| vocabulary[w]).collect();
+            let text = text.join(" ");
+            let tokens = lexicon.tokenize(&text, &lexicon.matching(&h));
+            proptest::prop_assert_eq!(tokens.len(), words.len());
+            let expected = best_window_by_brute_force(&tokens, &lexicon).map(|from| {
+                let to = (from + SNIPPET_WORDS).min(tokens.len());
+                render(&text, &tokens[from..to], true, from > 0, to < tokens.len())
+            });
+            proptest::prop_assert_eq!(best(&text, &tokens, &lexicon), expected);
         }
     }
 

@@ -13,13 +13,14 @@ use rustc_hash::FxHashMap as HashMap;
 
 use tantivy::postings::Postings;
 use tantivy::query::{
-    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, DisjunctionMaxQuery,
-    EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight,
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur,
+    PhraseQuery, Query, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
-use super::first_stage::{self, Found};
+use super::bm25::{Bm25, FieldLengths};
+use super::first_stage::Found;
 
 /// How a part of the query scores a document.
 #[derive(Debug, Clone)]
@@ -209,10 +210,10 @@ impl Program {
 /// another word) is read once per document and its score shared. A term the index does not
 /// have never matches and opens nothing. A phrase is only checked on a document where each
 /// of its words already matched as a term of the tree.
-pub struct Evaluator {
+pub struct Evaluator<'l> {
     program: Program,
     leaves: Vec<Leaf>,
-    stats: Statistics,
+    stats: Statistics<'l>,
 }
 
 /// What a leaf of the tree needs to score documents.
@@ -223,7 +224,7 @@ enum Leaf {
     /// `gate` leaf does (a word's stem, in the stemmed field of the word's exact field).
     Term {
         term: usize,
-        weight: Bm25Weight,
+        weight: Bm25,
         gate: Option<usize>,
     },
     /// The same word (and weight) as this earlier term leaf: its score, read once.
@@ -243,20 +244,19 @@ struct TermStats {
 
 /// The tree's distinct terms and their BM25 statistics, looked up once: what the term leaves
 /// and the phrases' weights use.
-struct Statistics {
-    total_docs: u64,
-    tokens: HashMap<Field, u64>,
+struct Statistics<'l> {
+    lengths: &'l FieldLengths,
     terms: Vec<TermStats>,
     index_of: HashMap<Term, usize>,
 }
 
-impl Bm25StatisticsProvider for Statistics {
+impl Bm25StatisticsProvider for Statistics<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        Ok(self.tokens.get(&field).copied().unwrap_or(0))
+        Ok(self.lengths.total_tokens(field))
     }
 
     fn total_num_docs(&self) -> tantivy::Result<u64> {
-        Ok(self.total_docs)
+        Ok(self.lengths.total_docs())
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
@@ -267,36 +267,25 @@ impl Bm25StatisticsProvider for Statistics {
     }
 }
 
-impl Statistics {
-    fn average_fieldnorm(&self, field: Field) -> Score {
-        self.tokens.get(&field).copied().unwrap_or(0) as Score / self.total_docs.max(1) as Score
-    }
-}
-
-impl Evaluator {
+impl<'l> Evaluator<'l> {
     /// `gates` pairs terms of the tree: the first can only match a document where the second
     /// does (see [`crate::search::QueryPlan::gates`]). `known` are terms already looked up
     /// (the first stage's), not looked up again.
     pub fn new<'k>(
         tree: &Node,
         searcher: &Searcher,
+        lengths: &'l FieldLengths,
         gates: &[(Term, Term)],
         known: impl IntoIterator<Item = (&'k Term, &'k Found)>,
     ) -> tantivy::Result<Self> {
         let mut nodes = Vec::new();
         tree.leaves(&mut nodes);
-        let readers = searcher.segment_readers();
         let known: HashMap<&Term, &Found> = known.into_iter().collect();
         let mut terms: Vec<TermStats> = Vec::new();
         let mut index_of: HashMap<Term, usize> = HashMap::default();
-        let mut tokens: HashMap<Field, u64> = HashMap::default();
         let mut term_index = |term: &Term| -> tantivy::Result<usize> {
             if let Some(&i) = index_of.get(term) {
                 return Ok(i);
-            }
-            let field = term.field();
-            if let std::collections::hash_map::Entry::Vacant(e) = tokens.entry(field) {
-                e.insert(first_stage::total_tokens(searcher, field)?);
             }
             let found = match known.get(term) {
                 Some(&found) => found.clone(),
@@ -322,8 +311,7 @@ impl Evaluator {
             });
         }
         let stats = Statistics {
-            total_docs: readers.iter().map(|r| u64::from(r.max_doc())).sum(),
-            tokens,
+            lengths,
             terms,
             index_of,
         };
@@ -365,11 +353,7 @@ impl Evaluator {
                         let t = &stats.terms[ts[0]];
                         Leaf::Term {
                             term: ts[0],
-                            weight: Bm25Weight::for_one_term_without_explain(
-                                t.found.doc_freq,
-                                stats.total_docs,
-                                stats.average_fieldnorm(t.term.field()),
-                            ),
+                            weight: lengths.weigh(t.term.field(), t.found.doc_freq, 1.0),
                             gate: None,
                         }
                     }
