@@ -161,77 +161,38 @@ fn shape(word: &str) -> usize {
     (b.len() * 31 + usize::from(first) * 7 + usize::from(last)) % 256
 }
 
-/// What a byte of text is to [`fast_tokens`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Byte {
-    /// An ASCII character that is not a letter or digit: between words.
-    Between,
-    /// A lowercase ASCII letter or a digit.
-    Lower,
-    /// An uppercase ASCII letter.
-    Upper,
-    /// Part of a character beyond ASCII.
-    Wide,
-}
-
-/// Each byte's [`Byte`], looked up instead of tested.
-const BYTES: [Byte; 256] = {
-    let mut table = [Byte::Wide; 256];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        table[b] = if c.is_ascii_uppercase() {
-            Byte::Upper
-        } else if c.is_ascii_alphanumeric() {
-            Byte::Lower
-        } else {
-            Byte::Between
-        };
-        b += 1;
-    }
-    table
-};
-
 /// [`analysis::exact_tokens`], split the same way (runs of letters and digits, lowercased,
 /// folded, those of 40 bytes or more left out) but several times faster on mostly-ASCII text:
 /// an ASCII word is cut and lowercased byte by byte, and only a word with another character
 /// goes through the analyzer.
 fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
     let bytes = text.as_bytes();
-    // The length of the character at byte `i` if it is a letter or digit beyond ASCII.
-    let wide = |i: usize| -> Option<usize> {
-        let c = text.get(i..)?.chars().next()?;
-        c.is_alphanumeric().then(|| c.len_utf8())
-    };
     let mut lower = String::new();
+    // Whether the character at byte `i` is a letter or digit, and its length in bytes.
+    let at = |i: usize| -> (bool, usize) {
+        let b = bytes[i];
+        if b.is_ascii() {
+            return (b.is_ascii_alphanumeric(), 1);
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        (c.is_alphanumeric(), c.len_utf8())
+    };
     let mut i = 0;
     while i < bytes.len() {
-        let start = i;
-        let (mut ascii, mut upper) = (true, false);
-        while let Some(&b) = bytes.get(i) {
-            match BYTES[usize::from(b)] {
-                Byte::Between => break,
-                Byte::Lower => i += 1,
-                Byte::Upper => {
-                    upper = true;
-                    i += 1;
-                }
-                Byte::Wide => match wide(i) {
-                    Some(len) => {
-                        ascii = false;
-                        i += len;
-                    }
-                    None => break,
-                },
-            }
-        }
-        if i == start {
-            // Not a letter or digit: one byte, or a whole character beyond ASCII.
-            i += text
-                .get(i..)
-                .and_then(|rest| rest.chars().next())
-                .map_or(1, char::len_utf8);
+        let (alphanumeric, len) = at(i);
+        if !alphanumeric {
+            i += len;
             continue;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < bytes.len() {
+            let (alphanumeric, len) = at(i);
+            if !alphanumeric {
+                break;
+            }
+            ascii &= len == 1;
+            i += len;
         }
         if i - start >= analysis::MAX_TOKEN_LEN {
             continue;
@@ -239,7 +200,7 @@ fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
         let word = &text[start..i];
         if !ascii {
             analysis::exact_tokens(word, |w, s, e| f(w, start + s, start + e));
-        } else if upper {
+        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
             lower.clear();
             lower.push_str(word);
             lower.make_ascii_lowercase();
