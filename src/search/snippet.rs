@@ -234,8 +234,8 @@ pub fn escape_html(text: &str, out: &mut String) {
 ///
 /// The best window of [`SNIPPET_WORDS`] words, starting three words before a match, has the
 /// most distinct matched stems, then the most matches; the first such window wins. Windows
-/// are visited in order, so the matches inside one are kept as a sliding count: linear in
-/// the matches, however many there are.
+/// are visited in order, so the matches inside one are kept as a sliding count: one pass
+/// over the matches, however many there are (each window was counted from scratch before).
 pub fn best(text: &str, tokens: &[Token], lexicon: &Lexicon) -> Option<String> {
     // Each match's word position, and its stem as a number among the text's matched stems.
     let mut stems: Vec<u32> = Vec::new();
