@@ -266,8 +266,8 @@ mod tests {
                 })
                 .collect(),
         );
+        let lengths = FieldLengths::of(&searcher, [field]).expect("lengths");
         for k in [1, 10, 50, 2_000] {
-            let lengths = FieldLengths::of(&searcher, [field]).expect("lengths");
             let ours = best(&searcher, &lengths, &weighted, k).expect("first stage");
             let theirs = searcher
                 .search(&query, &TopDocs::with_limit(k).order_by_score())
