@@ -10,7 +10,8 @@
 //! ```
 //!
 //! The two-stage ranking's settings can be varied for a measurement: `CANDIDATES=32`,
-//! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`; `KINDS=exact,long`
+//! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`, `CHAMPIONS=8000`
+//! (0: none); `KINDS=exact,long`
 //! measures those kinds only, `SLOWEST=10` names each kind's ten slowest questions, and
 //! `RELEVANCE=0` skips the relevance pass.
 
@@ -60,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         candidates: setting("CANDIDATES")?.unwrap_or(defaults.candidates),
         common_share: setting("COMMON_SHARE")?.unwrap_or(defaults.common_share),
         first_stage_terms: setting("FIRST_STAGE_TERMS")?.unwrap_or(defaults.first_stage_terms),
+        champions: setting("CHAMPIONS")?.unwrap_or(defaults.champions),
     });
     let mut kinds = latency::query_kinds();
     if let Ok(only) = std::env::var("KINDS") {

@@ -101,11 +101,24 @@ pub struct Bm25 {
 impl Bm25 {
     #[inline]
     pub fn score(&self, fieldnorm_id: u8, term_freq: u32) -> Score {
+        self.weight * self.factor(fieldnorm_id, term_freq)
+    }
+
+    /// The score's part that depends on the document, the same for every weight of a term:
+    /// the score is the weight times this.
+    #[inline]
+    pub fn factor(&self, fieldnorm_id: u8, term_freq: u32) -> Score {
         let id = usize::from(fieldnorm_id);
         match self.factors.by_tf.get((term_freq as usize).wrapping_sub(1)) {
-            Some(row) => self.weight * row[id],
-            None => self.weight * tf_factor(term_freq, self.factors.norm[id]),
+            Some(row) => row[id],
+            None => tf_factor(term_freq, self.factors.norm[id]),
         }
+    }
+
+    /// The score of a document whose [`Bm25::factor`] is `factor`.
+    #[inline]
+    pub fn score_of(&self, factor: Score) -> Score {
+        self.weight * factor
     }
 }
 

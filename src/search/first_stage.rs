@@ -8,11 +8,25 @@
 //! a dozen or more terms and a few hundred documents to keep (a low threshold), that
 //! bookkeeping cost more than reading every posting. Here each posting is one decoded entry
 //! and one addition into an array the size of the segment, reused between searches on a
-//! thread; at 100,000 articles a question's first stage reads some 60,000 to 80,000 postings.
+//! thread.
+//!
+//! Each term is read from its champions rather than its postings ([`Champions`]): its
+//! documents in the segment, each with the part of its score that depends on the document (a
+//! term's score is a weight of the question times that factor), decoded and computed on the
+//! term's first use and held while this version of the index is searched. A posting is then
+//! one load and one multiplication; the first use of a term costs what every use did before.
+//! A term in more documents than are kept keeps those where it weighs most: that bounds what
+//! a first stage reads by the number of its terms, whatever the size of the help center,
+//! and leaves out only documents where the frequent word weighs least. At 100,000 generated
+//! articles no term is cut (a word in more than a quarter of the articles is left out of the
+//! first stage anyway), so the candidates are the same as from the postings.
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use rustc_hash::FxHashMap;
 
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -57,10 +71,12 @@ thread_local! {
     static SCORES: RefCell<Vec<Score>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The `k` best documents for the disjunction of `terms`, best first, with their scores.
+/// The `k` best documents for the disjunction of `terms`, best first, with their scores; a
+/// term in more documents of a segment than `champions` keeps is read from its champions.
 pub fn best(
     searcher: &Searcher,
     lengths: &FieldLengths,
+    champions: &Champions,
     terms: &[Weighted<'_>],
     k: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
@@ -76,21 +92,41 @@ pub fn best(
                 scores.clear();
                 scores.resize(reader.max_doc() as usize, 0.0);
             }
-            for (t, weight) in terms.iter().zip(&weights) {
-                let Some(info) = t.found.infos.get(ord).and_then(Option::as_ref) else {
-                    continue;
-                };
-                if let Err(e) = accumulate(reader, t.term.field(), info, weight, scores) {
-                    // Half summed: the next search starts from a fresh array.
-                    scores.clear();
-                    return Err(e);
+            if champions.keep == 0 {
+                for (t, weight) in terms.iter().zip(&weights) {
+                    let Some(info) = t.found.infos.get(ord).and_then(Option::as_ref) else {
+                        continue;
+                    };
+                    if let Err(e) = accumulate(reader, t.term.field(), info, weight, scores) {
+                        // Half summed: the next search starts from a fresh array.
+                        scores.clear();
+                        return Err(e);
+                    }
+                }
+            } else {
+                let mut lists = Vec::with_capacity(terms.len());
+                for (t, weight) in terms.iter().zip(&weights) {
+                    if let Some(info) = t.found.infos.get(ord).and_then(Option::as_ref) {
+                        lists.push((
+                            champions.of(reader, ord, t.term.field(), info, weight)?,
+                            weight,
+                        ));
+                    }
+                }
+                for (list, weight) in &lists {
+                    for &(doc, factor) in list.iter() {
+                        if let Some(s) = scores.get_mut(doc as usize) {
+                            *s += weight.score_of(factor);
+                        }
+                    }
                 }
             }
-            // Most documents score nothing or little: a chunk's best score (a loop the
-            // compiler vectorizes) rules most chunks out at once.
+            // Most documents score nothing or little: whether any document of a chunk
+            // scores above the threshold (a loop the compiler vectorizes) rules most chunks
+            // out at once.
             for (c, chunk) in scores.chunks_mut(CHUNK).enumerate() {
-                let best = chunk.iter().fold(0.0, |m: Score, &s| m.max(s));
-                if best > top.threshold() {
+                let threshold = top.threshold();
+                if chunk.iter().fold(false, |any, &s| any | (s > threshold)) {
                     for (i, &score) in chunk.iter().enumerate() {
                         let doc = (c * CHUNK + i) as DocId;
                         if score > top.threshold() && !reader.is_deleted(doc) {
@@ -115,6 +151,21 @@ fn accumulate(
     weight: &Bm25,
     scores: &mut [Score],
 ) -> tantivy::Result<()> {
+    each_posting(reader, field, info, weight, |doc, factor| {
+        if let Some(s) = scores.get_mut(doc as usize) {
+            *s += weight.score_of(factor);
+        }
+    })
+}
+
+/// Calls `f` with each document of a term's postings and its [`Bm25::factor`] there.
+fn each_posting(
+    reader: &SegmentReader,
+    field: Field,
+    info: &TermInfo,
+    weight: &Bm25,
+    mut f: impl FnMut(DocId, Score),
+) -> tantivy::Result<()> {
     let inverted = reader.inverted_index(field)?;
     let norms = reader.get_fieldnorms_reader(field)?;
     let mut block: BlockSegmentPostings =
@@ -122,13 +173,99 @@ fn accumulate(
     // Past the last block, tantivy's block is empty.
     while !block.docs().is_empty() {
         for (&doc, &freq) in block.docs().iter().zip(block.freqs()) {
-            if let Some(s) = scores.get_mut(doc as usize) {
-                *s += weight.score(norms.fieldnorm_id(doc), freq);
-            }
+            f(doc, weight.factor(norms.fieldnorm_id(doc), freq));
         }
         block.advance();
     }
     Ok(())
+}
+
+/// How many champions' entries a version of the index holds at most (8 bytes each, so 96 MB):
+/// past that, the lists held are dropped and made again as searches need them. The five
+/// question sets of `examples/search_latency` (26,000 questions) at 100,000 articles need
+/// 7 million.
+const HELD: usize = 12_000_000;
+
+/// Where a term's postings are: its segment, its field and where its postings start.
+type ListKey = (usize, u32, usize);
+
+/// A term's champions in a segment: documents in order, each with the term's factor there.
+type List = Arc<[(DocId, Score)]>;
+
+/// The lists held, and how many entries they hold in all.
+#[derive(Default)]
+struct Held {
+    entries: usize,
+    lists: FxHashMap<ListKey, List>,
+}
+
+/// Terms' champions, per segment: the `keep` documents where each weighs most (all of them,
+/// for a term in fewer), in document order, with their [`Bm25::factor`]s; made on a term's
+/// first use in a segment and held for this version of the index (its segments, and the
+/// field lengths the factors come from, do not change), up to [`HELD`] entries in all.
+pub struct Champions {
+    keep: usize,
+    held: RwLock<Held>,
+}
+
+impl std::fmt::Debug for Champions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("Champions")
+            .field("keep", &self.keep)
+            .field("terms", &held.lists.len())
+            .field("entries", &held.entries)
+            .finish()
+    }
+}
+
+impl Champions {
+    /// Champions of `keep` documents per term (0: every posting is read).
+    pub fn new(keep: usize) -> Self {
+        Self {
+            keep,
+            held: RwLock::default(),
+        }
+    }
+
+    /// The term's champions in the segment `ord` (`reader`).
+    fn of(
+        &self,
+        reader: &SegmentReader,
+        ord: usize,
+        field: Field,
+        info: &TermInfo,
+        weight: &Bm25,
+    ) -> tantivy::Result<List> {
+        let key = (ord, field.field_id(), info.postings_range.start);
+        let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(list) = held.lists.get(&key) {
+            return Ok(Arc::clone(list));
+        }
+        drop(held);
+        let mut all: Vec<(DocId, Score)> = Vec::with_capacity(info.doc_freq as usize);
+        each_posting(reader, field, info, weight, |doc, factor| {
+            all.push((doc, factor));
+        })?;
+        // The heaviest first, and of equal weights the first documents: the same list
+        // whoever makes it.
+        if all.len() > self.keep {
+            all.select_nth_unstable_by(self.keep, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            all.truncate(self.keep);
+            all.sort_unstable_by_key(|&(doc, _)| doc);
+        }
+        let list: List = all.into();
+        let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        if held.entries + list.len() > HELD {
+            *held = Held::default();
+        }
+        held.entries += list.len();
+        if let Some(other) = held.lists.insert(key, Arc::clone(&list)) {
+            // Made by another search at the same time: the same list.
+            held.entries -= other.len();
+        }
+        Ok(list)
+    }
 }
 
 /// A scored document, ordered worst first (lower score, then later document) for the heap.
@@ -199,9 +336,10 @@ impl Top {
 #[cfg(test)]
 mod tests {
     use tantivy::collector::TopDocs;
+    use tantivy::postings::Postings;
     use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
     use tantivy::schema::{Schema, TEXT};
-    use tantivy::{Index, IndexWriter, TantivyDocument};
+    use tantivy::{DocSet, Index, IndexWriter, TantivyDocument};
 
     use super::*;
 
@@ -267,8 +405,12 @@ mod tests {
                 .collect(),
         );
         let lengths = FieldLengths::of(&searcher, [field]).expect("lengths");
-        for k in [1, 10, 50, 2_000] {
-            let ours = best(&searcher, &lengths, &weighted, k).expect("first stage");
+        // From the postings, and from champions that keep every document.
+        for (k, champions) in [1, 10, 50, 2_000]
+            .into_iter()
+            .flat_map(|k| [(k, Champions::new(0)), (k, Champions::new(100_000))])
+        {
+            let ours = best(&searcher, &lengths, &champions, &weighted, k).expect("first stage");
             let theirs = searcher
                 .search(&query, &TopDocs::with_limit(k).order_by_score())
                 .expect("search");
@@ -293,5 +435,98 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// With champions, a frequent term counts only in the documents of each segment where it
+    /// weighs most (of equal weights, the first), and the result is the same whether its list
+    /// is made by this search or held from an earlier one.
+    #[test]
+    fn a_frequent_term_counts_in_its_champions_only() {
+        let (index, field) = index();
+        let searcher = index.reader().expect("reader").searcher();
+        let lengths = FieldLengths::of(&searcher, [field]).expect("lengths");
+        let terms: Vec<(Term, Score)> = [("card", 3.0), ("fee", 1.0), ("atm", 0.6), ("pin", 1.5)]
+            .into_iter()
+            .map(|(w, b)| (Term::from_field_text(field, w), b))
+            .collect();
+        let found: Vec<Found> = terms
+            .iter()
+            .map(|(term, _)| Found::look_up(&searcher, term).expect("look up"))
+            .collect();
+        let weighted: Vec<Weighted<'_>> = terms
+            .iter()
+            .zip(&found)
+            .map(|((term, boost), found)| Weighted {
+                term,
+                found,
+                boost: *boost,
+            })
+            .collect();
+        let keep = 40;
+        // By hand: every posting's factor, the `keep` heaviest of each term and segment.
+        let mut expected: FxHashMap<DocAddress, Score> = FxHashMap::default();
+        let (mut truncated, mut entries) = (0, 0);
+        for t in &weighted {
+            let weight = lengths.weigh(field, t.found.doc_freq, t.boost);
+            for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+                let norms = reader.get_fieldnorms_reader(field).expect("norms");
+                let mut postings = reader
+                    .inverted_index(field)
+                    .expect("inverted")
+                    .read_postings(t.term, IndexRecordOption::WithFreqs)
+                    .expect("read")
+                    .expect("in every segment");
+                let mut all = Vec::new();
+                while postings.doc() != tantivy::TERMINATED {
+                    let doc = postings.doc();
+                    all.push((
+                        doc,
+                        weight.factor(norms.fieldnorm_id(doc), postings.term_freq()),
+                    ));
+                    postings.advance();
+                }
+                entries += all.len().min(keep);
+                if all.len() > keep {
+                    truncated += 1;
+                    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    all.truncate(keep);
+                }
+                for (doc, factor) in all {
+                    if !reader.is_deleted(doc) {
+                        *expected
+                            .entry(DocAddress::new(ord as u32, doc))
+                            .or_default() += weight.score_of(factor);
+                    }
+                }
+            }
+        }
+        assert!(
+            truncated >= 6,
+            "{truncated} lists cut: the test would not test"
+        );
+        let mut expected: Vec<(Score, DocAddress)> =
+            expected.into_iter().map(|(a, s)| (s, a)).collect();
+        expected.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let champions = Champions::new(keep);
+        let all_postings =
+            best(&searcher, &lengths, &Champions::new(0), &weighted, 2_000).expect("first stage");
+        for round in ["made", "held"] {
+            let ours =
+                best(&searcher, &lengths, &champions, &weighted, 2_000).expect("first stage");
+            assert_eq!(ours.len(), expected.len(), "{round}");
+            for ((a, x), (b, y)) in ours.iter().zip(&expected) {
+                assert_eq!(x, y, "{round}");
+                assert!(
+                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                    "{round}: {a} vs {b}"
+                );
+            }
+            assert!(ours.len() < all_postings.len(), "nothing was left out");
+        }
+        // Each term's list in each segment, held once.
+        assert_eq!(
+            format!("{champions:?}"),
+            format!("Champions {{ keep: 40, terms: 8, entries: {entries} }}")
+        );
     }
 }

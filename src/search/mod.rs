@@ -23,6 +23,7 @@ use tantivy::Searcher;
 use crate::content::{Article, KnowledgeBase};
 pub use index::{Fields, IndexStore, SyncReport, TextField};
 pub use query::QueryPlan;
+use retrieve::CHAMPIONS;
 pub use retrieve::Stages;
 use snippet::Lexicon;
 use synonyms::SynonymMap;
@@ -117,6 +118,8 @@ pub struct SearchEngine {
     lengths: bm25::FieldLengths,
     /// When and how a search ranks in two stages (see [`retrieve`]).
     stages: Stages,
+    /// Frequent terms' champions for the first stage, made as searches need them.
+    champions: first_stage::Champions,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -266,6 +269,7 @@ impl SearchEngine {
             lexicon,
             lengths,
             stages: Stages::default(),
+            champions: first_stage::Champions::new(CHAMPIONS),
         };
         Ok((engine, report))
     }
@@ -280,6 +284,7 @@ impl SearchEngine {
             first_stage_terms: stages.first_stage_terms.max(1),
             ..stages
         };
+        self.champions = first_stage::Champions::new(stages.champions);
         self
     }
 

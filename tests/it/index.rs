@@ -441,6 +441,7 @@ fn the_second_stage_scores_every_result_as_the_full_query_does() {
         candidates: 1_000,
         common_share: 1.0,
         first_stage_terms: 1_000,
+        champions: 0,
     });
     let questions = deflect::eval::read_questions(Path::new("tests/data/banking77_train.csv"))
         .expect("questions");
