@@ -71,8 +71,8 @@ thread_local! {
     static SCORES: RefCell<Vec<Score>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The `k` best documents for the disjunction of `terms`, best first, with their scores; a
-/// term in more documents of a segment than `champions` keeps is read from its champions.
+/// The `k` best documents for the disjunction of `terms`, best first, with their scores;
+/// each term is read from its `champions` (from its postings when they keep none).
 pub fn best(
     searcher: &Searcher,
     lengths: &FieldLengths,
@@ -228,7 +228,7 @@ impl Champions {
         }
     }
 
-    /// The term's champions in the segment `ord` (`reader`).
+    /// The term's champions in the segment `ord` (`reader`): held, or made now and held.
     fn of(
         &self,
         reader: &SegmentReader,
@@ -370,32 +370,48 @@ mod tests {
         (index, text)
     }
 
+    /// Each word as a term of `field` with its boost, looked up in every segment.
+    fn looked_up(
+        searcher: &Searcher,
+        field: Field,
+        words: &[(&str, Score)],
+    ) -> Vec<(Term, Score, Found)> {
+        words
+            .iter()
+            .map(|&(w, boost)| {
+                let term = Term::from_field_text(field, w);
+                let found = Found::look_up(searcher, &term).expect("look up");
+                (term, boost, found)
+            })
+            .collect()
+    }
+
+    fn weighted(terms: &[(Term, Score, Found)]) -> Vec<Weighted<'_>> {
+        terms
+            .iter()
+            .map(|(term, boost, found)| Weighted {
+                term,
+                found,
+                boost: *boost,
+            })
+            .collect()
+    }
+
     #[test]
     fn the_best_documents_and_scores_are_those_of_tantivys_boolean_query() {
         let (index, field) = index();
         let searcher = index.reader().expect("reader").searcher();
         assert_eq!(searcher.segment_readers().len(), 2);
-        let terms: Vec<(Term, Score)> = [("card", 3.0), ("fee", 1.0), ("atm", 0.6), ("zzz", 1.0)]
-            .into_iter()
-            .map(|(w, b)| (Term::from_field_text(field, w), b))
-            .collect();
-        let found: Vec<Found> = terms
-            .iter()
-            .map(|(term, _)| Found::look_up(&searcher, term).expect("look up"))
-            .collect();
-        let weighted: Vec<Weighted<'_>> = terms
-            .iter()
-            .zip(&found)
-            .map(|((term, boost), found)| Weighted {
-                term,
-                found,
-                boost: *boost,
-            })
-            .collect();
+        let terms = looked_up(
+            &searcher,
+            field,
+            &[("card", 3.0), ("fee", 1.0), ("atm", 0.6), ("zzz", 1.0)],
+        );
+        let weighted = weighted(&terms);
         let query = BooleanQuery::new(
             terms
                 .iter()
-                .map(|(t, b)| {
+                .map(|(t, b, _)| {
                     let q: Box<dyn Query> = Box::new(BoostQuery::new(
                         Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
                         *b,
@@ -445,23 +461,12 @@ mod tests {
         let (index, field) = index();
         let searcher = index.reader().expect("reader").searcher();
         let lengths = FieldLengths::of(&searcher, [field]).expect("lengths");
-        let terms: Vec<(Term, Score)> = [("card", 3.0), ("fee", 1.0), ("atm", 0.6), ("pin", 1.5)]
-            .into_iter()
-            .map(|(w, b)| (Term::from_field_text(field, w), b))
-            .collect();
-        let found: Vec<Found> = terms
-            .iter()
-            .map(|(term, _)| Found::look_up(&searcher, term).expect("look up"))
-            .collect();
-        let weighted: Vec<Weighted<'_>> = terms
-            .iter()
-            .zip(&found)
-            .map(|((term, boost), found)| Weighted {
-                term,
-                found,
-                boost: *boost,
-            })
-            .collect();
+        let terms = looked_up(
+            &searcher,
+            field,
+            &[("card", 3.0), ("fee", 1.0), ("atm", 0.6), ("pin", 1.5)],
+        );
+        let weighted = weighted(&terms);
         let keep = 40;
         // By hand: every posting's factor, the `keep` heaviest of each term and segment.
         let mut expected: FxHashMap<DocAddress, Score> = FxHashMap::default();
