@@ -23,7 +23,6 @@ use tantivy::Searcher;
 use crate::content::{Article, KnowledgeBase};
 pub use index::{Fields, IndexStore, SyncReport, TextField};
 pub use query::QueryPlan;
-use retrieve::CHAMPIONS;
 pub use retrieve::Stages;
 use snippet::Lexicon;
 use synonyms::SynonymMap;
@@ -118,7 +117,8 @@ pub struct SearchEngine {
     lengths: bm25::FieldLengths,
     /// When and how a search ranks in two stages (see [`retrieve`]).
     stages: Stages,
-    /// Frequent terms' champions for the first stage, made as searches need them.
+    /// The first stage's terms' champions, made as searches need them (`stages.champions`
+    /// per term).
     champions: first_stage::Champions,
 }
 
@@ -256,6 +256,7 @@ impl SearchEngine {
                 }
             }
         }
+        let stages = Stages::default();
         let engine = Self {
             store,
             searcher,
@@ -268,8 +269,8 @@ impl SearchEngine {
             categories,
             lexicon,
             lengths,
-            stages: Stages::default(),
-            champions: first_stage::Champions::new(CHAMPIONS),
+            stages,
+            champions: first_stage::Champions::new(stages.champions),
         };
         Ok((engine, report))
     }
