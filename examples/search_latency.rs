@@ -11,9 +11,10 @@
 //!
 //! The two-stage ranking's settings can be varied for a measurement: `CANDIDATES=32`,
 //! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`, `CHAMPIONS=8000`
-//! (0: none); `KINDS=exact,long`
-//! measures those kinds only, `SLOWEST=10` names each kind's ten slowest questions, and
-//! `RELEVANCE=0` skips the relevance pass.
+//! (0: none), `STOP_WORDS_IN_BODY=1000` (up to how many articles); `KINDS=exact,long`
+//! measures those kinds only, `SLOWEST=10` names each kind's ten slowest questions,
+//! `RELEVANCE=0` skips the relevance pass, and `MIN_WORDS=8` / `MAX_WORDS=10` measure
+//! relevance on the questions with that many words (stop words aside) only.
 
 #[path = "../benches/latency/mod.rs"]
 mod latency;
@@ -62,6 +63,7 @@ fn main() -> anyhow::Result<()> {
         common_share: setting("COMMON_SHARE")?.unwrap_or(defaults.common_share),
         first_stage_terms: setting("FIRST_STAGE_TERMS")?.unwrap_or(defaults.first_stage_terms),
         champions: setting("CHAMPIONS")?.unwrap_or(defaults.champions),
+        stop_words_in_body: setting("STOP_WORDS_IN_BODY")?.unwrap_or(defaults.stop_words_in_body),
     });
     let mut kinds = latency::query_kinds();
     if let Ok(only) = std::env::var("KINDS") {
@@ -78,7 +80,18 @@ fn main() -> anyhow::Result<()> {
 
 /// How often the first result (and one of the first three) answers the question's label.
 fn relevance(engine: &SearchEngine, questions: &Path) -> anyhow::Result<()> {
-    let questions = deflect::eval::read_questions(questions)?;
+    let mut questions = deflect::eval::read_questions(questions)?;
+    let lo: usize = setting("MIN_WORDS")?.unwrap_or(0);
+    let hi: usize = setting("MAX_WORDS")?.unwrap_or(usize::MAX);
+    questions.retain(|q| {
+        let n = engine
+            .plan(&q.text)
+            .words
+            .iter()
+            .filter(|w| !w.stop)
+            .count();
+        n >= lo && n <= hi
+    });
     let scores = deflect::eval::evaluate(&questions, |q| {
         engine
             .search(&SearchRequest::new(q))

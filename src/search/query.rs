@@ -57,6 +57,16 @@ pub struct PlannedSynonym {
     pub expansions: Vec<Vec<String>>,
 }
 
+/// Where a question's stop words add their small bonus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopWords {
+    /// In the title, summary and body.
+    WithBody,
+    /// In the title and summary only: a stop word is in nearly every article's body, where
+    /// it is the costliest word to read (see [`crate::search::Stages::stop_words_in_body`]).
+    NotInBody,
+}
+
 /// How a query will be matched.
 #[derive(Debug, Clone)]
 pub struct QueryPlan {
@@ -154,21 +164,26 @@ impl QueryPlan {
     }
 
     /// The tantivy query, or `None` when the text has no words at all.
-    pub fn to_query(&self, fields: &Fields) -> Option<Box<dyn Query>> {
-        self.tree(fields).map(|t| t.to_query())
+    pub fn to_query(&self, fields: &Fields, stop_words: StopWords) -> Option<Box<dyn Query>> {
+        self.tree(fields, stop_words).map(|t| t.to_query())
     }
 
     /// How the query scores: every content word's alternatives (exact, stemmed, typo, prefix,
-    /// synonym) in every field, stop words as a small bonus, and a bonus for neighbouring
-    /// words found together. `None` when the text has no words at all.
-    pub fn tree(&self, fields: &Fields) -> Option<Node> {
+    /// synonym) in every field, stop words as a small bonus (in the fields `stop_words`
+    /// says), and a bonus for neighbouring words found together. `None` when the text has no
+    /// words at all.
+    pub fn tree(&self, fields: &Fields, stop_words: StopWords) -> Option<Node> {
         let mut required: Vec<Node> = Vec::new();
         let mut bonus: Vec<Node> = Vec::new();
         for (i, w) in self.words.iter().enumerate() {
             if !self.is_content(w) {
-                let fs = [fields.title, fields.summary, fields.body];
+                let with_body = [fields.title, fields.summary, fields.body];
+                let fs = match stop_words {
+                    StopWords::WithBody => &with_body[..],
+                    StopWords::NotInBody => &with_body[..2],
+                };
                 bonus.push(
-                    across(&fs, Kind::Exact, std::slice::from_ref(&w.word.text))
+                    across(fs, Kind::Exact, std::slice::from_ref(&w.word.text))
                         .boosted(STOP_WORD_BOOST),
                 );
                 continue;

@@ -442,6 +442,7 @@ fn the_second_stage_scores_every_result_as_the_full_query_does() {
         common_share: 1.0,
         first_stage_terms: 1_000,
         champions: 0,
+        stop_words_in_body: Stages::default().stop_words_in_body,
     });
     let questions = deflect::eval::read_questions(Path::new("tests/data/banking77_train.csv"))
         .expect("questions");
@@ -687,4 +688,40 @@ fn an_article_to_reindex_without_its_text_is_refused_and_the_index_stays_whole()
         SearchEngine::in_memory(&site.kb),
         Err(SearchError::TextGone(_))
     ));
+}
+
+/// Past `stop_words_in_body` articles, a question's stop words add their bonus in the title
+/// and summary only: an article whose body alone has the stop word gains from it on a small
+/// help center, and nothing on a large one.
+#[test]
+fn past_a_size_stop_words_add_nothing_in_the_body() {
+    let f = Fixture::new();
+    f.article(
+        "refunds/plain.md",
+        &ArticleSrc::new("Refund policy").intro("Refunds arrive within five days."),
+    )
+    .article(
+        "refunds/worded.md",
+        &ArticleSrc::new("Refund rules").intro("Refunds arrive within our days."),
+    );
+    let scores = |engine: &SearchEngine| -> (f32, f32) {
+        let found = engine.search(&SearchRequest::new("our refund"));
+        let of = |slug: &str| {
+            found
+                .hits
+                .iter()
+                .find(|h| h.article.slug.ends_with(slug))
+                .unwrap_or_else(|| panic!("{slug} found"))
+                .score
+        };
+        (of("plain"), of("worded"))
+    };
+    let (plain, worded) = scores(&f.engine());
+    assert!(worded > plain, "small: {worded} > {plain}");
+    let large = f.engine().with_stages(Stages {
+        stop_words_in_body: 0,
+        ..Stages::default()
+    });
+    let (plain, worded) = scores(&large);
+    assert!((worded - plain).abs() < 1e-6, "large: {worded} = {plain}");
 }
