@@ -80,14 +80,15 @@ impl Lexicon {
     pub fn tokenize(&self, text: &str, matched: &Matched<'_>) -> Vec<Token> {
         // About one word per six bytes of prose.
         let mut out = Vec::with_capacity(text.len() / 6 + 1);
-        let mut push = |word: &str, start: usize, end: usize| {
+        let mut push = |word: Option<&str>, start: usize, end: usize| {
             out.push(Token {
                 start: to_u32(start),
                 end: to_u32(end),
-                word: matched.id(word),
+                word: word.map_or(UNKNOWN, |w| matched.id(w)),
             });
         };
-        fast_tokens(text, &mut push);
+        // Most words are ruled out by their shape before they are lowercased.
+        scan(text, |b| matched.may_have(b), &mut push);
         out
     }
 
@@ -124,7 +125,7 @@ impl Lexicon {
         }
         let mut shapes = [0u64; 4];
         for word in words.keys() {
-            let shape = shape(word);
+            let shape = shape(word.as_bytes());
             shapes[shape / 64] |= 1 << (shape % 64);
         }
         Matched { words, shapes }
@@ -143,20 +144,27 @@ pub struct Matched<'l> {
 impl Matched<'_> {
     /// The word's id if the query matched it, else [`UNKNOWN`].
     fn id(&self, word: &str) -> u32 {
-        let shape = shape(word);
-        if self.shapes[shape / 64] & (1 << (shape % 64)) == 0 {
+        if !self.may_have(word.as_bytes()) {
             return UNKNOWN;
         }
         self.words.get(word).copied().unwrap_or(UNKNOWN)
     }
+
+    /// Whether an ASCII word, in any case, has the shape of one of the words.
+    #[inline]
+    fn may_have(&self, word: &[u8]) -> bool {
+        let shape = shape(word);
+        self.shapes[shape / 64] & (1 << (shape % 64)) != 0
+    }
 }
 
-/// One of 256 classes of words by their length and first and last bytes.
-fn shape(word: &str) -> usize {
-    let b = word.as_bytes();
+/// One of 256 classes of words by their length and first and last bytes, ASCII letters
+/// lowercased (the same for a word and its lowercase).
+#[inline]
+fn shape(b: &[u8]) -> usize {
     let (first, last) = (
-        b.first().copied().unwrap_or(0),
-        b.last().copied().unwrap_or(0),
+        b.first().map_or(0, u8::to_ascii_lowercase),
+        b.last().map_or(0, u8::to_ascii_lowercase),
     );
     (b.len() * 31 + usize::from(first) * 7 + usize::from(last)) % 256
 }
@@ -165,7 +173,20 @@ fn shape(word: &str) -> usize {
 /// folded, those of 40 bytes or more left out) but several times faster on mostly-ASCII text:
 /// an ASCII word is cut and lowercased byte by byte, and only a word with another character
 /// goes through the analyzer.
+#[cfg(test)]
 fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
+    scan(text, |_| true, &mut |w, s, e| {
+        f(w.unwrap_or_default(), s, e)
+    });
+}
+
+/// [`fast_tokens`], where an ASCII word that `wanted` rules out (given its bytes as typed)
+/// is passed as `None`, not lowercased.
+fn scan(
+    text: &str,
+    wanted: impl Fn(&[u8]) -> bool,
+    f: &mut impl FnMut(Option<&str>, usize, usize),
+) {
     let bytes = text.as_bytes();
     let mut lower = String::new();
     // Whether the character at byte `i` is a letter or digit, and its length in bytes.
@@ -179,6 +200,11 @@ fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
     };
     let mut i = 0;
     while i < bytes.len() {
+        // ASCII between words, byte by byte.
+        if bytes[i].is_ascii() && !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
         let (alphanumeric, len) = at(i);
         if !alphanumeric {
             i += len;
@@ -187,6 +213,11 @@ fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
         let start = i;
         let mut ascii = true;
         while i < bytes.len() {
+            // ASCII letters and digits, byte by byte.
+            if bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
             let (alphanumeric, len) = at(i);
             if !alphanumeric {
                 break;
@@ -199,14 +230,16 @@ fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
         }
         let word = &text[start..i];
         if !ascii {
-            analysis::exact_tokens(word, |w, s, e| f(w, start + s, start + e));
+            analysis::exact_tokens(word, |w, s, e| f(Some(w), start + s, start + e));
+        } else if !wanted(word.as_bytes()) {
+            f(None, start, i);
         } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
             lower.clear();
             lower.push_str(word);
             lower.make_ascii_lowercase();
-            f(&lower, start, i);
+            f(Some(&lower), start, i);
         } else {
-            f(word, start, i);
+            f(Some(word), start, i);
         }
     }
 }
@@ -384,7 +417,7 @@ mod tests {
     fn only_the_matched_words_are_marked_among_words_of_the_same_shape() {
         // "cord" and "card", "cart" and "cast" share their length and first letter, some
         // their last: each is told apart by the word itself.
-        assert_eq!(shape("cord"), shape("card"));
+        assert_eq!(shape(b"cord"), shape(b"card"));
         let s = snippet("Cord CARD cart cast card.", &["card", "cast"], &[]).expect("match");
         assert_eq!(
             s,
@@ -401,6 +434,14 @@ mod tests {
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("<mark>refund</mark>"), "{s}");
         assert!(snippet(&text, &["nothing"], &[]).is_none());
+    }
+
+    /// A word's shape is that of its lowercase: capitals are not ruled out before they are
+    /// lowercased.
+    #[test]
+    fn words_typed_in_capitals_are_marked() {
+        let s = snippet("Charged TWICE, Twice over", &["twice"], &[]).expect("match");
+        assert_eq!(s, "Charged <mark>TWICE</mark>, <mark>Twice</mark> over");
     }
 
     #[test]
