@@ -176,7 +176,7 @@ fn shape(b: &[u8]) -> usize {
 #[cfg(test)]
 fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
     scan(text, |_| true, &mut |w, s, e| {
-        f(w.unwrap_or_default(), s, e)
+        f(w.unwrap_or_default(), s, e);
     });
 }
 
