@@ -169,10 +169,7 @@ fn shape(b: &[u8]) -> usize {
     (b.len() * 31 + usize::from(first) * 7 + usize::from(last)) % 256
 }
 
-/// [`analysis::exact_tokens`], split the same way (runs of letters and digits, lowercased,
-/// folded, those of 40 bytes or more left out) but several times faster on mostly-ASCII text:
-/// an ASCII word is cut and lowercased byte by byte, and only a word with another character
-/// goes through the analyzer.
+/// [`scan`] with every word wanted: what the tests hold to the analyzer.
 #[cfg(test)]
 fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
     scan(text, |_| true, &mut |w, s, e| {
@@ -180,8 +177,11 @@ fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
     });
 }
 
-/// [`fast_tokens`], where an ASCII word that `wanted` rules out (given its bytes as typed)
-/// is passed as `None`, not lowercased.
+/// [`analysis::exact_tokens`], split the same way (runs of letters and digits, lowercased,
+/// folded, those of 40 bytes or more left out) but several times faster on mostly-ASCII text:
+/// an ASCII word is cut and lowercased byte by byte, and only a word with another character
+/// goes through the analyzer. An ASCII word that `wanted` rules out (given its bytes as
+/// typed) is passed as `None`, not lowercased.
 fn scan(
     text: &str,
     wanted: impl Fn(&[u8]) -> bool,
