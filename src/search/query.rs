@@ -3,7 +3,6 @@
 //! is exact > stemmed > synonym > typo, plus a bonus when words appear near each other.
 
 use tantivy::Term;
-use tantivy::query::Query;
 
 use super::analysis::{self, Word};
 use super::snippet::Highlights;
@@ -161,11 +160,6 @@ impl QueryPlan {
 
     fn is_content(&self, w: &PlannedWord) -> bool {
         !w.stop || self.only_stop_words
-    }
-
-    /// The tantivy query, or `None` when the text has no words at all.
-    pub fn to_query(&self, fields: &Fields, stop_words: StopWords) -> Option<Box<dyn Query>> {
-        self.tree(fields, stop_words).map(|t| t.to_query())
     }
 
     /// How the query scores: every content word's alternatives (exact, stemmed, typo, prefix,
