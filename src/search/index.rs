@@ -136,21 +136,30 @@ fn settings() -> IndexSettings {
     }
 }
 
-/// What of an article is indexed, in field order (`text` is its body's).
-fn indexed_texts(a: &Article, text: &str) -> [String; 5] {
-    let headings: Vec<&str> = a
+/// The short text fields an article has in memory (title, keywords, summary, headings, in
+/// field order), as pieces: a field with several is indexed as its pieces joined by
+/// [`PIECES_JOINED_BY`], which adds no word, so its words are the pieces' words in order.
+pub fn short_texts(a: &Article) -> [Vec<&str>; 4] {
+    let headings = a
         .headings
         .iter()
         .map(|h| h.text.as_str())
-        .filter(|h| !is_template_heading(h))
-        .collect();
+        .filter(|h| !is_template_heading(h));
     [
-        a.front.title.clone(),
-        a.front.keywords.join(" | "),
-        a.front.summary.clone(),
-        headings.join(" | "),
-        text.to_string(),
+        vec![a.front.title.as_str()],
+        a.front.keywords.iter().map(String::as_str).collect(),
+        vec![a.front.summary.as_str()],
+        headings.collect(),
     ]
+}
+
+/// What joins the pieces of a short field in the index.
+const PIECES_JOINED_BY: &str = " | ";
+
+/// What of an article is indexed, in field order (`text` is its body's).
+fn indexed_texts(a: &Article, text: &str) -> [String; 5] {
+    let [title, keywords, summary, headings] = short_texts(a).map(|p| p.join(PIECES_JOINED_BY));
+    [title, keywords, summary, headings, text.to_string()]
 }
 
 /// A hash of everything the index holds of an article: equal hashes, nothing to reindex.

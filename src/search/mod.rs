@@ -120,6 +120,9 @@ pub struct SearchEngine {
     /// The first stage's terms' champions, made as searches need them (`stages.champions`
     /// per term).
     champions: first_stage::Champions,
+    /// Each article's short fields as word ids of the lexicon, made on the article's first
+    /// use by the second ranking stage (see [`tree::ShortFields`]).
+    short_words: Vec<std::sync::OnceLock<tree::ShortWordIds>>,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -257,6 +260,7 @@ impl SearchEngine {
             }
         }
         let stages = Stages::default();
+        let short_words = (0..articles.len()).map(|_| Default::default()).collect();
         let engine = Self {
             store,
             searcher,
@@ -271,6 +275,7 @@ impl SearchEngine {
             lengths,
             stages,
             champions: first_stage::Champions::new(stages.champions),
+            short_words,
         };
         Ok((engine, report))
     }

@@ -16,9 +16,11 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Term};
 
 use super::first_stage::{self, Found, Weighted};
+use super::index::short_texts;
 use super::query::{CandidateTerm, StopWords};
-use super::tree::{Evaluator, Node};
-use super::{Hit, QueryPlan, SearchEngine, snippet};
+use super::tree::{Evaluator, Node, ShortFields, ShortWordIds};
+use super::{Hit, NO_ARTICLE, QueryPlan, SearchEngine, snippet};
+use crate::content::Article;
 
 /// Up to this many postings (summed over the first stage's terms and the stop words'), the
 /// full query scores every match: exact totals, and no ranking difference at all on small
@@ -219,12 +221,25 @@ impl SearchEngine {
         // The full query on the candidates only, segment by segment.
         let known = terms.iter().map(|(t, found)| (&t.term, found));
         let gates = plan.gates(&self.fields);
-        let evaluator = Evaluator::new(tree, &self.searcher, &self.lengths, &gates, known)?;
+        let [title, keywords, summary, headings, _] = self.fields.text_fields();
+        let short = ShortFields {
+            fields: [title, keywords, summary, headings],
+            lexicon: &self.lexicon,
+        };
+        let evaluator = Evaluator::new(
+            tree,
+            &self.searcher,
+            &self.lengths,
+            &gates,
+            known,
+            Some(short),
+        )?;
         let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let ord = segment[0].segment_ord;
             let docs: Vec<DocId> = segment.iter().map(|a| a.doc_id).collect();
-            for (doc, score) in evaluator.score(&self.searcher, ord as usize, &docs)? {
+            let words = |doc: DocId| self.short_word_ids(DocAddress::new(ord, doc));
+            for (doc, score) in evaluator.score(&self.searcher, ord as usize, &docs, &words)? {
                 scored.push((score, DocAddress::new(ord, doc)));
             }
         }
@@ -286,16 +301,41 @@ impl SearchEngine {
         ((1.0 - none) * n).round() as usize
     }
 
+    /// Which article a document is, if it is one of this version's.
+    fn article_index(&self, addr: DocAddress) -> Option<usize> {
+        let i = *self
+            .article_of
+            .get(addr.segment_ord as usize)?
+            .get(addr.doc_id as usize)?;
+        (i != NO_ARTICLE).then_some(i as usize)
+    }
+
+    /// The article a document is, if it is one of this version's.
+    fn article_at(&self, addr: DocAddress) -> Option<&Article> {
+        self.articles
+            .get(self.article_index(addr)?)
+            .map(AsRef::as_ref)
+    }
+
+    /// The word ids of a document's short fields: made from its article's on first use and
+    /// held for this version of the index.
+    fn short_word_ids(&self, addr: DocAddress) -> Option<&ShortWordIds> {
+        let i = self.article_index(addr)?;
+        let (article, held) = (self.articles.get(i)?, self.short_words.get(i)?);
+        Some(held.get_or_init(|| {
+            short_texts(article).map(|pieces| {
+                let ids = pieces.iter().flat_map(|p| self.lexicon.word_ids(p));
+                ids.collect()
+            })
+        }))
+    }
+
     /// The articles behind ranked documents, with their snippets.
     fn hits(&self, plan: &QueryPlan, top: Vec<(Score, DocAddress)>) -> Vec<Hit<'_>> {
         let matched = self.lexicon.matching(&plan.highlights());
         top.into_iter()
             .filter_map(|(score, addr)| {
-                let i = *self
-                    .article_of
-                    .get(addr.segment_ord as usize)?
-                    .get(addr.doc_id as usize)?;
-                let article = self.articles.get(i as usize)?.as_ref();
+                let article = self.article_at(addr)?;
                 let text = self.stored_text(addr).unwrap_or_default();
                 let body = self.lexicon.tokenize(&text, &matched);
                 let summary = &article.front.summary;

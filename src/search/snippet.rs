@@ -92,6 +92,38 @@ impl Lexicon {
         out
     }
 
+    /// The ids of the words of `text` as the index holds them, in order (words the lexicon
+    /// lacks left out).
+    pub fn word_ids(&self, text: &str) -> Vec<u32> {
+        let mut out = Vec::with_capacity(text.len() / 6 + 1);
+        scan(text, |_| true, &mut |word, _, _| {
+            if let Some(&id) = word.and_then(|w| self.ids.get(w)) {
+                out.push(id);
+            }
+        });
+        out
+    }
+
+    /// The id of a word of the index.
+    pub fn word_id(&self, word: &str) -> Option<u32> {
+        self.ids.get(word).copied()
+    }
+
+    /// The id of a stem of the index's words.
+    pub fn stem_id(&self, stem: &str) -> Option<u32> {
+        self.stem_ids.get(stem).copied()
+    }
+
+    /// The stem id of a word id.
+    pub fn stem_of(&self, word: u32) -> u32 {
+        self.stem_of[word as usize]
+    }
+
+    /// The word ids of a stem id.
+    pub fn words_of_stem(&self, stem: u32) -> &[u32] {
+        &self.words_of_stem[stem as usize]
+    }
+
     pub fn len(&self) -> usize {
         self.stem_of.len()
     }
