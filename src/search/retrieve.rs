@@ -322,12 +322,7 @@ impl SearchEngine {
     fn short_word_ids(&self, addr: DocAddress) -> Option<&ShortWordIds> {
         let i = self.article_index(addr)?;
         let (article, held) = (self.articles.get(i)?, self.short_words.get(i)?);
-        Some(held.get_or_init(|| {
-            short_texts(article).map(|pieces| {
-                let ids = pieces.iter().flat_map(|p| self.lexicon.word_ids(p));
-                ids.collect()
-            })
-        }))
+        Some(held.get_or_init(|| ShortWordIds::new(&self.lexicon, short_texts(article))))
     }
 
     /// The articles behind ranked documents, with their snippets.

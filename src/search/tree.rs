@@ -11,19 +11,20 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::Postings;
 use tantivy::query::{
-    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, DisjunctionMaxQuery,
-    EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, Weight,
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur,
+    PhraseQuery, Query, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, TERMINATED, Term};
 
 use super::bm25::{Bm25, FieldLengths};
 use super::first_stage::Found;
-use super::index::TextField;
-use super::snippet::Lexicon;
+
+mod short;
+use short::ShortWords;
+pub use short::{ShortFields, ShortWordIds};
 
 /// How a part of the query scores a document.
 #[derive(Debug, Clone)]
@@ -206,85 +207,6 @@ impl Program {
     }
 }
 
-impl ShortPhrase {
-    /// A phrase of two words at offsets 0 and `gap` in the stemmed version of a short field,
-    /// both of them stems the lexicon has.
-    fn of(
-        leaf: usize,
-        terms: &[(usize, usize)],
-        slop: u32,
-        short: ShortFields<'_>,
-        stats: &Statistics,
-    ) -> Option<Self> {
-        let &[(0, a), (gap, b)] = terms else {
-            return None;
-        };
-        let field = stats.terms[a].term.field();
-        let slot = short.fields.iter().position(|f| f.stemmed == field)?;
-        if stats.terms[b].term.field() != field {
-            return None;
-        }
-        let stem = |t: usize| {
-            let value = stats.terms[t].term.value();
-            short.lexicon.stem_id(value.as_str()?)
-        };
-        let pair = [stats.terms[a].term.clone(), stats.terms[b].term.clone()];
-        Some(Self {
-            leaf,
-            slot,
-            field,
-            stems: [(stem(a)?, a), (stem(b)?, b)],
-            gap: u32::try_from(gap).ok()?,
-            slop,
-            weight: Bm25Weight::for_terms(stats, &pair).ok()?,
-        })
-    }
-
-    /// How many times the phrase is in a field of these word ids, counted as tantivy's
-    /// phrase scorer counts: the positions of the word in fewer documents of the segment
-    /// (the first on a tie), each matched with at most one of the other's, the first within
-    /// `slop` of it.
-    fn count(&self, ids: &[u32], lexicon: &Lexicon, stats: &Statistics, ord: usize) -> u32 {
-        let (mut first, mut second) = (Vec::new(), Vec::new());
-        for (at, &id) in (0u32..).zip(ids) {
-            let stem = lexicon.stem_of(id);
-            if stem == self.stems[0].0 {
-                first.push(at + self.gap);
-            }
-            if stem == self.stems[1].0 {
-                second.push(at);
-            }
-        }
-        let in_segment = |t: usize| {
-            let info = stats.terms[t].found.infos.get(ord).and_then(Option::as_ref);
-            info.map_or(0, |i| i.doc_freq)
-        };
-        let (left, right) = if in_segment(self.stems[0].1) <= in_segment(self.stems[1].1) {
-            (&first, &second)
-        } else {
-            (&second, &first)
-        };
-        let (mut i, mut j, mut n) = (0, 0, 0);
-        while i < left.len() && j < right.len() {
-            let (l, r) = (left[i], right[j]);
-            if l.abs_diff(r) <= self.slop {
-                // The last position of the left word not past the right one.
-                while i + 1 < left.len() && left[i + 1] <= r {
-                    i += 1;
-                }
-                n += 1;
-                i += 1;
-                j += 1;
-            } else if l < r {
-                i += 1;
-            } else {
-                j += 1;
-            }
-        }
-        n
-    }
-}
-
 /// Scores chosen documents, segment by segment, by a tree: the second of two ranking stages.
 ///
 /// Each distinct term is looked up once per segment, and its BM25 weight comes from that
@@ -298,125 +220,6 @@ pub struct Evaluator<'l> {
     stats: Statistics<'l>,
     /// The term leaves in short fields, counted in the candidates' words.
     short: Option<ShortWords<'l>>,
-}
-
-/// Where the second stage finds the words of the short text fields (title, keywords,
-/// summary, headings): in each candidate's text, tokenized as the index does, rather than
-/// in each word's postings. A question's words are mostly missing from a candidate's short
-/// fields, and seeking a posting list for a document it lacks still decodes a block of its
-/// postings; counting the few dozen words of a candidate's short fields costs less than
-/// seeking a hundred lists, and scores the same.
-#[derive(Clone, Copy)]
-pub struct ShortFields<'l> {
-    /// In the order of the texts given to [`Evaluator::score`].
-    pub fields: [TextField; 4],
-    pub lexicon: &'l Lexicon,
-}
-
-/// The word ids of an article's short fields (see [`crate::search::snippet::Lexicon`]), in
-/// the order of [`ShortFields::fields`].
-pub type ShortWordIds = [Box<[u32]>; 4];
-
-/// A term leaf counted in the texts, and the field it is in.
-struct ShortLeaf {
-    leaf: usize,
-    field: Field,
-}
-
-/// No leaf (in [`ShortWords::by_word`]).
-const NO_LEAF: usize = usize::MAX;
-
-/// A phrase leaf of two words in a short field, found in the words' positions there.
-struct ShortPhrase {
-    leaf: usize,
-    slot: usize,
-    field: Field,
-    /// The stem ids of its two words, each with its term (`stats.terms`).
-    stems: [(u32, usize); 2],
-    /// How many positions after the first word the second is, and how far from there it may be.
-    gap: u32,
-    slop: u32,
-    weight: Bm25Weight,
-}
-
-/// The short fields' term leaves of a tree, by the words they count.
-struct ShortWords<'l> {
-    lexicon: &'l Lexicon,
-    leaves: Vec<ShortLeaf>,
-    phrases: Vec<ShortPhrase>,
-    /// By word id: the leaf counting it in each short field, as itself then by its stem
-    /// ([`NO_LEAF`]: none).
-    by_word: HashMap<u32, [[usize; 4]; 2]>,
-    /// Whether each leaf of the tree is counted in the texts.
-    counted: Vec<bool>,
-}
-
-impl<'l> ShortWords<'l> {
-    /// The term leaves of `leaves` in a short field whose word or stem the lexicon has.
-    fn of(short: ShortFields<'l>, leaves: &[Leaf], stats: &Statistics) -> Option<Self> {
-        let lexicon = short.lexicon;
-        let mut out = Self {
-            lexicon,
-            leaves: Vec::new(),
-            phrases: Vec::new(),
-            by_word: HashMap::default(),
-            counted: vec![false; leaves.len()],
-        };
-        for (i, leaf) in leaves.iter().enumerate() {
-            if let Leaf::Phrase { terms, slop, .. } = leaf
-                && let Some(phrase) = ShortPhrase::of(i, terms, *slop, short, stats)
-            {
-                out.phrases.push(phrase);
-                out.counted[i] = true;
-                continue;
-            }
-            let Leaf::Term { term, .. } = leaf else {
-                continue;
-            };
-            let term = &stats.terms[*term].term;
-            let field = term.field();
-            let value = term.value();
-            let Some(text) = value.as_str() else {
-                continue;
-            };
-            let Some(slot) = short
-                .fields
-                .iter()
-                .position(|f| f.exact == field || f.stemmed == field)
-            else {
-                continue;
-            };
-            let (kind, words) = if short.fields[slot].exact == field {
-                (0, lexicon.word_id(text).map(|id| vec![id]))
-            } else {
-                let stem = lexicon.stem_id(text);
-                (1, stem.map(|s| lexicon.words_of_stem(s).to_vec()))
-            };
-            let Some(words) = words else { continue };
-            for w in words {
-                out.by_word.entry(w).or_insert([[NO_LEAF; 4]; 2])[kind][slot] = i;
-            }
-            out.leaves.push(ShortLeaf { leaf: i, field });
-            out.counted[i] = true;
-        }
-        (!out.leaves.is_empty() || !out.phrases.is_empty()).then_some(out)
-    }
-
-    /// Each short leaf's term frequency in an article's short fields, added to `tf` (by
-    /// leaf).
-    fn count(&self, words: &ShortWordIds, tf: &mut [u32]) {
-        for (slot, ids) in words.iter().enumerate() {
-            for id in ids.iter() {
-                if let Some(leaves) = self.by_word.get(id) {
-                    for leaf in [leaves[0][slot], leaves[1][slot]] {
-                        if let Some(n) = tf.get_mut(leaf) {
-                            *n += 1;
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// What a leaf of the tree needs to score documents.
@@ -668,52 +471,6 @@ impl<'l> Evaluator<'l> {
             }
         }
         Ok(out)
-    }
-
-    /// The scores of the short fields' leaves on each of `docs` whose texts `texts` gives,
-    /// from their words; which documents had them.
-    fn count_short<'t>(
-        &self,
-        short: &ShortWords<'_>,
-        reader: &SegmentReader,
-        ord: usize,
-        docs: &[DocId],
-        words: &dyn Fn(DocId) -> Option<&'t ShortWordIds>,
-        scores: &mut [Option<Score>],
-    ) -> tantivy::Result<Vec<bool>> {
-        let width = self.leaves.len();
-        let mut norms: HashMap<Field, FieldNormReader> = HashMap::default();
-        let fields = short.leaves.iter().map(|s| s.field);
-        for field in fields.chain(short.phrases.iter().map(|p| p.field)) {
-            if !norms.contains_key(&field) {
-                norms.insert(field, reader.get_fieldnorms_reader(field)?);
-            }
-        }
-        let mut counted = vec![false; docs.len()];
-        let mut tf = vec![0u32; width];
-        for ((row, &doc), had) in scores.chunks_exact_mut(width).zip(docs).zip(&mut counted) {
-            let Some(ids) = words(doc) else { continue };
-            *had = true;
-            short.count(ids, &mut tf);
-            for s in &short.leaves {
-                let n = std::mem::take(&mut tf[s.leaf]);
-                if n > 0
-                    && let Leaf::Term { weight, .. } = &self.leaves[s.leaf]
-                    && let Some(norm) = norms.get(&s.field)
-                {
-                    row[s.leaf] = Some(weight.score(norm.fieldnorm_id(doc), n));
-                }
-            }
-            for p in &short.phrases {
-                let n = p.count(&ids[p.slot], short.lexicon, &self.stats, ord);
-                if n > 0
-                    && let Some(norm) = norms.get(&p.field)
-                {
-                    row[p.leaf] = Some(p.weight.score(norm.fieldnorm_id(doc), n));
-                }
-            }
-        }
-        Ok(counted)
     }
 
     /// A term leaf's score on each document of `docs` (rows of `scores`, one leaf wide per

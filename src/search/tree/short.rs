@@ -1,0 +1,332 @@
+//! The second stage's reading of the short text fields (title, keywords, summary, headings)
+//! from each candidate's words instead of from the postings.
+//!
+//! A question's words are mostly missing from a candidate's short fields, and seeking a
+//! posting list for a document it lacks still walks its skip list and decodes a block of
+//! its postings: for a long question, a hundred lists sought for each of 32 candidates. A
+//! candidate's short fields are a few dozen words, held as ids of the lexicon once its
+//! article is first a candidate ([`ShortWordIds`]); counting the question's words and
+//! phrases among them gives the same term frequencies and phrase counts as the postings,
+//! and so the same scores (the fields' lengths still come from the index).
+
+use rustc_hash::FxHashMap as HashMap;
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::query::Bm25Weight;
+use tantivy::schema::Field;
+use tantivy::{DocId, Score, SegmentReader};
+
+use super::{Evaluator, Leaf, Statistics};
+use crate::search::index::TextField;
+use crate::search::snippet::Lexicon;
+
+/// The short text fields, and the lexicon their words' ids are of.
+#[derive(Clone, Copy)]
+pub struct ShortFields<'l> {
+    /// In the order of [`ShortWordIds::new`]'s texts.
+    pub fields: [TextField; 4],
+    pub lexicon: &'l Lexicon,
+}
+
+/// The words of an article's short fields as ids of the lexicon, in order, field after field:
+/// one allocation per article, the fields' ends first.
+#[derive(Debug)]
+pub struct ShortWordIds(Box<[u32]>);
+
+impl ShortWordIds {
+    /// The word ids of four fields, each given as pieces (tokenized as the index does, and
+    /// one after the other as the index holds them joined).
+    pub fn new(lexicon: &Lexicon, fields: [Vec<&str>; 4]) -> Self {
+        let mut ids: Vec<u32> = vec![0; 4];
+        for (slot, pieces) in fields.iter().enumerate() {
+            for piece in pieces {
+                ids.extend(lexicon.word_ids(piece));
+            }
+            ids[slot] = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+        }
+        Self(ids.into())
+    }
+
+    /// The word ids of the field at `slot`.
+    fn field(&self, slot: usize) -> &[u32] {
+        let start = if slot == 0 {
+            4
+        } else {
+            self.0[slot - 1] as usize
+        };
+        self.0.get(start..self.0[slot] as usize).unwrap_or_default()
+    }
+}
+
+/// A term leaf counted in the texts, and the field it is in.
+struct ShortLeaf {
+    leaf: usize,
+    field: Field,
+}
+
+/// No leaf (in [`ShortWords::by_word`]).
+const NO_LEAF: usize = usize::MAX;
+
+/// A phrase leaf of two words in a short field, found in the words' positions there.
+struct ShortPhrase {
+    leaf: usize,
+    slot: usize,
+    field: Field,
+    /// The stem ids of its two words, each with its term (`stats.terms`).
+    stems: [(u32, usize); 2],
+    /// How many positions after the first word the second is, and how far from there it may be.
+    gap: u32,
+    slop: u32,
+    weight: Bm25Weight,
+}
+
+/// The short fields' term leaves of a tree, by the words they count.
+pub(super) struct ShortWords<'l> {
+    lexicon: &'l Lexicon,
+    leaves: Vec<ShortLeaf>,
+    phrases: Vec<ShortPhrase>,
+    /// By word id: the leaf counting it in each short field, as itself then by its stem
+    /// ([`NO_LEAF`]: none).
+    by_word: HashMap<u32, [[usize; 4]; 2]>,
+    /// Whether each leaf of the tree is counted in the texts.
+    pub(super) counted: Vec<bool>,
+}
+
+impl<'l> ShortWords<'l> {
+    /// The term leaves of `leaves` in a short field whose word or stem the lexicon has.
+    pub(super) fn of(short: ShortFields<'l>, leaves: &[Leaf], stats: &Statistics) -> Option<Self> {
+        let lexicon = short.lexicon;
+        let mut out = Self {
+            lexicon,
+            leaves: Vec::new(),
+            phrases: Vec::new(),
+            by_word: HashMap::default(),
+            counted: vec![false; leaves.len()],
+        };
+        for (i, leaf) in leaves.iter().enumerate() {
+            if let Leaf::Phrase { terms, slop, .. } = leaf
+                && let Some(phrase) = ShortPhrase::of(i, terms, *slop, short, stats)
+            {
+                out.phrases.push(phrase);
+                out.counted[i] = true;
+                continue;
+            }
+            let Leaf::Term { term, .. } = leaf else {
+                continue;
+            };
+            let term = &stats.terms[*term].term;
+            let field = term.field();
+            let value = term.value();
+            let Some(text) = value.as_str() else {
+                continue;
+            };
+            let Some(slot) = short
+                .fields
+                .iter()
+                .position(|f| f.exact == field || f.stemmed == field)
+            else {
+                continue;
+            };
+            let (kind, words) = if short.fields[slot].exact == field {
+                (0, lexicon.word_id(text).map(|id| vec![id]))
+            } else {
+                let stem = lexicon.stem_id(text);
+                (1, stem.map(|s| lexicon.words_of_stem(s).to_vec()))
+            };
+            let Some(words) = words else { continue };
+            for w in words {
+                out.by_word.entry(w).or_insert([[NO_LEAF; 4]; 2])[kind][slot] = i;
+            }
+            out.leaves.push(ShortLeaf { leaf: i, field });
+            out.counted[i] = true;
+        }
+        (!out.leaves.is_empty() || !out.phrases.is_empty()).then_some(out)
+    }
+
+    /// Each short leaf's term frequency in an article's short fields, added to `tf` (by
+    /// leaf).
+    fn count(&self, words: &ShortWordIds, tf: &mut [u32]) {
+        for slot in 0..4 {
+            for id in words.field(slot) {
+                if let Some(leaves) = self.by_word.get(id) {
+                    for leaf in [leaves[0][slot], leaves[1][slot]] {
+                        if let Some(n) = tf.get_mut(leaf) {
+                            *n += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ShortPhrase {
+    /// A phrase of two words at offsets 0 and `gap` in the stemmed version of a short field,
+    /// both of them stems the lexicon has.
+    fn of(
+        leaf: usize,
+        terms: &[(usize, usize)],
+        slop: u32,
+        short: ShortFields<'_>,
+        stats: &Statistics,
+    ) -> Option<Self> {
+        let &[(0, a), (gap, b)] = terms else {
+            return None;
+        };
+        let field = stats.terms[a].term.field();
+        let slot = short.fields.iter().position(|f| f.stemmed == field)?;
+        if stats.terms[b].term.field() != field {
+            return None;
+        }
+        let stem = |t: usize| {
+            let value = stats.terms[t].term.value();
+            short.lexicon.stem_id(value.as_str()?)
+        };
+        let pair = [stats.terms[a].term.clone(), stats.terms[b].term.clone()];
+        Some(Self {
+            leaf,
+            slot,
+            field,
+            stems: [(stem(a)?, a), (stem(b)?, b)],
+            gap: u32::try_from(gap).ok()?,
+            slop,
+            weight: Bm25Weight::for_terms(stats, &pair).ok()?,
+        })
+    }
+
+    /// How many times the phrase is in a field of these word ids, counted as tantivy's
+    /// phrase scorer counts: the positions of the word in fewer documents of the segment
+    /// (the first on a tie), each matched with at most one of the other's, the first within
+    /// `slop` of it.
+    fn count(&self, ids: &[u32], lexicon: &Lexicon, stats: &Statistics, ord: usize) -> u32 {
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        for (at, &id) in (0u32..).zip(ids) {
+            let stem = lexicon.stem_of(id);
+            if stem == self.stems[0].0 {
+                first.push(at + self.gap);
+            }
+            if stem == self.stems[1].0 {
+                second.push(at);
+            }
+        }
+        let in_segment = |t: usize| {
+            let info = stats.terms[t].found.infos.get(ord).and_then(Option::as_ref);
+            info.map_or(0, |i| i.doc_freq)
+        };
+        let (left, right) = if in_segment(self.stems[0].1) <= in_segment(self.stems[1].1) {
+            (&first, &second)
+        } else {
+            (&second, &first)
+        };
+        matched_within(left, right, self.slop)
+    }
+}
+
+/// How many of the positions `right` a position of `left` is within `slop` of, both sorted,
+/// each position matched once: the phrase count of tantivy's two-term phrase scorer.
+fn matched_within(left: &[u32], right: &[u32], slop: u32) -> u32 {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < left.len() && j < right.len() {
+        let (l, r) = (left[i], right[j]);
+        if l.abs_diff(r) <= slop {
+            // The last position of the left word not past the right one.
+            while i + 1 < left.len() && left[i + 1] <= r {
+                i += 1;
+            }
+            n += 1;
+            i += 1;
+            j += 1;
+        } else if l < r {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    n
+}
+
+impl Evaluator<'_> {
+    /// The scores of the short fields' leaves on each of `docs` whose word ids `words`
+    /// gives; which documents had them (the others are left to the postings).
+    pub(super) fn count_short<'t>(
+        &self,
+        short: &ShortWords<'_>,
+        reader: &SegmentReader,
+        ord: usize,
+        docs: &[DocId],
+        words: &dyn Fn(DocId) -> Option<&'t ShortWordIds>,
+        scores: &mut [Option<Score>],
+    ) -> tantivy::Result<Vec<bool>> {
+        let width = self.leaves.len();
+        let mut norms: HashMap<Field, FieldNormReader> = HashMap::default();
+        let fields = short.leaves.iter().map(|s| s.field);
+        for field in fields.chain(short.phrases.iter().map(|p| p.field)) {
+            if !norms.contains_key(&field) {
+                norms.insert(field, reader.get_fieldnorms_reader(field)?);
+            }
+        }
+        let mut counted = vec![false; docs.len()];
+        let mut tf = vec![0u32; width];
+        for ((row, &doc), had) in scores.chunks_exact_mut(width).zip(docs).zip(&mut counted) {
+            let Some(ids) = words(doc) else { continue };
+            *had = true;
+            short.count(ids, &mut tf);
+            for s in &short.leaves {
+                let n = std::mem::take(&mut tf[s.leaf]);
+                if n > 0
+                    && let Leaf::Term { weight, .. } = &self.leaves[s.leaf]
+                    && let Some(norm) = norms.get(&s.field)
+                {
+                    row[s.leaf] = Some(weight.score(norm.fieldnorm_id(doc), n));
+                }
+            }
+            for p in &short.phrases {
+                let n = p.count(ids.field(p.slot), short.lexicon, &self.stats, ord);
+                if n > 0
+                    && let Some(norm) = norms.get(&p.field)
+                {
+                    row[p.leaf] = Some(p.weight.score(norm.fieldnorm_id(doc), n));
+                }
+            }
+        }
+        Ok(counted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_articles_word_ids_are_split_by_field() {
+        let lexicon = Lexicon::of_words(["card", "lost", "my", "pin", "atm"]);
+        let ids = ShortWordIds::new(
+            &lexicon,
+            [
+                vec!["Lost card"],
+                vec!["PIN", "atm | card"],
+                vec![],
+                vec!["My unknownword card"],
+            ],
+        );
+        let id = |w: &str| lexicon.word_id(w).expect("in the lexicon");
+        assert_eq!(ids.field(0), [id("lost"), id("card")]);
+        assert_eq!(ids.field(1), [id("pin"), id("atm"), id("card")]);
+        assert!(ids.field(2).is_empty());
+        // A word the lexicon lacks is left out (the index has every word it holds).
+        assert_eq!(ids.field(3), [id("my"), id("card")]);
+    }
+
+    #[test]
+    fn phrase_positions_match_within_the_slop_once_each() {
+        // Next to each other, one apart, and too far.
+        assert_eq!(matched_within(&[3], &[3], 1), 1);
+        assert_eq!(matched_within(&[3], &[4], 1), 1);
+        assert_eq!(matched_within(&[3], &[2], 1), 1);
+        assert_eq!(matched_within(&[3], &[5], 1), 0);
+        // Two left positions near one right one count once; two pairs count twice.
+        assert_eq!(matched_within(&[2, 3], &[3], 1), 1);
+        assert_eq!(matched_within(&[2, 8], &[3, 9], 1), 2);
+        assert_eq!(matched_within(&[], &[1], 1), 0);
+    }
+}
