@@ -44,11 +44,11 @@ pub struct Weighted<'a> {
 }
 
 /// A term looked up in each segment's dictionary once, for its document frequency and then
-/// its postings; by default, in no segment.
+/// its postings; by default, in no segment. Cloned cheaply.
 #[derive(Debug, Clone, Default)]
 pub struct Found {
     /// Per segment, in the searcher's order; `None` where the segment lacks the term.
-    pub infos: Vec<Option<TermInfo>>,
+    pub infos: Arc<[Option<TermInfo>]>,
     pub doc_freq: u64,
 }
 
@@ -59,7 +59,50 @@ impl Found {
             infos.push(reader.inverted_index(term.field())?.get_term_info(term)?);
         }
         let doc_freq = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
-        Ok(Self { infos, doc_freq })
+        Ok(Self {
+            infos: infos.into(),
+            doc_freq,
+        })
+    }
+}
+
+/// How many looked-up terms a version of the index holds at most (about 150 bytes each):
+/// past that, those held are dropped and looked up again as searches need them.
+const HELD_TERMS: usize = 100_000;
+
+/// Terms looked up in this version of the index (its segments do not change), held: a
+/// question's words recur from search to search, and a term's lookup in the dictionary
+/// (a walk down its automaton) costs several times a lookup here.
+#[derive(Default)]
+pub struct Lookups {
+    held: RwLock<FxHashMap<Term, Found>>,
+}
+
+impl std::fmt::Debug for Lookups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("Lookups")
+            .field("terms", &held.len())
+            .finish()
+    }
+}
+
+impl Lookups {
+    /// Where the term is in each segment of `searcher` (this version's): held, or looked up
+    /// now and held.
+    pub fn found(&self, searcher: &Searcher, term: &Term) -> tantivy::Result<Found> {
+        let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = held.get(term) {
+            return Ok(found.clone());
+        }
+        drop(held);
+        let found = Found::look_up(searcher, term)?;
+        let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        if held.len() >= HELD_TERMS {
+            held.clear();
+        }
+        held.insert(term.clone(), found.clone());
+        Ok(found)
     }
 }
 

@@ -123,6 +123,8 @@ pub struct SearchEngine {
     /// Each article's short fields as word ids of the lexicon, made on the article's first
     /// use by the second ranking stage (see [`tree::ShortFields`]).
     short_words: Vec<std::sync::OnceLock<tree::ShortWordIds>>,
+    /// The terms searches looked up in this version's dictionaries.
+    lookups: first_stage::Lookups,
 }
 
 /// Words of an article and their stems: which of a message's words it contains.
@@ -276,6 +278,7 @@ impl SearchEngine {
             stages,
             champions: first_stage::Champions::new(stages.champions),
             short_words,
+            lookups: first_stage::Lookups::default(),
         };
         Ok((engine, report))
     }

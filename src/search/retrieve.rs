@@ -139,7 +139,10 @@ impl SearchEngine {
         plan.candidate_terms(&self.fields)
             .into_iter()
             .map(|t| {
-                let found = Found::look_up(&self.searcher, &t.term).unwrap_or_default();
+                let found = self
+                    .lookups
+                    .found(&self.searcher, &t.term)
+                    .unwrap_or_default();
                 (t, found)
             })
             .collect()
@@ -226,14 +229,8 @@ impl SearchEngine {
             fields: [title, keywords, summary, headings],
             lexicon: &self.lexicon,
         };
-        let evaluator = Evaluator::new(
-            tree,
-            &self.searcher,
-            &self.lengths,
-            &gates,
-            known,
-            Some(short),
-        )?;
+        let look_up = |term: &Term| self.lookups.found(&self.searcher, term);
+        let evaluator = Evaluator::new(tree, &look_up, &self.lengths, &gates, known, Some(short))?;
         let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let ord = segment[0].segment_ord;

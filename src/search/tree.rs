@@ -282,7 +282,7 @@ impl<'l> Evaluator<'l> {
     /// (the first stage's), not looked up again.
     pub fn new<'k>(
         tree: &Node,
-        searcher: &Searcher,
+        look_up: &dyn Fn(&Term) -> tantivy::Result<Found>,
         lengths: &'l FieldLengths,
         gates: &[(Term, Term)],
         known: impl IntoIterator<Item = (&'k Term, &'k Found)>,
@@ -299,7 +299,7 @@ impl<'l> Evaluator<'l> {
             }
             let found = match known.get(term) {
                 Some(&found) => found.clone(),
-                None => Found::look_up(searcher, term)?,
+                None => look_up(term)?,
             };
             terms.push(TermStats {
                 term: term.clone(),
