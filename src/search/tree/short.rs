@@ -144,13 +144,16 @@ impl<'l> ShortWords<'l> {
     }
 
     /// Each short leaf's term frequency in an article's short fields, added to `tf` (by
-    /// leaf).
-    fn count(&self, words: &ShortWordIds, tf: &mut [u32]) {
+    /// leaf); the leaves found are added to `touched`.
+    fn count(&self, words: &ShortWordIds, tf: &mut [u32], touched: &mut Vec<usize>) {
         for slot in 0..4 {
             for id in words.field(slot) {
                 if let Some(leaves) = self.by_word.get(id) {
                     for leaf in [leaves[0][slot], leaves[1][slot]] {
                         if let Some(n) = tf.get_mut(leaf) {
+                            if *n == 0 {
+                                touched.push(leaf);
+                            }
                             *n += 1;
                         }
                     }
@@ -265,22 +268,32 @@ impl Evaluator<'_> {
                 norms.insert(field, reader.get_fieldnorms_reader(field)?);
             }
         }
+        // Each short leaf's field, by leaf.
+        let mut field_of: HashMap<usize, Field> = HashMap::default();
+        field_of.extend(short.leaves.iter().map(|s| (s.leaf, s.field)));
         let mut counted = vec![false; docs.len()];
         let mut tf = vec![0u32; width];
+        let mut touched = Vec::new();
         for ((row, &doc), had) in scores.chunks_exact_mut(width).zip(docs).zip(&mut counted) {
             let Some(ids) = words(doc) else { continue };
             *had = true;
-            short.count(ids, &mut tf);
-            for s in &short.leaves {
-                let n = std::mem::take(&mut tf[s.leaf]);
-                if n > 0
-                    && let Leaf::Term { weight, .. } = &self.leaves[s.leaf]
-                    && let Some(norm) = norms.get(&s.field)
+            touched.clear();
+            short.count(ids, &mut tf, &mut touched);
+            for &leaf in &touched {
+                let n = std::mem::take(&mut tf[leaf]);
+                if let Leaf::Term { weight, .. } = &self.leaves[leaf]
+                    && let Some(norm) = field_of.get(&leaf).and_then(|f| norms.get(f))
                 {
-                    row[s.leaf] = Some(weight.score(norm.fieldnorm_id(doc), n));
+                    row[leaf] = Some(weight.score(norm.fieldnorm_id(doc), n));
                 }
             }
             for p in &short.phrases {
+                // Only where both words are in the field.
+                if let Leaf::Phrase { needs, .. } = &self.leaves[p.leaf]
+                    && needs.iter().any(|&n| row[n].is_none())
+                {
+                    continue;
+                }
                 let n = p.count(ids.field(p.slot), short.lexicon, &self.stats, ord);
                 if n > 0
                     && let Some(norm) = norms.get(&p.field)
