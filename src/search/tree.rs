@@ -155,55 +155,62 @@ impl Program {
     }
 
     /// The tree's score from its leaves' scores (in leaf order), as the tantivy query's
-    /// scorers add them up; `None` when it does not match.
-    fn run(&self, leaves: &[Option<Score>], stack: &mut Vec<Option<Score>>) -> Option<Score> {
+    /// scorers add them up; `None` when it does not match. On the stack, a part that does
+    /// not match is NaN, which no score is.
+    fn run(&self, leaves: &[Option<Score>], stack: &mut Vec<Score>) -> Option<Score> {
         stack.clear();
         let mut next = 0;
         for op in &self.ops {
             match *op {
                 Op::Leaf => {
-                    stack.push(leaves[next]);
+                    stack.push(leaves[next].unwrap_or(Score::NAN));
                     next += 1;
                 }
                 Op::Boost(b) => {
-                    if let Some(Some(s)) = stack.last_mut() {
+                    if let Some(s) = stack.last_mut() {
                         *s *= b;
                     }
                 }
                 Op::Max(n, tie) => {
                     let from = stack.len() - n;
                     let (mut max, mut sum, mut any) = (Score::MIN, 0.0, false);
-                    for s in stack[from..].iter().flatten() {
-                        max = max.max(*s);
+                    for &s in stack[from..].iter().filter(|s| !s.is_nan()) {
+                        max = max.max(s);
                         sum += s;
                         any = true;
                     }
                     stack.truncate(from);
-                    stack.push(any.then_some(max + tie * (sum - max)));
+                    stack.push(if any {
+                        max + tie * (sum - max)
+                    } else {
+                        Score::NAN
+                    });
                 }
                 Op::Sum(n) => {
                     let from = stack.len() - n;
                     let (mut sum, mut any) = (0.0, false);
-                    for s in stack[from..].iter().flatten() {
+                    for &s in stack[from..].iter().filter(|s| !s.is_nan()) {
                         sum += s;
                         any = true;
                     }
                     stack.truncate(from);
-                    stack.push(any.then_some(sum));
+                    stack.push(if any { sum } else { Score::NAN });
                 }
                 Op::Required(n) => {
                     let from = stack.len() - n;
                     let mut extra = 0.0;
-                    for s in &stack[from..] {
-                        extra += s.unwrap_or(0.0);
+                    for &s in stack[from..].iter().filter(|s| !s.is_nan()) {
+                        extra += s;
                     }
                     stack.truncate(from);
-                    let must = stack.pop().flatten();
-                    stack.push(must.map(|m| m + extra));
+                    // A must that does not match stays NaN.
+                    if let Some(must) = stack.last_mut() {
+                        *must += extra;
+                    }
                 }
             }
         }
-        stack.pop().flatten()
+        stack.pop().filter(|s| !s.is_nan())
     }
 }
 
