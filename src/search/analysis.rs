@@ -92,7 +92,7 @@ pub fn words(text: &str) -> Vec<Word> {
         };
         if parts.is_empty() {
             out.push(Word {
-                stem: stemmer.stem(&token.text).into_owned(),
+                stem: remembered_stem(&stemmer, &token.text),
                 text: token.text.clone(),
                 start: token.offset_from,
                 end: token.offset_to,
@@ -102,7 +102,7 @@ pub fn words(text: &str) -> Vec<Word> {
         // code walking the text by word ranges never goes backwards.
         for (i, part) in parts.iter().enumerate() {
             out.push(Word {
-                stem: stemmer.stem(part).into_owned(),
+                stem: remembered_stem(&stemmer, part),
                 text: (*part).to_string(),
                 start: if i == 0 {
                     token.offset_from
@@ -216,6 +216,30 @@ thread_local! {
     static STEMS: RefCell<FxHashMap<Box<str>, Box<str>>> = RefCell::new(FxHashMap::default());
 }
 
+/// The word's stem, from the thread's [`STEMS`] when it is there, else made and kept there;
+/// written to `out`.
+fn stem_into(stemmer: &Stemmer, word: &str, out: &mut String) {
+    STEMS.with_borrow_mut(|stems| match stems.get(word) {
+        Some(stem) => out.push_str(stem),
+        None => {
+            let stem = stemmer.stem(word);
+            out.push_str(&stem);
+            if stems.len() >= STEM_CACHE_WORDS {
+                stems.clear();
+            }
+            stems.insert(word.into(), stem.into());
+        }
+    });
+}
+
+/// The word's stem, remembered on this thread (a question's words recur from search to
+/// search as an article's do from article to article).
+fn remembered_stem(stemmer: &Stemmer, word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    stem_into(stemmer, word, &mut out);
+    out
+}
+
 impl<T: TokenStream> TokenStream for StemmerTokenStream<T> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
@@ -223,17 +247,7 @@ impl<T: TokenStream> TokenStream for StemmerTokenStream<T> {
         }
         let token = self.tail.token_mut();
         self.buffer.clear();
-        STEMS.with_borrow_mut(|stems| match stems.get(token.text.as_str()) {
-            Some(stem) => self.buffer.push_str(stem),
-            None => {
-                let stem = self.stemmer.stem(&token.text);
-                self.buffer.push_str(&stem);
-                if stems.len() >= STEM_CACHE_WORDS {
-                    stems.clear();
-                }
-                stems.insert(token.text.as_str().into(), stem.into());
-            }
-        });
+        stem_into(&self.stemmer, &token.text, &mut self.buffer);
         mem::swap(&mut token.text, &mut self.buffer);
         true
     }

@@ -127,14 +127,20 @@ impl<'l> ShortWords<'l> {
             else {
                 continue;
             };
-            let (kind, words) = if short.fields[slot].exact == field {
-                (0, lexicon.word_id(text).map(|id| vec![id]))
+            let one: [u32; 1];
+            let (kind, words): (usize, &[u32]) = if short.fields[slot].exact == field {
+                let Some(id) = lexicon.word_id(text) else {
+                    continue;
+                };
+                one = [id];
+                (0, &one)
             } else {
-                let stem = lexicon.stem_id(text);
-                (1, stem.map(|s| lexicon.words_of_stem(s).to_vec()))
+                let Some(stem) = lexicon.stem_id(text) else {
+                    continue;
+                };
+                (1, lexicon.words_of_stem(stem))
             };
-            let Some(words) = words else { continue };
-            for w in words {
+            for &w in words {
                 out.by_word.entry(w).or_insert([[NO_LEAF; 4]; 2])[kind][slot] = i;
             }
             out.leaves.push(ShortLeaf { leaf: i, field });
