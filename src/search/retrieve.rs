@@ -319,7 +319,7 @@ impl SearchEngine {
     fn short_word_ids(&self, addr: DocAddress) -> Option<&ShortWordIds> {
         let i = self.article_index(addr)?;
         let (article, held) = (self.articles.get(i)?, self.short_words.get(i)?);
-        Some(held.get_or_init(|| ShortWordIds::new(&self.lexicon, short_texts(article))))
+        Some(held.get_or_init(|| ShortWordIds::new(&self.lexicon, &short_texts(article))))
     }
 
     /// The articles behind ranked documents, with their snippets.

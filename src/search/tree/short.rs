@@ -36,7 +36,7 @@ pub struct ShortWordIds(Box<[u32]>);
 impl ShortWordIds {
     /// The word ids of four fields, each given as pieces (tokenized as the index does, and
     /// one after the other as the index holds them joined).
-    pub fn new(lexicon: &Lexicon, fields: [Vec<&str>; 4]) -> Self {
+    pub fn new(lexicon: &Lexicon, fields: &[Vec<&str>; 4]) -> Self {
         let mut ids: Vec<u32> = vec![0; 4];
         for (slot, pieces) in fields.iter().enumerate() {
             for piece in pieces {
@@ -270,8 +270,8 @@ impl Evaluator<'_> {
         let mut norms: HashMap<Field, FieldNormReader> = HashMap::default();
         let fields = short.leaves.iter().map(|s| s.field);
         for field in fields.chain(short.phrases.iter().map(|p| p.field)) {
-            if !norms.contains_key(&field) {
-                norms.insert(field, reader.get_fieldnorms_reader(field)?);
+            if let std::collections::hash_map::Entry::Vacant(e) = norms.entry(field) {
+                e.insert(reader.get_fieldnorms_reader(field)?);
             }
         }
         // Each short leaf's field, by leaf.
@@ -321,7 +321,7 @@ mod tests {
         let lexicon = Lexicon::of_words(["card", "lost", "my", "pin", "atm"]);
         let ids = ShortWordIds::new(
             &lexicon,
-            [
+            &[
                 vec!["Lost card"],
                 vec!["PIN", "atm | card"],
                 vec![],
