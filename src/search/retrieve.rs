@@ -222,7 +222,6 @@ impl SearchEngine {
         .collect();
         candidates.sort_unstable();
         // The full query on the candidates only, segment by segment.
-        let known = terms.iter().map(|(t, found)| (&t.term, found));
         let gates = plan.gates(&self.fields);
         let [title, keywords, summary, headings, _] = self.fields.text_fields();
         let short = ShortFields {
@@ -230,7 +229,7 @@ impl SearchEngine {
             lexicon: &self.lexicon,
         };
         let look_up = |term: &Term| self.lookups.found(&self.searcher, term);
-        let evaluator = Evaluator::new(tree, &look_up, &self.lengths, &gates, known, Some(short))?;
+        let evaluator = Evaluator::new(tree, &look_up, &self.lengths, &gates, Some(short))?;
         let mut scored: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let ord = segment[0].segment_ord;

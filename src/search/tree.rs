@@ -244,7 +244,6 @@ enum Leaf {
     Same(usize),
     /// A phrase, which matches on a document only where the term leaves `needs` do.
     Phrase {
-        query: PhraseQuery,
         needs: Vec<usize>,
         /// Its terms (`stats.terms`), each with its offset.
         terms: Vec<(usize, usize)>,
@@ -285,29 +284,24 @@ impl Bm25StatisticsProvider for Statistics<'_> {
 
 impl<'l> Evaluator<'l> {
     /// `gates` pairs terms of the tree: the first can only match a document where the second
-    /// does (see [`crate::search::QueryPlan::gates`]). `known` are terms already looked up
-    /// (the first stage's), not looked up again.
-    pub fn new<'k>(
+    /// does (see [`crate::search::QueryPlan::gates`]). `look_up` finds a term in the
+    /// index's dictionaries (the engine's held lookups, which have the first stage's).
+    pub fn new(
         tree: &Node,
         look_up: &dyn Fn(&Term) -> tantivy::Result<Found>,
         lengths: &'l FieldLengths,
         gates: &[(Term, Term)],
-        known: impl IntoIterator<Item = (&'k Term, &'k Found)>,
         short: Option<ShortFields<'l>>,
     ) -> tantivy::Result<Self> {
         let mut nodes = Vec::new();
         tree.leaves(&mut nodes);
-        let known: HashMap<&Term, &Found> = known.into_iter().collect();
         let mut terms: Vec<TermStats> = Vec::new();
         let mut index_of: HashMap<Term, usize> = HashMap::default();
         let mut term_index = |term: &Term| -> tantivy::Result<usize> {
             if let Some(&i) = index_of.get(term) {
                 return Ok(i);
             }
-            let found = match known.get(term) {
-                Some(&found) => found.clone(),
-                None => look_up(term)?,
-            };
+            let found = look_up(term)?;
             terms.push(TermStats {
                 term: term.clone(),
                 found,
@@ -357,7 +351,6 @@ impl<'l> Evaluator<'l> {
                             .collect::<Option<Vec<usize>>>()
                             .unwrap_or_default();
                         Leaf::Phrase {
-                            query: PhraseQuery::new_with_offset_and_slop(pt.clone(), *slop),
                             needs,
                             terms: pt
                                 .iter()
@@ -439,7 +432,10 @@ impl<'l> Evaluator<'l> {
         }
         let scoring = EnableScoring::enabled_from_statistics_provider(&self.stats, searcher);
         for (i, leaf) in self.leaves.iter().enumerate() {
-            let Leaf::Phrase { query, needs, .. } = leaf else {
+            let Leaf::Phrase {
+                needs, terms, slop, ..
+            } = leaf
+            else {
                 continue;
             };
             let counted_here = self.short.as_ref().is_some_and(|s| s.counted[i]);
@@ -459,7 +455,7 @@ impl<'l> Evaluator<'l> {
                     None => {
                         let w = match &weight {
                             Some(w) => w,
-                            None => weight.insert(query.weight(scoring)?),
+                            None => weight.insert(self.phrase(terms, *slop).weight(scoring)?),
                         };
                         let (found, s) = w.scorer_danger(reader, doc, 1.0)?;
                         scorer = Some(s);
@@ -478,6 +474,14 @@ impl<'l> Evaluator<'l> {
             }
         }
         Ok(out)
+    }
+
+    /// The tantivy query of a phrase leaf's terms.
+    fn phrase(&self, terms: &[(usize, usize)], slop: u32) -> PhraseQuery {
+        let terms = terms
+            .iter()
+            .map(|&(at, t)| (at, self.stats.terms[t].term.clone()));
+        PhraseQuery::new_with_offset_and_slop(terms.collect(), slop)
     }
 
     /// A term leaf's score on each document of `docs` (rows of `scores`, one leaf wide per

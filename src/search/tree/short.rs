@@ -58,12 +58,6 @@ impl ShortWordIds {
     }
 }
 
-/// A term leaf counted in the texts, and the field it is in.
-struct ShortLeaf {
-    leaf: usize,
-    field: Field,
-}
-
 /// No leaf (in [`ShortWords::by_word`]).
 const NO_LEAF: usize = usize::MAX;
 
@@ -83,7 +77,8 @@ struct ShortPhrase {
 /// The short fields' term leaves of a tree, by the words they count.
 pub(super) struct ShortWords<'l> {
     lexicon: &'l Lexicon,
-    leaves: Vec<ShortLeaf>,
+    /// By leaf of the tree: the field a term leaf counted in the words is in.
+    field_of: Vec<Option<Field>>,
     phrases: Vec<ShortPhrase>,
     /// By word id: the leaf counting it in each short field, as itself then by its stem
     /// ([`NO_LEAF`]: none).
@@ -98,7 +93,7 @@ impl<'l> ShortWords<'l> {
         let lexicon = short.lexicon;
         let mut out = Self {
             lexicon,
-            leaves: Vec::new(),
+            field_of: vec![None; leaves.len()],
             phrases: Vec::new(),
             by_word: HashMap::default(),
             counted: vec![false; leaves.len()],
@@ -143,10 +138,10 @@ impl<'l> ShortWords<'l> {
             for &w in words {
                 out.by_word.entry(w).or_insert([[NO_LEAF; 4]; 2])[kind][slot] = i;
             }
-            out.leaves.push(ShortLeaf { leaf: i, field });
+            out.field_of[i] = Some(field);
             out.counted[i] = true;
         }
-        (!out.leaves.is_empty() || !out.phrases.is_empty()).then_some(out)
+        out.counted.contains(&true).then_some(out)
     }
 
     /// Each short leaf's term frequency in an article's short fields, added to `tf` (by
@@ -268,15 +263,12 @@ impl Evaluator<'_> {
     ) -> tantivy::Result<Vec<bool>> {
         let width = self.leaves.len();
         let mut norms: HashMap<Field, FieldNormReader> = HashMap::default();
-        let fields = short.leaves.iter().map(|s| s.field);
+        let fields = short.field_of.iter().flatten().copied();
         for field in fields.chain(short.phrases.iter().map(|p| p.field)) {
             if let std::collections::hash_map::Entry::Vacant(e) = norms.entry(field) {
                 e.insert(reader.get_fieldnorms_reader(field)?);
             }
         }
-        // Each short leaf's field, by leaf.
-        let mut field_of: HashMap<usize, Field> = HashMap::default();
-        field_of.extend(short.leaves.iter().map(|s| (s.leaf, s.field)));
         let mut counted = vec![false; docs.len()];
         let mut tf = vec![0u32; width];
         let mut touched = Vec::new();
@@ -288,7 +280,7 @@ impl Evaluator<'_> {
             for &leaf in &touched {
                 let n = std::mem::take(&mut tf[leaf]);
                 if let Leaf::Term { weight, .. } = &self.leaves[leaf]
-                    && let Some(norm) = field_of.get(&leaf).and_then(|f| norms.get(f))
+                    && let Some(norm) = short.field_of[leaf].and_then(|f| norms.get(&f))
                 {
                     row[leaf] = Some(weight.score(norm.fieldnorm_id(doc), n));
                 }
