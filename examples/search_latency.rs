@@ -12,7 +12,8 @@
 //! The two-stage ranking's settings can be varied for a measurement: `CANDIDATES=32`,
 //! `COMMON_SHARE=0.1`, `EXHAUSTIVE_POSTINGS=20000`, `FIRST_STAGE_TERMS=24`, `CHAMPIONS=8000`
 //! (0: none), `STOP_WORDS_IN_BODY=1000` (up to how many articles); `KINDS=exact,long`
-//! measures those kinds only, `SLOWEST=10` names each kind's ten slowest questions,
+//! measures those kinds only, `QUESTIONS=200` 200 questions of each kind (spread over its set:
+//! for a profiler such as callgrind), `SLOWEST=10` names each kind's ten slowest questions,
 //! `RELEVANCE=0` skips the relevance pass, and `MIN_WORDS=8` / `MAX_WORDS=10` measure
 //! relevance on the questions with that many words (stop words aside) only.
 
@@ -68,6 +69,13 @@ fn main() -> anyhow::Result<()> {
     let mut kinds = latency::query_kinds();
     if let Ok(only) = std::env::var("KINDS") {
         kinds.retain(|(kind, _)| only.split(',').any(|k| k == *kind));
+    }
+    // `QUESTIONS=n`: n questions of each kind, spread over the set (for a slow profiler).
+    if let Some(n) = setting::<usize>("QUESTIONS")? {
+        for (_, questions) in &mut kinds {
+            let step = (questions.len() / n.max(1)).max(1);
+            *questions = questions.iter().step_by(step).take(n).cloned().collect();
+        }
     }
     for round in 1..=rounds {
         latency::report(&format!("round_{round}"), &engine, &kinds);

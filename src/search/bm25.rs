@@ -88,6 +88,24 @@ impl FieldLengths {
             factors,
         }
     }
+
+    /// The BM25 weight of several words together in `field` (a phrase), each in so many
+    /// documents: what `Bm25Weight::for_terms` computes for two terms or more, the sum of
+    /// their inverse document frequencies.
+    pub fn weigh_words(&self, field: Field, doc_freqs: impl IntoIterator<Item = u64>) -> Bm25 {
+        let factors = match self.fields.get(&field) {
+            Some((_, factors)) => Arc::clone(factors),
+            None => factors(0.0),
+        };
+        let idf: Score = doc_freqs
+            .into_iter()
+            .map(|df| idf(df, self.total_docs))
+            .sum();
+        Bm25 {
+            weight: idf * (1.0 + K1),
+            factors,
+        }
+    }
 }
 
 /// A term's BM25 weight: its score in a document from the document's field-length code and

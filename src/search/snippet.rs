@@ -209,6 +209,36 @@ fn fast_tokens(text: &str, f: &mut impl FnMut(&str, usize, usize)) {
     });
 }
 
+/// Whether an ASCII byte is a letter or digit, by table: the test [`scan`] makes of every
+/// byte of a text.
+static ASCII_ALPHANUMERIC: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
+/// Characters below this one have [`char::is_alphanumeric`] in a table: Latin, Greek,
+/// Cyrillic and the general punctuation prose uses (’ “ ” — …), whose look-up in the Unicode
+/// tables costs more than the rest of a word's scan.
+const TABLED_CHARS: u32 = 0x2070;
+
+/// Whether a character is a letter or digit, as [`char::is_alphanumeric`] says.
+fn is_alphanumeric(c: char) -> bool {
+    static TABLE: std::sync::LazyLock<Box<[bool]>> = std::sync::LazyLock::new(|| {
+        (0..TABLED_CHARS)
+            .map(|c| char::from_u32(c).is_some_and(char::is_alphanumeric))
+            .collect()
+    });
+    match TABLE.get(c as usize) {
+        Some(&alphanumeric) => alphanumeric,
+        None => c.is_alphanumeric(),
+    }
+}
+
 /// [`analysis::exact_tokens`], split the same way (runs of letters and digits, lowercased,
 /// folded, those of 40 bytes or more left out) but several times faster on mostly-ASCII text:
 /// an ASCII word is cut and lowercased byte by byte, and only a word with another character
@@ -221,50 +251,55 @@ fn scan(
 ) {
     let bytes = text.as_bytes();
     let mut lower = String::new();
-    // Whether the character at byte `i` is a letter or digit, and its length in bytes.
-    let at = |i: usize| -> (bool, usize) {
-        let b = bytes[i];
-        if b.is_ascii() {
-            return (b.is_ascii_alphanumeric(), 1);
-        }
-        let c = text[i..].chars().next().unwrap_or(' ');
-        (c.is_alphanumeric(), c.len_utf8())
+    // The character at byte `i` (not ASCII): whether it is a letter or digit, and its length.
+    let wide = |i: usize| -> (bool, usize) {
+        let c = text.get(i..).and_then(|t| t.chars().next()).unwrap_or(' ');
+        (is_alphanumeric(c), c.len_utf8())
     };
     let mut i = 0;
-    while i < bytes.len() {
+    while let Some(&b) = bytes.get(i) {
         // ASCII between words, byte by byte.
-        if bytes[i].is_ascii() && !bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-            continue;
-        }
-        let (alphanumeric, len) = at(i);
-        if !alphanumeric {
-            i += len;
-            continue;
-        }
-        let start = i;
-        let mut ascii = true;
-        while i < bytes.len() {
-            // ASCII letters and digits, byte by byte.
-            if bytes[i].is_ascii_alphanumeric() {
+        if b < 128 {
+            if !ASCII_ALPHANUMERIC[usize::from(b)] {
                 i += 1;
                 continue;
             }
-            let (alphanumeric, len) = at(i);
+        } else {
+            let (alphanumeric, len) = wide(i);
+            if !alphanumeric {
+                i += len;
+                continue;
+            }
+        }
+        let start = i;
+        let mut ascii = true;
+        while let Some(&b) = bytes.get(i) {
+            // ASCII letters and digits, byte by byte.
+            if b < 128 {
+                if ASCII_ALPHANUMERIC[usize::from(b)] {
+                    i += 1;
+                    continue;
+                }
+                break;
+            }
+            let (alphanumeric, len) = wide(i);
             if !alphanumeric {
                 break;
             }
-            ascii &= len == 1;
+            ascii = false;
             i += len;
         }
         if i - start >= analysis::MAX_TOKEN_LEN {
             continue;
         }
+        // Most words are ruled out by their bytes, before they are cut out as text.
+        if ascii && !wanted(&bytes[start..i]) {
+            f(None, start, i);
+            continue;
+        }
         let word = &text[start..i];
         if !ascii {
             analysis::exact_tokens(word, |w, s, e| f(Some(w), start + s, start + e));
-        } else if !wanted(word.as_bytes()) {
-            f(None, start, i);
         } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
             lower.clear();
             lower.push_str(word);
@@ -376,10 +411,12 @@ fn render(
     ellipsis_before: bool,
     ellipsis_after: bool,
 ) -> String {
-    let mut out = String::new();
     let Some(first) = tokens.first() else {
-        return out;
+        return String::new();
     };
+    // The words' text, a little over for the marks and escapes.
+    let words = (tokens.last().map_or(0, |t| t.end as usize)).saturating_sub(first.start as usize);
+    let mut out = String::with_capacity(words + 64);
     if ellipsis_before {
         out.push('…');
     }

@@ -126,7 +126,8 @@ struct Program {
 }
 
 impl Program {
-    fn of(tree: &Node) -> Self {
+    /// The program of a tree of `leaves` leaves.
+    fn of(tree: &Node, leaves: usize) -> Self {
         fn emit(node: &Node, ops: &mut Vec<Op>) {
             match node {
                 Node::Term(_) | Node::Phrase { .. } => ops.push(Op::Leaf),
@@ -149,21 +150,22 @@ impl Program {
                 }
             }
         }
-        let mut ops = Vec::new();
+        // One step per leaf, and about one per inner node.
+        let mut ops = Vec::with_capacity(2 * leaves + 1);
         emit(tree, &mut ops);
         Self { ops }
     }
 
-    /// The tree's score from its leaves' scores (in leaf order), as the tantivy query's
-    /// scorers add them up; `None` when it does not match. On the stack, a part that does
-    /// not match is NaN, which no score is.
-    fn run(&self, leaves: &[Option<Score>], stack: &mut Vec<Score>) -> Option<Score> {
+    /// The tree's score from its leaves' scores (in leaf order, [`MISS`] where a leaf does
+    /// not match), as the tantivy query's scorers add them up; `None` when it does not
+    /// match. On the stack, a part that does not match is NaN, which no score is.
+    fn run(&self, leaves: &[Score], stack: &mut Vec<Score>) -> Option<Score> {
         stack.clear();
         let mut next = 0;
         for op in &self.ops {
             match *op {
                 Op::Leaf => {
-                    stack.push(leaves[next].unwrap_or(Score::NAN));
+                    stack.push(leaves[next]);
                     next += 1;
                 }
                 Op::Boost(b) => {
@@ -214,6 +216,15 @@ impl Program {
     }
 }
 
+/// A leaf's score where it does not match: NaN, which no score is.
+const MISS: Score = Score::NAN;
+
+/// Whether a leaf matched (its score is not [`MISS`]).
+#[inline]
+fn hit(score: Score) -> bool {
+    !score.is_nan()
+}
+
 /// Scores chosen documents, segment by segment, by a tree: the second of two ranking stages.
 ///
 /// Each distinct term is looked up once per segment, and its BM25 weight comes from that
@@ -252,8 +263,8 @@ enum Leaf {
 }
 
 /// A distinct term of the tree: where it is in each segment.
-struct TermStats {
-    term: Term,
+struct TermStats<'l> {
+    term: &'l Term,
     found: Found,
 }
 
@@ -261,8 +272,8 @@ struct TermStats {
 /// and the phrases' weights use.
 struct Statistics<'l> {
     lengths: &'l FieldLengths,
-    terms: Vec<TermStats>,
-    index_of: HashMap<Term, usize>,
+    terms: Vec<TermStats<'l>>,
+    index_of: HashMap<&'l Term, usize>,
 }
 
 impl Bm25StatisticsProvider for Statistics<'_> {
@@ -287,7 +298,7 @@ impl<'l> Evaluator<'l> {
     /// does (see [`crate::search::QueryPlan::gates`]). `look_up` finds a term in the
     /// index's dictionaries (the engine's held lookups, which have the first stage's).
     pub fn new(
-        tree: &Node,
+        tree: &'l Node,
         look_up: &dyn Fn(&Term) -> tantivy::Result<Found>,
         lengths: &'l FieldLengths,
         gates: &[(Term, Term)],
@@ -296,18 +307,20 @@ impl<'l> Evaluator<'l> {
         let mut nodes = Vec::new();
         tree.leaves(&mut nodes);
         let mut terms: Vec<TermStats> = Vec::new();
-        let mut index_of: HashMap<Term, usize> = HashMap::default();
-        let mut term_index = |term: &Term| -> tantivy::Result<usize> {
-            if let Some(&i) = index_of.get(term) {
-                return Ok(i);
+        let mut index_of: HashMap<&Term, usize> = HashMap::default();
+        let mut term_index = |term: &'l Term| -> tantivy::Result<usize> {
+            let next = terms.len();
+            match index_of.entry(term) {
+                std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    terms.push(TermStats {
+                        term,
+                        found: look_up(term)?,
+                    });
+                    e.insert(next);
+                    Ok(next)
+                }
             }
-            let found = look_up(term)?;
-            terms.push(TermStats {
-                term: term.clone(),
-                found,
-            });
-            index_of.insert(term.clone(), terms.len() - 1);
-            Ok(terms.len() - 1)
         };
         // Each leaf's terms, looked up once.
         let mut leaf_terms: Vec<Vec<usize>> = Vec::with_capacity(nodes.len());
@@ -327,14 +340,14 @@ impl<'l> Evaluator<'l> {
             index_of,
         };
         // The leaf scoring a term alone, for each term: what gates the phrases.
-        let mut alone: HashMap<usize, usize> = HashMap::default();
+        let mut alone: Vec<Option<usize>> = vec![None; stats.terms.len()];
         for (i, node) in nodes.iter().enumerate() {
             if let (Node::Term(_), [t]) = (node, leaf_terms[i].as_slice()) {
-                alone.entry(*t).or_insert(i);
+                alone[*t].get_or_insert(i);
             }
         }
         // The first term leaf of each term: later leaves of the same term share its score.
-        let mut first: HashMap<usize, usize> = HashMap::default();
+        let mut first: Vec<Option<usize>> = vec![None; stats.terms.len()];
         let mut leaves: Vec<Leaf> = nodes
             .iter()
             .zip(&leaf_terms)
@@ -347,7 +360,7 @@ impl<'l> Evaluator<'l> {
                     Node::Phrase { terms: pt, slop } if pt.len() > 1 => {
                         let needs = ts
                             .iter()
-                            .map(|t| alone.get(t).copied())
+                            .map(|&t| alone[t])
                             .collect::<Option<Vec<usize>>>()
                             .unwrap_or_default();
                         Leaf::Phrase {
@@ -362,10 +375,10 @@ impl<'l> Evaluator<'l> {
                     }
                     // A term, or a phrase of one word (scored as that word).
                     _ => {
-                        if let Some(&leaf) = first.get(&ts[0]) {
+                        if let Some(leaf) = first[ts[0]] {
                             return Leaf::Same(leaf);
                         }
-                        first.insert(ts[0], i);
+                        first[ts[0]] = Some(i);
                         let t = &stats.terms[ts[0]];
                         Leaf::Term {
                             term: ts[0],
@@ -379,7 +392,7 @@ impl<'l> Evaluator<'l> {
         set_gates(&mut leaves, &stats, gates);
         let short = short.and_then(|s| ShortWords::of(s, &leaves, &stats));
         Ok(Self {
-            program: Program::of(tree),
+            program: Program::of(tree, nodes.len()),
             leaves,
             stats,
             short,
@@ -402,7 +415,7 @@ impl<'l> Evaluator<'l> {
         let reader = searcher.segment_reader(ord as u32);
         let width = self.leaves.len();
         // Row `d` holds every leaf's score on `docs[d]`.
-        let mut scores: Vec<Option<Score>> = vec![None; width * docs.len()];
+        let mut scores: Vec<Score> = vec![MISS; width * docs.len()];
         // The short fields' words counted in the texts, where the documents have them.
         let counted = match &self.short {
             Some(short) => self.count_short(short, reader, ord, docs, words, &mut scores)?,
@@ -444,9 +457,7 @@ impl<'l> Evaluator<'l> {
             let mut weight: Option<Box<dyn Weight>> = None;
             let mut next: DocId = 0;
             for (d, (row, &doc)) in scores.chunks_exact_mut(width).zip(docs).enumerate() {
-                if doc < next
-                    || (counted_here && counted[d])
-                    || needs.iter().any(|&n| row[n].is_none())
+                if doc < next || (counted_here && counted[d]) || needs.iter().any(|&n| !hit(row[n]))
                 {
                     continue;
                 }
@@ -494,7 +505,7 @@ impl<'l> Evaluator<'l> {
         leaf: usize,
         docs: &[DocId],
         skip: &[bool],
-        scores: &mut [Option<Score>],
+        scores: &mut [Score],
     ) -> tantivy::Result<()> {
         let Leaf::Term { term, weight, gate } = &self.leaves[leaf] else {
             return Ok(());
@@ -508,7 +519,7 @@ impl<'l> Evaluator<'l> {
         // the titles of none of the candidates), nor where it was counted in every one.
         let skipped = |d: usize| skip.get(d).copied().unwrap_or(false);
         if let Some(g) = gate
-            && scores.chunks_exact(width).all(|row| row[*g].is_none())
+            && scores.chunks_exact(width).all(|row| !hit(row[*g]))
         {
             return Ok(());
         }
@@ -521,7 +532,7 @@ impl<'l> Evaluator<'l> {
             .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
         let norms = reader.get_fieldnorms_reader(field)?;
         for (d, (row, &doc)) in scores.chunks_exact_mut(width).zip(docs).enumerate() {
-            if gate.is_some_and(|g| row[g].is_none()) || skipped(d) {
+            if gate.is_some_and(|g| !hit(row[g])) || skipped(d) {
                 continue;
             }
             let at = if postings.doc() < doc {
@@ -530,7 +541,7 @@ impl<'l> Evaluator<'l> {
                 postings.doc()
             };
             if at == doc {
-                row[leaf] = Some(weight.score(norms.fieldnorm_id(doc), postings.term_freq()));
+                row[leaf] = weight.score(norms.fieldnorm_id(doc), postings.term_freq());
             } else if at == TERMINATED {
                 break;
             }
@@ -544,33 +555,39 @@ impl<'l> Evaluator<'l> {
 /// gate that is itself gated is left out, so the terms are read in two passes: the ungated,
 /// then the gated.
 fn set_gates(leaves: &mut [Leaf], stats: &Statistics, gates: &[(Term, Term)]) {
-    let gate_of: HashMap<&Term, &Term> = gates.iter().map(|(gated, by)| (gated, by)).collect();
-    let leaf_of: HashMap<usize, usize> = leaves
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| match l {
-            Leaf::Term { term, .. } => Some((*term, i)),
-            _ => None,
-        })
-        .collect();
+    // By term of the tree: whether `gates` gates it, and by which term of the tree.
+    let mut gated: Vec<bool> = vec![false; stats.terms.len()];
+    let mut gate_of: Vec<Option<usize>> = vec![None; stats.terms.len()];
+    for (term, by) in gates {
+        if let Some(&t) = stats.index_of.get(term) {
+            gated[t] = true;
+            gate_of[t] = stats.index_of.get(by).copied();
+        }
+    }
+    let mut leaf_of: Vec<Option<usize>> = vec![None; stats.terms.len()];
+    for (i, leaf) in leaves.iter().enumerate() {
+        if let Leaf::Term { term, .. } = leaf {
+            leaf_of[*term] = Some(i);
+        }
+    }
     for leaf in leaves.iter_mut() {
         let Leaf::Term { term, gate, .. } = leaf else {
             continue;
         };
-        let Some(&by) = gate_of.get(&stats.terms[*term].term) else {
+        let Some(by) = gate_of[*term] else {
             continue;
         };
-        if gate_of.contains_key(by) {
+        if gated[by] {
             continue;
         }
-        *gate = stats.index_of.get(by).and_then(|t| leaf_of.get(t)).copied();
+        *gate = leaf_of[by];
     }
 }
 
 /// A leaf's score at `doc` after a danger-zone seek there, and its next possible match.
-fn outcome(found: SeekDangerResult, scorer: &mut dyn Scorer, doc: DocId) -> (Option<Score>, DocId) {
+fn outcome(found: SeekDangerResult, scorer: &mut dyn Scorer, doc: DocId) -> (Score, DocId) {
     match found {
-        SeekDangerResult::Found => (Some(scorer.score()), doc + 1),
-        SeekDangerResult::SeekLowerBound(at) => (None, at),
+        SeekDangerResult::Found => (scorer.score(), doc + 1),
+        SeekDangerResult::SeekLowerBound(at) => (MISS, at),
     }
 }

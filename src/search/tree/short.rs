@@ -12,11 +12,11 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::query::Bm25Weight;
 use tantivy::schema::Field;
 use tantivy::{DocId, Score, SegmentReader};
 
-use super::{Evaluator, Leaf, Statistics};
+use super::{Evaluator, Leaf, Statistics, hit};
+use crate::search::bm25::Bm25;
 use crate::search::index::TextField;
 use crate::search::snippet::Lexicon;
 
@@ -61,17 +61,18 @@ impl ShortWordIds {
 /// No leaf (in [`ShortWords::by_word`]).
 const NO_LEAF: usize = usize::MAX;
 
-/// A phrase leaf of two words in a short field, found in the words' positions there.
+/// A phrase leaf in a short field, found in the words' positions there: two words within a
+/// slop, or more words next to each other.
 struct ShortPhrase {
     leaf: usize,
     slot: usize,
     field: Field,
-    /// The stem ids of its two words, each with its term (`stats.terms`).
-    stems: [(u32, usize); 2],
-    /// How many positions after the first word the second is, and how far from there it may be.
-    gap: u32,
+    /// Its words in order: each one's stem id, its term (`stats.terms`) and how many
+    /// positions after the first word it is.
+    words: Box<[(u32, usize, u32)]>,
+    /// How far from there a word may be (two words only).
     slop: u32,
-    weight: Bm25Weight,
+    weight: Bm25,
 }
 
 /// The short fields' term leaves of a tree, by the words they count.
@@ -165,8 +166,8 @@ impl<'l> ShortWords<'l> {
 }
 
 impl ShortPhrase {
-    /// A phrase of two words at offsets 0 and `gap` in the stemmed version of a short field,
-    /// both of them stems the lexicon has.
+    /// A phrase in the stemmed version of a short field, its first word at offset 0, all
+    /// of its words stems the lexicon has: of two words, or of more with no slop.
     fn of(
         leaf: usize,
         terms: &[(usize, usize)],
@@ -174,42 +175,73 @@ impl ShortPhrase {
         short: ShortFields<'_>,
         stats: &Statistics,
     ) -> Option<Self> {
-        let &[(0, a), (gap, b)] = terms else {
+        let [(0, first), rest @ ..] = terms else {
             return None;
         };
-        let field = stats.terms[a].term.field();
-        let slot = short.fields.iter().position(|f| f.stemmed == field)?;
-        if stats.terms[b].term.field() != field {
+        // tantivy's count of three words or more within a slop is not reproduced here.
+        if rest.is_empty() || (rest.len() > 1 && slop > 0) {
             return None;
         }
-        let stem = |t: usize| {
-            let value = stats.terms[t].term.value();
-            short.lexicon.stem_id(value.as_str()?)
-        };
-        let pair = [stats.terms[a].term.clone(), stats.terms[b].term.clone()];
+        let field = stats.terms[*first].term.field();
+        let slot = short.fields.iter().position(|f| f.stemmed == field)?;
+        if rest
+            .iter()
+            .any(|&(_, t)| stats.terms[t].term.field() != field)
+        {
+            return None;
+        }
+        let words = terms
+            .iter()
+            .map(|&(at, t)| {
+                let stem = short
+                    .lexicon
+                    .stem_id(stats.terms[t].term.value().as_str()?)?;
+                Some((stem, t, u32::try_from(at).ok()?))
+            })
+            .collect::<Option<Box<[_]>>>()?;
+        // As tantivy weighs a phrase: the sum of its terms' inverse document frequencies.
+        let doc_freqs = terms.iter().map(|&(_, t)| stats.terms[t].found.doc_freq);
         Some(Self {
             leaf,
             slot,
             field,
-            stems: [(stem(a)?, a), (stem(b)?, b)],
-            gap: u32::try_from(gap).ok()?,
+            words,
             slop,
-            weight: Bm25Weight::for_terms(stats, &pair).ok()?,
+            weight: stats.lengths.weigh_words(field, doc_freqs),
         })
     }
 
     /// How many times the phrase is in a field of these word ids, counted as tantivy's
-    /// phrase scorer counts: the positions of the word in fewer documents of the segment
-    /// (the first on a tie), each matched with at most one of the other's, the first within
-    /// `slop` of it.
-    fn count(&self, ids: &[u32], lexicon: &Lexicon, stats: &Statistics, ord: usize) -> u32 {
-        let (mut first, mut second) = (Vec::new(), Vec::new());
+    /// phrase scorer counts. Of two words: the positions of the word in fewer documents of
+    /// the segment (the first on a tie), each matched with at most one of the other's, the
+    /// first within `slop` of it; of more, the positions where every word is in its place.
+    /// `positions` holds two words' positions, reused from phrase to phrase.
+    fn count(
+        &self,
+        ids: &[u32],
+        lexicon: &Lexicon,
+        stats: &Statistics,
+        ord: usize,
+        positions: &mut [Vec<u32>; 2],
+    ) -> u32 {
+        let &[(stem_a, term_a, _), (stem_b, term_b, gap)] = &self.words[..] else {
+            let at = |p: usize| {
+                self.words.iter().all(|&(stem, _, offset)| {
+                    ids.get(p + offset as usize)
+                        .is_some_and(|&id| lexicon.stem_of(id) == stem)
+                })
+            };
+            return u32::try_from((0..ids.len()).filter(|&p| at(p)).count()).unwrap_or(u32::MAX);
+        };
+        let [first, second] = positions;
+        first.clear();
+        second.clear();
         for (at, &id) in (0u32..).zip(ids) {
             let stem = lexicon.stem_of(id);
-            if stem == self.stems[0].0 {
-                first.push(at + self.gap);
+            if stem == stem_a {
+                first.push(at + gap);
             }
-            if stem == self.stems[1].0 {
+            if stem == stem_b {
                 second.push(at);
             }
         }
@@ -217,10 +249,10 @@ impl ShortPhrase {
             let info = stats.terms[t].found.infos.get(ord).and_then(Option::as_ref);
             info.map_or(0, |i| i.doc_freq)
         };
-        let (left, right) = if in_segment(self.stems[0].1) <= in_segment(self.stems[1].1) {
-            (&first, &second)
+        let (left, right) = if in_segment(term_a) <= in_segment(term_b) {
+            (first, second)
         } else {
-            (&second, &first)
+            (second, first)
         };
         matched_within(left, right, self.slop)
     }
@@ -259,7 +291,7 @@ impl Evaluator<'_> {
         ord: usize,
         docs: &[DocId],
         words: &dyn Fn(DocId) -> Option<&'t ShortWordIds>,
-        scores: &mut [Option<Score>],
+        scores: &mut [Score],
     ) -> tantivy::Result<Vec<bool>> {
         let width = self.leaves.len();
         let mut norms: HashMap<Field, FieldNormReader> = HashMap::default();
@@ -272,6 +304,7 @@ impl Evaluator<'_> {
         let mut counted = vec![false; docs.len()];
         let mut tf = vec![0u32; width];
         let mut touched = Vec::new();
+        let mut positions = [Vec::new(), Vec::new()];
         for ((row, &doc), had) in scores.chunks_exact_mut(width).zip(docs).zip(&mut counted) {
             let Some(ids) = words(doc) else { continue };
             *had = true;
@@ -282,21 +315,27 @@ impl Evaluator<'_> {
                 if let Leaf::Term { weight, .. } = &self.leaves[leaf]
                     && let Some(norm) = short.field_of[leaf].and_then(|f| norms.get(&f))
                 {
-                    row[leaf] = Some(weight.score(norm.fieldnorm_id(doc), n));
+                    row[leaf] = weight.score(norm.fieldnorm_id(doc), n);
                 }
             }
             for p in &short.phrases {
                 // Only where both words are in the field.
                 if let Leaf::Phrase { needs, .. } = &self.leaves[p.leaf]
-                    && needs.iter().any(|&n| row[n].is_none())
+                    && needs.iter().any(|&n| !hit(row[n]))
                 {
                     continue;
                 }
-                let n = p.count(ids.field(p.slot), short.lexicon, &self.stats, ord);
+                let n = p.count(
+                    ids.field(p.slot),
+                    short.lexicon,
+                    &self.stats,
+                    ord,
+                    &mut positions,
+                );
                 if n > 0
                     && let Some(norm) = norms.get(&p.field)
                 {
-                    row[p.leaf] = Some(p.weight.score(norm.fieldnorm_id(doc), n));
+                    row[p.leaf] = p.weight.score(norm.fieldnorm_id(doc), n);
                 }
             }
         }
