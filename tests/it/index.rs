@@ -459,6 +459,11 @@ fn the_second_stage_scores_every_result_as_the_full_query_does() {
         // Words sharing stems, and a typo that is another word: terms in several leaves.
         "cards card transfer transfers transferred".to_string(),
         "pin pins payment payments pay paying".to_string(),
+        // Synonyms of three words, in some articles' summaries and keywords ("take out
+        // cash", "put money in", "rate of exchange"): phrases of three counted there.
+        "withdraw cash abroad".to_string(),
+        "how do i top up".to_string(),
+        "what exchange rate do you use".to_string(),
     ]);
     let mut compared = 0;
     for text in &texts {
