@@ -77,15 +77,10 @@ impl FieldLengths {
     /// The BM25 weight of a term of `field` in `doc_freq` documents, times `boost`: what
     /// `Bm25Weight::for_one_term_without_explain(..).boost_by(boost)` computes.
     pub fn weigh(&self, field: Field, doc_freq: u64, boost: Score) -> Bm25 {
-        let factors = match self.fields.get(&field) {
-            Some((_, factors)) => Arc::clone(factors),
-            // A field not measured has no tokens, as tantivy would find.
-            None => factors(0.0),
-        };
         let idf = idf(doc_freq, self.total_docs);
         Bm25 {
             weight: idf * (1.0 + K1) * boost,
-            factors,
+            factors: self.factors_of(field),
         }
     }
 
@@ -93,17 +88,22 @@ impl FieldLengths {
     /// documents: what `Bm25Weight::for_terms` computes for two terms or more, the sum of
     /// their inverse document frequencies.
     pub fn weigh_words(&self, field: Field, doc_freqs: impl IntoIterator<Item = u64>) -> Bm25 {
-        let factors = match self.fields.get(&field) {
-            Some((_, factors)) => Arc::clone(factors),
-            None => factors(0.0),
-        };
         let idf: Score = doc_freqs
             .into_iter()
             .map(|df| idf(df, self.total_docs))
             .sum();
         Bm25 {
             weight: idf * (1.0 + K1),
-            factors,
+            factors: self.factors_of(field),
+        }
+    }
+
+    /// The length factors of `field`.
+    fn factors_of(&self, field: Field) -> Arc<Factors> {
+        match self.fields.get(&field) {
+            Some((_, factors)) => Arc::clone(factors),
+            // A field not measured has no tokens, as tantivy would find.
+            None => factors(0.0),
         }
     }
 }
