@@ -225,13 +225,7 @@ impl ShortPhrase {
         positions: &mut [Vec<u32>; 2],
     ) -> u32 {
         let &[(stem_a, term_a, _), (stem_b, term_b, gap)] = &self.words[..] else {
-            let at = |p: usize| {
-                self.words.iter().all(|&(stem, _, offset)| {
-                    ids.get(p + offset as usize)
-                        .is_some_and(|&id| lexicon.stem_of(id) == stem)
-                })
-            };
-            return u32::try_from((0..ids.len()).filter(|&p| at(p)).count()).unwrap_or(u32::MAX);
+            return in_place(ids, &self.words, lexicon);
         };
         let [first, second] = positions;
         first.clear();
@@ -256,6 +250,18 @@ impl ShortPhrase {
         };
         matched_within(left, right, self.slop)
     }
+}
+
+/// How many positions of `ids` start the phrase of `words` (each a stem id, its term and its
+/// offset), every word in its place: the phrase count of tantivy's scorer with no slop.
+fn in_place(ids: &[u32], words: &[(u32, usize, u32)], lexicon: &Lexicon) -> u32 {
+    let at = |p: usize| {
+        words.iter().all(|&(stem, _, offset)| {
+            ids.get(p + offset as usize)
+                .is_some_and(|&id| lexicon.stem_of(id) == stem)
+        })
+    };
+    u32::try_from((0..ids.len()).filter(|&p| at(p)).count()).unwrap_or(u32::MAX)
 }
 
 /// How many of the positions `right` a position of `left` is within `slop` of, both sorted,
@@ -319,7 +325,7 @@ impl Evaluator<'_> {
                 }
             }
             for p in &short.phrases {
-                // Only where both words are in the field.
+                // Only where each of its words is in the field.
                 if let Leaf::Phrase { needs, .. } = &self.leaves[p.leaf]
                     && needs.iter().any(|&n| !hit(row[n]))
                 {
