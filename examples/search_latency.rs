@@ -14,7 +14,8 @@
 //! (0: none), `STOP_WORDS_IN_BODY=1000` (up to how many articles); `KINDS=exact,long`
 //! measures those kinds only, `QUESTIONS=200` 200 questions of each kind (spread over its set:
 //! for a profiler such as callgrind), `SLOWEST=10` names each kind's ten slowest questions,
-//! `RELEVANCE=0` skips the relevance pass, and `MIN_WORDS=8` / `MAX_WORDS=10` measure
+//! `RELEVANCE=0` skips the relevance pass, `IN_RAM=1` builds the index in memory (as the
+//! criterion bench does) instead of opening the folder, and `MIN_WORDS=8` / `MAX_WORDS=10` measure
 //! relevance on the questions with that many words (stop words aside) only.
 
 #[path = "../benches/latency/mod.rs"]
@@ -49,7 +50,12 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let kb = KnowledgeBase::load(&PathBuf::from(content), today())?.kb;
     let loaded = started.elapsed();
-    let (engine, sync) = SearchEngine::open(&kb, &PathBuf::from(index))?;
+    // `IN_RAM=1`: the index built in memory, as the criterion bench builds it.
+    let (engine, sync) = if std::env::var("IN_RAM").is_ok_and(|v| v == "1") {
+        SearchEngine::in_memory(&kb)?
+    } else {
+        SearchEngine::open(&kb, &PathBuf::from(index))?
+    };
     eprintln!(
         "{} articles: content read in {:.1} s, index ready in {:.1} s ({} reindexed)",
         engine.articles().len(),

@@ -45,9 +45,11 @@ pub const FIRST_STAGE_TERMS: usize = 24;
 
 /// A term in more articles of a segment than this is read in the first stage from the
 /// articles where it weighs most, this many (see [`first_stage::Champions`]). At 100,000
-/// generated articles (`examples/search_latency`), 8,000 and 12,000 cost top-1 / top-3
-/// 66.2 / 72.2 % → 65.9 / 72.0 and 66.0 / 72.1 %; 25,000 cuts no term there.
-pub const CHAMPIONS: usize = 25_000;
+/// generated articles (`examples/search_latency`, 2026-12-07), 12,000 ranks as 25,000 did
+/// (top-1 / top-3 66.2 / 72.3 % both; 8,000: 65.9 / 72.0 %, 5,000: 65.4 / 71.3 %) and a
+/// search's first stage executes 9 % fewer instructions (exact and 40-word questions,
+/// callgrind); 25,000 cut no term there. Sample-sized help centers have no term this common.
+pub const CHAMPIONS: usize = 12_000;
 
 /// Up to this many articles, a question's stop words add their bonus in the body too. Past
 /// it, in the title and summary only. A stop word is in nearly every article's body, so
