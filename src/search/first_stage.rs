@@ -156,10 +156,14 @@ pub fn best(
                         ));
                     }
                 }
+                // A slice and a number, not the vector and the weight: held in registers, not
+                // loaded again after every store (the compiler cannot tell the stores from them).
+                let sums: &mut [Score] = scores;
                 for (list, weight) in &lists {
+                    let weight = weight.score_of(1.0);
                     for &(doc, factor) in list.iter() {
-                        if let Some(s) = scores.get_mut(doc as usize) {
-                            *s += weight.score_of(factor);
+                        if let Some(s) = sums.get_mut(doc as usize) {
+                            *s += weight * factor;
                         }
                     }
                 }
