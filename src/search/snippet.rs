@@ -317,17 +317,24 @@ fn to_u32(n: usize) -> u32 {
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
+    // Runs without a character to escape are copied whole; those characters are all ASCII,
+    // so every cut is at a character boundary.
+    let mut from = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escaped = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            b'\n' | b'\r' | b'\t' => " ",
+            _ => continue,
+        };
+        out.push_str(text.get(from..i).unwrap_or_default());
+        out.push_str(escaped);
+        from = i + 1;
     }
+    out.push_str(text.get(from..).unwrap_or_default());
 }
 
 /// The best snippet of a text tokenized for a query's matches, or `None` when none occurs in it.
@@ -420,31 +427,33 @@ fn render(
     if ellipsis_before {
         out.push('…');
     }
+    // `text[pos..upto]` is written as it is, in one piece, when a mark or the end comes.
     let mut pos = if ellipsis_before {
         first.start as usize
     } else {
         0
     };
+    let mut upto = pos;
     for t in tokens {
         let (start, end) = (t.start as usize, t.end as usize);
-        // A contraction's later parts are empty ranges within what is already written.
-        if start >= end || start < pos {
+        // A contraction's later parts are empty ranges within what is already passed.
+        if start >= end || start < upto {
             continue;
         }
-        escape_html(text.get(pos..start).unwrap_or_default(), &mut out);
         if marked && t.word != UNKNOWN {
+            escape_html(text.get(pos..start).unwrap_or_default(), &mut out);
             out.push_str("<mark>");
             escape_html(text.get(start..end).unwrap_or_default(), &mut out);
             out.push_str("</mark>");
-        } else {
-            escape_html(text.get(start..end).unwrap_or_default(), &mut out);
+            pos = end;
         }
-        pos = end;
+        upto = end;
     }
     if ellipsis_after {
+        escape_html(text.get(pos..upto).unwrap_or_default(), &mut out);
         out.push('…');
     } else {
-        escape_html(&text[pos..], &mut out);
+        escape_html(text.get(pos..).unwrap_or_default(), &mut out);
     }
     out.trim().to_string()
 }
@@ -575,6 +584,84 @@ mod tests {
                 render(&text, &tokens[from..to], true, from > 0, to < tokens.len())
             });
             proptest::prop_assert_eq!(best(&text, &tokens, &lexicon), expected);
+        }
+    }
+
+    /// Escaped character by character: what [`escape_html`] must write.
+    fn escaped_by_char(text: &str) -> String {
+        text.chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_string(),
+                '<' => "&lt;".to_string(),
+                '>' => "&gt;".to_string(),
+                '"' => "&quot;".to_string(),
+                '\'' => "&#39;".to_string(),
+                '\n' | '\r' | '\t' => " ".to_string(),
+                c => c.to_string(),
+            })
+            .collect()
+    }
+
+    /// A window rendered token by token, each gap and word escaped on its own: what
+    /// [`render`], which writes the runs between marks whole, must write.
+    fn rendered_by_token(text: &str, tokens: &[Token], before: bool, after: bool) -> String {
+        let mut out = String::new();
+        if before {
+            out.push('…');
+        }
+        let mut pos = if before { tokens[0].start as usize } else { 0 };
+        for t in tokens {
+            let (start, end) = (t.start as usize, t.end as usize);
+            if start >= end || start < pos {
+                continue;
+            }
+            out.push_str(&escaped_by_char(&text[pos..start]));
+            let word = escaped_by_char(&text[start..end]);
+            if t.word == UNKNOWN {
+                out.push_str(&word);
+            } else {
+                out.push_str(&format!("<mark>{word}</mark>"));
+            }
+            pos = end;
+        }
+        if after {
+            out.push('…');
+        } else {
+            out.push_str(&escaped_by_char(&text[pos..]));
+        }
+        out.trim().to_string()
+    }
+
+    proptest::proptest! {
+        /// Escaping copies the runs between special characters whole, as escaping each
+        /// character would write them.
+        #[test]
+        fn escaping_writes_what_escaping_each_character_writes(text in "[a-z &<>\"'\n\t£’é-]{0,40}") {
+            let mut out = String::new();
+            escape_html(&text, &mut out);
+            proptest::prop_assert_eq!(out, escaped_by_char(&text));
+        }
+
+        /// Any window of a text, marked or not, renders as it does token by token.
+        #[test]
+        fn a_window_renders_as_it_does_token_by_token(
+            text in "(a|e|b|don|ab|x)([ &<>'’\n-]{1,2}(a|e|b|don|ab|x|é)){0,15}",
+            window in (0usize..20, 0usize..20),
+        ) {
+            let lexicon = lexicon_of("a b e ab x don é");
+            let h = Highlights {
+                exact: ["a", "e", "o", "don"].iter().map(ToString::to_string).collect(),
+                stems: HashSet::new(),
+            };
+            let tokens = lexicon.tokenize(&text, &lexicon.matching(&h));
+            proptest::prop_assume!(!tokens.is_empty());
+            let from = window.0.min(tokens.len() - 1);
+            let to = (from + 1 + window.1).min(tokens.len());
+            let (before, after) = (from > 0, to < tokens.len());
+            proptest::prop_assert_eq!(
+                render(&text, &tokens[from..to], true, before, after),
+                rendered_by_token(&text, &tokens[from..to], before, after)
+            );
         }
     }
 
