@@ -296,10 +296,14 @@ impl Champions {
         })?;
         // The heaviest first, and of equal weights the first documents: the same list
         // whoever makes it.
-        if all.len() > self.keep {
-            all.select_nth_unstable_by(self.keep, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            all.truncate(self.keep);
-            all.sort_unstable_by_key(|&(doc, _)| doc);
+        // The `keep`-th heaviest is found in a copy, and the list, in document order already,
+        // keeps what is not lighter: no sort back into document order.
+        let heavier =
+            |a: &(DocId, Score), b: &(DocId, Score)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if self.keep > 0 && all.len() > self.keep {
+            let mut order = all.clone();
+            let (_, &mut last, _) = order.select_nth_unstable_by(self.keep - 1, heavier);
+            all.retain(|a| heavier(a, &last) != Ordering::Greater);
         }
         let list: List = all.into();
         let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
