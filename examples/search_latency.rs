@@ -15,8 +15,8 @@
 //! measures those kinds only, `QUESTIONS=200` 200 questions of each kind (spread over its set:
 //! for a profiler such as callgrind), `SLOWEST=10` names each kind's ten slowest questions,
 //! `RELEVANCE=0` skips the relevance pass, `IN_RAM=1` builds the index in memory (as the
-//! criterion bench does) instead of opening the folder, and `MIN_WORDS=8` / `MAX_WORDS=10` measure
-//! relevance on the questions with that many words (stop words aside) only.
+//! criterion bench does) instead of opening the folder, and `MIN_WORDS=8` / `MAX_WORDS=10`
+//! measure relevance on the questions with that many words (stop words aside) only.
 
 #[path = "../benches/latency/mod.rs"]
 mod latency;
