@@ -138,6 +138,12 @@ impl Bm25 {
     pub fn score_of(&self, factor: Score) -> Score {
         self.weight * factor
     }
+
+    /// What a document's [`Bm25::factor`] is multiplied by: its score is this times that.
+    #[inline]
+    pub fn weight(&self) -> Score {
+        self.weight
+    }
 }
 
 /// BM25's term-frequency factor, as tantivy computes it.

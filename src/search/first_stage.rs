@@ -156,16 +156,8 @@ pub fn best(
                         ));
                     }
                 }
-                // A slice and a number, not the vector and the weight: held in registers, not
-                // loaded again after every store (the compiler cannot tell the stores from them).
-                let sums: &mut [Score] = scores;
                 for (list, weight) in &lists {
-                    let weight = weight.score_of(1.0);
-                    for &(doc, factor) in list.iter() {
-                        if let Some(s) = sums.get_mut(doc as usize) {
-                            *s += weight * factor;
-                        }
-                    }
+                    add(list, weight.weight(), scores);
                 }
             }
             // Most documents score nothing or little: whether any document of a chunk
@@ -187,6 +179,17 @@ pub fn best(
         })?;
     }
     Ok(top.into_sorted())
+}
+
+/// Adds a term's score, `weight` times its factor, to each document of its list. A slice and
+/// a number, not the thread's vector and the term's [`Bm25`]: the compiler keeps them in
+/// registers instead of loading them again after every store, which it cannot tell from them.
+fn add(list: &[(DocId, Score)], weight: Score, scores: &mut [Score]) {
+    for &(doc, factor) in list {
+        if let Some(s) = scores.get_mut(doc as usize) {
+            *s += weight * factor;
+        }
+    }
 }
 
 /// Adds a term's score to each document of `reader` it is in (`info`: where its postings
