@@ -22,7 +22,9 @@ use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, T
 use super::bm25::{Bm25, FieldLengths};
 use super::first_stage::Found;
 
+mod program;
 mod short;
+use program::Program;
 use short::ShortWords;
 pub use short::{ShortFields, ShortWordIds};
 
@@ -101,118 +103,6 @@ impl Node {
                 bonus.iter().for_each(|c| c.leaves(out));
             }
         }
-    }
-}
-
-/// One step of a tree flattened in post-order: what [`Program::run`] does instead of walking
-/// the tree for every document.
-#[derive(Debug, Clone, Copy)]
-enum Op {
-    /// Push the next leaf's score.
-    Leaf,
-    Boost(Score),
-    /// Of the top `n`: the best plus `tie` times the others.
-    Max(usize, Score),
-    /// Of the top `n`: the sum.
-    Sum(usize),
-    /// Of the top `n` bonus values and the value below them: that value plus the bonuses.
-    Required(usize),
-}
-
-/// A tree as a sequence of steps on a stack of scores (`None`: does not match).
-#[derive(Debug)]
-struct Program {
-    ops: Vec<Op>,
-}
-
-impl Program {
-    /// The program of a tree of `leaves` leaves.
-    fn of(tree: &Node, leaves: usize) -> Self {
-        fn emit(node: &Node, ops: &mut Vec<Op>) {
-            match node {
-                Node::Term(_) | Node::Phrase { .. } => ops.push(Op::Leaf),
-                Node::Boost(inner, b) => {
-                    emit(inner, ops);
-                    ops.push(Op::Boost(*b));
-                }
-                Node::Max(children, tie) => {
-                    children.iter().for_each(|c| emit(c, ops));
-                    ops.push(Op::Max(children.len(), *tie));
-                }
-                Node::Sum(children) => {
-                    children.iter().for_each(|c| emit(c, ops));
-                    ops.push(Op::Sum(children.len()));
-                }
-                Node::Required { must, bonus } => {
-                    emit(must, ops);
-                    bonus.iter().for_each(|c| emit(c, ops));
-                    ops.push(Op::Required(bonus.len()));
-                }
-            }
-        }
-        // One step per leaf, and about one per inner node.
-        let mut ops = Vec::with_capacity(2 * leaves + 1);
-        emit(tree, &mut ops);
-        Self { ops }
-    }
-
-    /// The tree's score from its leaves' scores (in leaf order, [`MISS`] where a leaf does
-    /// not match), as the tantivy query's scorers add them up; `None` when it does not
-    /// match. On the stack, a part that does not match is NaN, which no score is.
-    fn run(&self, leaves: &[Score], stack: &mut Vec<Score>) -> Option<Score> {
-        stack.clear();
-        let mut next = 0;
-        for op in &self.ops {
-            match *op {
-                Op::Leaf => {
-                    stack.push(leaves[next]);
-                    next += 1;
-                }
-                Op::Boost(b) => {
-                    if let Some(s) = stack.last_mut() {
-                        *s *= b;
-                    }
-                }
-                Op::Max(n, tie) => {
-                    let from = stack.len() - n;
-                    let (mut max, mut sum, mut any) = (Score::MIN, 0.0, false);
-                    for &s in stack[from..].iter().filter(|s| !s.is_nan()) {
-                        max = max.max(s);
-                        sum += s;
-                        any = true;
-                    }
-                    stack.truncate(from);
-                    stack.push(if any {
-                        max + tie * (sum - max)
-                    } else {
-                        Score::NAN
-                    });
-                }
-                Op::Sum(n) => {
-                    let from = stack.len() - n;
-                    let (mut sum, mut any) = (0.0, false);
-                    for &s in stack[from..].iter().filter(|s| !s.is_nan()) {
-                        sum += s;
-                        any = true;
-                    }
-                    stack.truncate(from);
-                    stack.push(if any { sum } else { Score::NAN });
-                }
-                Op::Required(n) => {
-                    let from = stack.len() - n;
-                    let mut extra = 0.0;
-                    for &s in stack[from..].iter().filter(|s| !s.is_nan()) {
-                        extra += s;
-                    }
-                    stack.truncate(from);
-                    // A must that does not match stays NaN.
-                    if let Some(must) = stack.last_mut() {
-                        *must += extra;
-                    }
-                }
-            }
-        }
-        stack.pop().filter(|s| !s.is_nan())
     }
 }
 
