@@ -23,6 +23,8 @@ pub struct Candidate<'a> {
 #[derive(Debug, Default)]
 pub struct Vocabulary {
     entries: Vec<Entry>,
+    /// Each entry's [`letters`].
+    letters: Vec<u32>,
     stems: HashSet<String>,
     /// Entry indexes by first character.
     by_first: HashMap<char, Vec<u32>>,
@@ -66,6 +68,20 @@ fn head(word: &str, n: usize) -> Option<&str> {
     }
 }
 
+/// Which letters a word has, as bits (a–z each its own, any other character one of six
+/// more). An edit changes at most two letters of a word's set, so words within `n` edits of
+/// each other differ in at most `2n` of these bits: most words of a bucket are ruled out by
+/// a count of bits, not an edit distance.
+fn letters(word: &str) -> u32 {
+    word.chars().fold(0, |set, c| {
+        let bit = match c {
+            'a'..='z' => c as u32 - 'a' as u32,
+            _ => 26 + c as u32 % 6,
+        };
+        set | 1 << bit
+    })
+}
+
 fn tail(word: &str) -> &str {
     word.char_indices().nth(1).map_or("", |(i, _)| &word[i..])
 }
@@ -91,6 +107,7 @@ impl Vocabulary {
                 .push(i);
         }
         Self {
+            letters: entries.iter().map(|e| letters(&e.word)).collect(),
             entries,
             stems,
             by_first,
@@ -125,6 +142,7 @@ impl Vocabulary {
             return Vec::new();
         }
         let len = word.chars().count();
+        let set = letters(word);
         let entries = &self.entries;
         let mut out: Vec<Candidate<'_>> = Vec::new();
         let mut push = |i: usize, distance: u32| {
@@ -142,7 +160,9 @@ impl Vocabulary {
         {
             for &i in bucket {
                 let e = &self.entries[i as usize];
-                if e.word.chars().count().abs_diff(len) as u32 > budget {
+                if (self.letters[i as usize] ^ set).count_ones() > 2 * budget
+                    || e.word.chars().count().abs_diff(len) as u32 > budget
+                {
                     continue;
                 }
                 push(i as usize, typo_distance(word, &e.word));
@@ -337,5 +357,51 @@ mod tests {
         assert_eq!(words("withdr"), ["withdrawal"]);
         assert_eq!(words("wihtdr"), ["withdrawal"], "typo in a 6-letter prefix");
         assert!(words("xyz").is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn words_within_n_edits_differ_in_at_most_2n_letters(
+            a in "[a-eé1-]{0,10}",
+            b in "[a-eé1-]{0,10}",
+        ) {
+            let edits = u32::try_from(strsim::osa_distance(&a, &b)).unwrap_or(u32::MAX);
+            proptest::prop_assert!((letters(&a) ^ letters(&b)).count_ones() <= 2 * edits);
+        }
+
+        #[test]
+        fn fuzzy_finds_every_word_within_the_budget(
+            word in "[a-hé]{5,10}",
+            edits in proptest::collection::vec(
+                proptest::collection::vec((0u8..4, 0usize..12, "[a-hé]"), 1..4),
+                0..40,
+            ),
+        ) {
+            // Words a few edits (substitutions, insertions, deletions, swaps) from `word`.
+            let words: Vec<String> = edits
+                .iter()
+                .map(|e| {
+                    let mut w: Vec<char> = word.chars().collect();
+                    for (op, at, c) in e {
+                        let (at, c) = (at % (w.len() + 1), c.chars().next().unwrap_or('a'));
+                        match op {
+                            0 if at < w.len() => w[at] = c,
+                            1 => w.insert(at, c),
+                            2 if at < w.len() => drop(w.remove(at)),
+                            _ if at + 1 < w.len() => w.swap(at, at + 1),
+                            _ => {}
+                        }
+                    }
+                    w.into_iter().collect()
+                })
+                .collect();
+            let v = vocab(&words.iter().map(|w| (w.as_str(), 1)).collect::<Vec<_>>());
+            let budget = typo_budget(&word);
+            let found: HashSet<&str> = v.fuzzy(&word, usize::MAX).iter().map(|c| c.word).collect();
+            for w in &words {
+                let d = typo_distance(&word, w);
+                proptest::prop_assert_eq!(found.contains(w.as_str()), d > 0 && d <= budget, "{}", w);
+            }
+        }
     }
 }
