@@ -240,9 +240,9 @@ fn is_alphanumeric(c: char) -> bool {
 }
 
 /// [`analysis::exact_tokens`], split the same way (runs of letters and digits, lowercased,
-/// folded, those of 40 bytes or more left out) but many times faster on mostly-ASCII text:
-/// the text is classed eight bytes at a time ([`classes`]), an ASCII word is lowercased byte
-/// by byte, and only a word with another character goes through the analyzer. An ASCII word that `wanted` rules out (given its bytes as
+/// folded, those of 40 bytes or more left out) but several times faster on mostly-ASCII text:
+/// an ASCII word is cut and lowercased byte by byte, and only a word with another character
+/// goes through the analyzer. An ASCII word that `wanted` rules out (given its bytes as
 /// typed) is passed as `None`, not lowercased.
 fn scan(
     text: &str,
@@ -257,17 +257,8 @@ fn scan(
         (is_alphanumeric(c), c.len_utf8())
     };
     let mut i = 0;
-    while i < bytes.len() {
-        // Between words, eight bytes at a time to the next letter, digit or wide character.
-        if let Some((alphanumeric, wide)) = classes(bytes, i) {
-            let next = alphanumeric | wide;
-            if next == 0 {
-                i += 8;
-                continue;
-            }
-            i += next.trailing_zeros() as usize;
-        }
-        let Some(&b) = bytes.get(i) else { break };
+    while let Some(&b) = bytes.get(i) {
+        // ASCII between words, byte by byte.
         if b < 128 {
             if !ASCII_ALPHANUMERIC[usize::from(b)] {
                 i += 1;
@@ -282,16 +273,8 @@ fn scan(
         }
         let start = i;
         let mut ascii = true;
-        loop {
-            // ASCII letters and digits eight at a time, then what ends them byte by byte.
-            if let Some((alphanumeric, _)) = classes(bytes, i) {
-                let run = (!alphanumeric).trailing_zeros() as usize;
-                i += run;
-                if run == 8 {
-                    continue;
-                }
-            }
-            let Some(&b) = bytes.get(i) else { break };
+        while let Some(&b) = bytes.get(i) {
+            // ASCII letters and digits, byte by byte.
             if b < 128 {
                 if ASCII_ALPHANUMERIC[usize::from(b)] {
                     i += 1;
@@ -326,30 +309,6 @@ fn scan(
             f(Some(word), start, i);
         }
     }
-}
-
-/// Of the eight bytes of `bytes` from `at`, when it has them: which are ASCII letters or
-/// digits and which are not ASCII, as the low eight bits (bit `k`: byte `at + k`), found
-/// for all eight at once in a 64-bit word.
-#[inline]
-fn classes(bytes: &[u8], at: usize) -> Option<(u32, u32)> {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let eight: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
-    let x = u64::from_le_bytes(eight);
-    let wide = x & HIGH;
-    // Each byte's high bit: whether its low seven bits are within `lo..=hi` (no carry
-    // crosses a byte, as each is at most 0x7f plus at most 0x80).
-    let within = |v: u64, lo: u8, hi: u8| {
-        (v + ONES * u64::from(0x80 - lo)) & !(v + ONES * u64::from(0x7f - hi)) & HIGH
-    };
-    let low = x & !HIGH;
-    let digit = within(low, b'0', b'9');
-    // Setting bit 5 lowercases an ASCII letter and makes no other byte one.
-    let letter = within(low | ONES * 0x20, b'a', b'z');
-    // The bytes' high bits gathered into the top byte, lowest byte lowest.
-    let gather = |high: u64| ((high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
-    Some((gather((digit | letter) & !wide), gather(wide)))
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -580,7 +539,7 @@ mod tests {
             proptest::prop_assert_eq!(fast, slow);
         }
 
-        /// Every ASCII character, at every place of the eight bytes classed at once.
+        /// Every ASCII character, and words of the longest lengths kept and left out.
         #[test]
         fn any_ascii_text_splits_as_the_analyzer_splits_it(
             text in "[\\x00-\\x7f£’éßİ٣]{0,120}( [a-z]{38,41})?[ -~]{0,20}",
