@@ -58,9 +58,6 @@ impl ShortWordIds {
     }
 }
 
-/// How many bits [`ShortWords::maybe`] has.
-const MAYBE_BITS: usize = 4096;
-
 /// No leaf (in [`ShortWords::by_word`]).
 const NO_LEAF: usize = usize::MAX;
 
@@ -87,9 +84,6 @@ pub(super) struct ShortWords<'l> {
     /// By word id: the leaf counting it in each short field, as itself then by its stem
     /// ([`NO_LEAF`]: none).
     by_word: HashMap<u32, [[usize; 4]; 2]>,
-    /// The word ids of `by_word`, each as bit `id % MAYBE_BITS`: most of a candidate's words
-    /// are ruled out by a bit, not a hash look-up.
-    maybe: Box<[u64; MAYBE_BITS / 64]>,
     /// Whether each leaf of the tree is counted in the texts.
     pub(super) counted: Vec<bool>,
 }
@@ -103,7 +97,6 @@ impl<'l> ShortWords<'l> {
             field_of: vec![None; leaves.len()],
             phrases: Vec::new(),
             by_word: HashMap::default(),
-            maybe: Box::new([0; MAYBE_BITS / 64]),
             counted: vec![false; leaves.len()],
         };
         for (i, leaf) in leaves.iter().enumerate() {
@@ -145,8 +138,6 @@ impl<'l> ShortWords<'l> {
             };
             for &w in words {
                 out.by_word.entry(w).or_insert([[NO_LEAF; 4]; 2])[kind][slot] = i;
-                let bit = w as usize % MAYBE_BITS;
-                out.maybe[bit / 64] |= 1 << (bit % 64);
             }
             out.field_of[i] = Some(field);
             out.counted[i] = true;
@@ -158,12 +149,8 @@ impl<'l> ShortWords<'l> {
     /// leaf); the leaves found are added to `touched`.
     fn count(&self, words: &ShortWordIds, tf: &mut [u32], touched: &mut Vec<usize>) {
         for slot in 0..4 {
-            for &id in words.field(slot) {
-                let bit = id as usize % MAYBE_BITS;
-                if self.maybe[bit / 64] & (1 << (bit % 64)) == 0 {
-                    continue;
-                }
-                if let Some(leaves) = self.by_word.get(&id) {
+            for id in words.field(slot) {
+                if let Some(leaves) = self.by_word.get(id) {
                     for leaf in [leaves[0][slot], leaves[1][slot]] {
                         if let Some(n) = tf.get_mut(leaf) {
                             if *n == 0 {
