@@ -73,26 +73,27 @@ impl Program {
                 self.emit(inner);
                 self.ops.push(Op::Boost(*b));
             }
-            Node::Max(children, tie) if children.iter().all(|c| leaf_factor(c).is_some()) => {
-                let at = self.factors.len();
-                self.factors.extend(children.iter().filter_map(leaf_factor));
-                let n = children.len();
-                self.ops.push(Op::MaxOfLeaves { n, at, tie: *tie });
-            }
-            Node::Sum(children) if children.iter().all(|c| leaf_factor(c).is_some()) => {
-                let at = self.factors.len();
-                self.factors.extend(children.iter().filter_map(leaf_factor));
-                let n = children.len();
-                self.ops.push(Op::SumOfLeaves { n, at });
-            }
-            Node::Max(children, tie) => {
-                children.iter().for_each(|c| self.emit(c));
-                self.ops.push(Op::Max(children.len(), *tie));
-            }
-            Node::Sum(children) => {
-                children.iter().for_each(|c| self.emit(c));
-                self.ops.push(Op::Sum(children.len()));
-            }
+            Node::Max(children, tie) => match self.factors_of(children) {
+                Some(at) => self.ops.push(Op::MaxOfLeaves {
+                    n: children.len(),
+                    at,
+                    tie: *tie,
+                }),
+                None => {
+                    children.iter().for_each(|c| self.emit(c));
+                    self.ops.push(Op::Max(children.len(), *tie));
+                }
+            },
+            Node::Sum(children) => match self.factors_of(children) {
+                Some(at) => self.ops.push(Op::SumOfLeaves {
+                    n: children.len(),
+                    at,
+                }),
+                None => {
+                    children.iter().for_each(|c| self.emit(c));
+                    self.ops.push(Op::Sum(children.len()));
+                }
+            },
             Node::Required { must, bonus } => {
                 self.emit(must);
                 bonus.iter().for_each(|c| self.emit(c));
@@ -101,10 +102,31 @@ impl Program {
         }
     }
 
+    /// When every child is a leaf (weighted or not): their factors, appended, and where they
+    /// start.
+    fn factors_of(&mut self, children: &[Node]) -> Option<usize> {
+        let at = self.factors.len();
+        for child in children {
+            let Some(factor) = leaf_factor(child) else {
+                self.factors.truncate(at);
+                return None;
+            };
+            self.factors.push(factor);
+        }
+        Some(at)
+    }
+
     /// The tree's score from its leaves' scores (in leaf order, NaN where a leaf does not
     /// match), as the tantivy query's scorers add them up; `None` when it does not match.
     pub(super) fn run(&self, leaves: &[Score], stack: &mut Vec<Score>) -> Option<Score> {
         stack.clear();
+        // The `n` leaves from `from`, each times its factor from `at`.
+        let weighted = |from: usize, n: usize, at: usize| {
+            leaves[from..from + n]
+                .iter()
+                .zip(&self.factors[at..at + n])
+                .map(|(s, f)| s * f)
+        };
         let mut next = 0;
         for op in &self.ops {
             match *op {
@@ -141,19 +163,11 @@ impl Program {
                     }
                 }
                 Op::MaxOfLeaves { n, at, tie } => {
-                    let weighted = leaves[next..next + n]
-                        .iter()
-                        .zip(&self.factors[at..at + n])
-                        .map(|(s, f)| s * f);
-                    stack.push(max(weighted, tie));
+                    stack.push(max(weighted(next, n, at), tie));
                     next += n;
                 }
                 Op::SumOfLeaves { n, at } => {
-                    let weighted = leaves[next..next + n]
-                        .iter()
-                        .zip(&self.factors[at..at + n])
-                        .map(|(s, f)| s * f);
-                    stack.push(sum(weighted));
+                    stack.push(sum(weighted(next, n, at)));
                     next += n;
                 }
             }
