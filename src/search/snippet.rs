@@ -548,14 +548,23 @@ mod tests {
         assert_eq!(s, "how to <mark>top</mark> up");
     }
 
+    /// Words with their byte ranges.
+    type Words = Vec<(String, usize, usize)>;
+
+    /// A text's words as snippets split it, and as the index's analyzer does.
+    fn split_both_ways(text: &str) -> (Words, Words) {
+        let mut fast = Vec::new();
+        fast_tokens(text, &mut |w: &str, s, e| fast.push((w.to_string(), s, e)));
+        let mut slow = Vec::new();
+        analysis::exact_tokens(text, |w, s, e| slow.push((w.to_string(), s, e)));
+        (fast, slow)
+    }
+
     proptest::proptest! {
         /// Snippets split texts exactly as the index's analyzer does.
         #[test]
         fn texts_split_as_the_analyzer_does(text in "[a-zA-Z0-9 .,'<>&£’éÉßİﬁ٣Ⅻ-]{0,60}( [a-zé]{37,42})?") {
-            let mut fast = Vec::new();
-            fast_tokens(&text, &mut |w: &str, s, e| fast.push((w.to_string(), s, e)));
-            let mut slow = Vec::new();
-            analysis::exact_tokens(&text, |w, s, e| slow.push((w.to_string(), s, e)));
+            let (fast, slow) = split_both_ways(&text);
             proptest::prop_assert_eq!(fast, slow);
         }
 
@@ -564,10 +573,7 @@ mod tests {
         fn any_ascii_text_splits_as_the_analyzer_splits_it(
             text in "[\\x00-\\x7f£’éßİ٣]{0,120}( [a-z]{38,41})?[ -~]{0,20}",
         ) {
-            let mut fast = Vec::new();
-            fast_tokens(&text, &mut |w: &str, s, e| fast.push((w.to_string(), s, e)));
-            let mut slow = Vec::new();
-            analysis::exact_tokens(&text, |w, s, e| slow.push((w.to_string(), s, e)));
+            let (fast, slow) = split_both_ways(&text);
             proptest::prop_assert_eq!(fast, slow);
         }
     }
